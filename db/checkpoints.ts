@@ -1,0 +1,166 @@
+import { emptyHead, type HeadTask, type ThreadHead } from '../core/head.js';
+import { StateBuilder, type ChannelWrites, type StateValues } from '../core/state.js';
+import type { Queryable } from './pool.js';
+
+export interface CheckpointRow {
+  thread_id: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  checkpoint_ns: string;
+  run_id: string | null;
+  step: number;
+  source: string;
+  writes: ChannelWrites | null;
+  next: string[];
+  tasks: HeadTask[];
+  metadata: Record<string, unknown>;
+  created_at: string;
+  seq: number;
+}
+
+export type NewCheckpoint = Omit<CheckpointRow, 'created_at' | 'seq' | 'checkpoint_ns'>;
+
+const columns = `thread_id, checkpoint_id, parent_checkpoint_id, checkpoint_ns, run_id, step, source, writes, next, tasks,
+  metadata, created_at, seq`;
+
+/** Inserts unless a checkpoint with that id exists already (a retried activity); returns whether it inserted. */
+export async function insertCheckpoint(q: Queryable, c: NewCheckpoint): Promise<boolean> {
+  const r = await q.query(
+    `INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, run_id, step, source, writes, next, tasks, metadata)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb)
+     ON CONFLICT (thread_id, checkpoint_id) DO NOTHING`,
+    [
+      c.thread_id,
+      c.checkpoint_id,
+      c.parent_checkpoint_id,
+      c.run_id,
+      c.step,
+      c.source,
+      c.writes === null ? null : JSON.stringify(c.writes),
+      JSON.stringify(c.next),
+      JSON.stringify(c.tasks),
+      JSON.stringify(c.metadata),
+    ],
+  );
+  return r.rowCount > 0;
+}
+
+export async function getCheckpoint(q: Queryable, threadId: string, checkpointId: string): Promise<CheckpointRow | undefined> {
+  const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2`, [threadId, checkpointId]);
+  return r.rows[0];
+}
+
+export async function setCheckpointTasks(q: Queryable, threadId: string, checkpointId: string, tasks: HeadTask[]): Promise<void> {
+  await q.query('UPDATE checkpoints SET tasks = $3::jsonb WHERE thread_id = $1 AND checkpoint_id = $2', [threadId, checkpointId, JSON.stringify(tasks)]);
+}
+
+/** The checkpoint and its ancestors, oldest first. */
+export async function chainTo(q: Queryable, threadId: string, checkpointId: string): Promise<CheckpointRow[]> {
+  const r = await q.query<CheckpointRow & { depth: number }>(
+    `WITH RECURSIVE chain AS (
+       SELECT c.*, 0 AS depth FROM checkpoints c WHERE c.thread_id = $1 AND c.checkpoint_id = $2
+       UNION ALL
+       SELECT p.*, chain.depth + 1 FROM checkpoints p
+         JOIN chain ON p.thread_id = chain.thread_id AND p.checkpoint_id = chain.parent_checkpoint_id
+     )
+     SELECT ${columns}, depth FROM chain ORDER BY depth DESC`,
+    [threadId, checkpointId],
+  );
+  return r.rows;
+}
+
+export function foldChain(chain: CheckpointRow[]): StateValues {
+  const b = new StateBuilder();
+  for (const c of chain) b.apply(c.writes);
+  return b.snapshot();
+}
+
+export async function valuesAt(q: Queryable, threadId: string, checkpointId: string | null): Promise<StateValues> {
+  if (!checkpointId) return {};
+  return foldChain(await chainTo(q, threadId, checkpointId));
+}
+
+/**
+ * Values at several checkpoints of one thread, sharing one read of the thread's checkpoints: history pages
+ * need the state of each entry they list.
+ */
+export async function valuesAtMany(q: Queryable, threadId: string, ids: string[]): Promise<Map<string, StateValues>> {
+  const out = new Map<string, StateValues>();
+  if (ids.length === 0) return out;
+  const r = await q.query<Pick<CheckpointRow, 'checkpoint_id' | 'parent_checkpoint_id' | 'writes'>>(
+    'SELECT checkpoint_id, parent_checkpoint_id, writes FROM checkpoints WHERE thread_id = $1',
+    [threadId],
+  );
+  const byId = new Map(r.rows.map((c) => [c.checkpoint_id, c]));
+  for (const id of ids) {
+    const chain: (typeof r.rows)[number][] = [];
+    for (let c = byId.get(id); c; c = c.parent_checkpoint_id ? byId.get(c.parent_checkpoint_id) : undefined) chain.push(c);
+    const b = new StateBuilder();
+    for (let i = chain.length - 1; i >= 0; i--) b.apply(chain[i]!.writes);
+    out.set(id, b.snapshot());
+  }
+  return out;
+}
+
+export interface HistoryFilter {
+  limit: number;
+  /** Only checkpoints older than this one. */
+  beforeCheckpointId?: string;
+  /** Containment filter on checkpoint metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+export async function listCheckpoints(q: Queryable, threadId: string, f: HistoryFilter): Promise<CheckpointRow[]> {
+  const params: unknown[] = [threadId, f.limit];
+  const where = ['thread_id = $1'];
+  if (f.beforeCheckpointId) {
+    params.push(f.beforeCheckpointId);
+    where.push(`seq < COALESCE((SELECT seq FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $${params.length}), 0)`);
+  }
+  if (f.metadata && Object.keys(f.metadata).length) {
+    params.push(JSON.stringify(f.metadata));
+    where.push(`metadata @> $${params.length}::jsonb`);
+  }
+  const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $2`, params);
+  return r.rows;
+}
+
+export const headOf = (c: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'>): ThreadHead => ({
+  checkpointId: c.checkpoint_id,
+  step: c.step,
+  next: c.next,
+  tasks: c.tasks,
+});
+
+/** The thread head as stored: what a freshly started thread workflow begins from. */
+export async function readHead(q: Queryable, threadId: string): Promise<ThreadHead> {
+  const r = await q.query<CheckpointRow>(
+    `SELECT c.checkpoint_id, c.step, c.next, c.tasks FROM threads t
+     JOIN checkpoints c ON c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id WHERE t.thread_id = $1`,
+    [threadId],
+  );
+  return r.rows[0] ? headOf(r.rows[0]) : emptyHead();
+}
+
+export async function checkpointExists(q: Queryable, threadId: string, checkpointId: string): Promise<boolean> {
+  const r = await q.query('SELECT 1 FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2', [threadId, checkpointId]);
+  return r.rowCount > 0;
+}
+
+// ---------------------------------------------------------------- pending writes
+
+export async function putPendingWrite(q: Queryable, threadId: string, checkpointId: string, taskId: string, channel: string, value: unknown): Promise<void> {
+  await q.query(
+    `INSERT INTO checkpoint_writes (thread_id, checkpoint_id, task_id, channel, value) VALUES ($1, $2, $3, $4, $5::jsonb)
+     ON CONFLICT (thread_id, checkpoint_id, task_id, channel) DO NOTHING`,
+    [threadId, checkpointId, taskId, channel, JSON.stringify(value)],
+  );
+}
+
+export async function getPendingWrites(q: Queryable, threadId: string, checkpointId: string): Promise<{ task_id: string; channel: string; value: unknown }[]> {
+  const r = await q.query<{ task_id: string; channel: string; value: unknown }>(
+    'SELECT task_id, channel, value FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id = $2 ORDER BY created_at',
+    [threadId, checkpointId],
+  );
+  return r.rows;
+}

@@ -1,0 +1,58 @@
+import type { Queryable } from './pool.js';
+
+// The per-run event log behind SSE. Ids are allocated from runs.last_event_seq under the run row's lock, so
+// concurrent writers (the model activity, parallel tools) get gap-free ids in commit order. One NOTIFY per
+// append carries only the run id; listeners read what is new from the table.
+
+export const EVENTS_CHANNEL = 'run_events';
+export const END_EVENT = '__end__';
+
+export interface RunEvent {
+  seq: number;
+  event: string;
+  data: unknown;
+}
+
+export interface NewEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Appends events and returns the last id, or null when the run no longer exists (deleted or rolled back). */
+export async function appendEvents(q: Queryable, runId: string, events: NewEvent[]): Promise<number | null> {
+  if (events.length === 0) return null;
+  const r = await q.query<{ last_event_seq: number }>(
+    `WITH s AS (UPDATE runs SET last_event_seq = last_event_seq + $2 WHERE run_id = $1 RETURNING last_event_seq),
+     ins AS (
+       INSERT INTO run_events (run_id, seq, event, data)
+       SELECT $1, s.last_event_seq - $2 + t.ord::int, t.x->>'event', t.x->'data'
+       FROM s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(x, ord)
+     )
+     SELECT last_event_seq FROM s`,
+    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null })))],
+  );
+  const last = r.rows[0]?.last_event_seq;
+  if (last === undefined) return null;
+  await q.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, runId]);
+  return last;
+}
+
+export async function readEvents(q: Queryable, runId: string, afterSeq: number, limit = 500): Promise<RunEvent[]> {
+  const r = await q.query<RunEvent>(
+    'SELECT seq, event, data FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [runId, afterSeq, limit],
+  );
+  return r.rows;
+}
+
+export async function lastEventSeq(q: Queryable, runId: string): Promise<number | null> {
+  const r = await q.query<{ last_event_seq: number }>('SELECT last_event_seq FROM runs WHERE run_id = $1', [runId]);
+  return r.rows[0]?.last_event_seq ?? null;
+}
+
+/** The stream mode an event belongs to, for filtering a join by stream_mode. */
+export function modeOfEvent(event: string): string {
+  if (event === 'messages') return 'messages-tuple';
+  if (event.startsWith('messages/')) return 'messages';
+  return event.split('|')[0]!;
+}

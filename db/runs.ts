@@ -1,0 +1,100 @@
+import type { RunStatus } from '../core/runs.js';
+import type { Queryable } from './pool.js';
+
+export interface RunRow {
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  created_at: string;
+  updated_at: string;
+  status: RunStatus;
+  metadata: Record<string, unknown>;
+  kwargs: Record<string, unknown>;
+  multitask_strategy: string;
+}
+
+export interface RunInternals {
+  checkpoint_before: string | null;
+  error: { error: string; message: string } | null;
+  last_event_seq: number;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export const runColumns = 'run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy';
+
+export interface RunRequest {
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  metadata: Record<string, unknown>;
+  kwargs: Record<string, unknown>;
+  multitask_strategy: string;
+}
+
+export async function insertRunRequest(q: Queryable, r: RunRequest): Promise<void> {
+  await q.query(
+    `INSERT INTO run_requests (run_id, thread_id, assistant_id, metadata, kwargs, multitask_strategy)
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`,
+    [r.run_id, r.thread_id, r.assistant_id, JSON.stringify(r.metadata), JSON.stringify(r.kwargs), r.multitask_strategy],
+  );
+}
+
+export async function deleteRunRequest(q: Queryable, runId: string): Promise<void> {
+  await q.query('DELETE FROM run_requests WHERE run_id = $1', [runId]);
+}
+
+/** Turns an accepted request into a run (idempotent: a retry finds the run already there). */
+export async function promoteRunRequest(q: Queryable, runId: string): Promise<RunRow | undefined> {
+  await q.query(
+    `INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, created_at, updated_at)
+     SELECT run_id, thread_id, assistant_id, 'pending', metadata, kwargs, multitask_strategy, created_at, created_at
+     FROM run_requests WHERE run_id = $1
+     ON CONFLICT (run_id) DO NOTHING`,
+    [runId],
+  );
+  await deleteRunRequest(q, runId);
+  return getRun(q, runId);
+}
+
+export async function getRun(q: Queryable, runId: string): Promise<RunRow | undefined> {
+  const r = await q.query<RunRow>(`SELECT ${runColumns} FROM runs WHERE run_id = $1`, [runId]);
+  return r.rows[0];
+}
+
+export async function getRunInternals(q: Queryable, runId: string): Promise<(RunRow & RunInternals) | undefined> {
+  const r = await q.query<RunRow & RunInternals>(
+    `SELECT ${runColumns}, checkpoint_before, error, last_event_seq, started_at, ended_at FROM runs WHERE run_id = $1`,
+    [runId],
+  );
+  return r.rows[0];
+}
+
+export async function markRunStarted(q: Queryable, runId: string, checkpointBefore: string | null): Promise<void> {
+  await q.query(
+    `UPDATE runs SET status = 'running', checkpoint_before = $2, started_at = COALESCE(started_at, now()), updated_at = now()
+     WHERE run_id = $1`,
+    [runId, checkpointBefore],
+  );
+}
+
+export async function markRunEnded(q: Queryable, runId: string, status: RunStatus, error: { error: string; message: string } | null): Promise<void> {
+  await q.query('UPDATE runs SET status = $2, error = $3::jsonb, ended_at = now(), updated_at = now() WHERE run_id = $1', [
+    runId,
+    status,
+    error === null ? null : JSON.stringify(error),
+  ]);
+}
+
+export async function deleteRun(q: Queryable, runId: string): Promise<boolean> {
+  const r = await q.query('DELETE FROM runs WHERE run_id = $1', [runId]);
+  return r.rowCount > 0;
+}
+
+export async function countActiveRuns(q: Queryable, threadId: string, excludeRunId?: string): Promise<number> {
+  const r = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running') AND run_id <> COALESCE($2::uuid, '00000000-0000-0000-0000-000000000000')`,
+    [threadId, excludeRunId ?? null],
+  );
+  return r.rows[0]?.n ?? 0;
+}
