@@ -1,0 +1,78 @@
+import type { AgentConfig } from './graphs.js';
+
+// Run, thread and stream vocabulary of the Agent Server API, and the run spec the API hands to a thread workflow.
+
+export const MultitaskStrategy = { reject: 'reject', enqueue: 'enqueue', interrupt: 'interrupt', rollback: 'rollback' } as const;
+export type MultitaskStrategy = (typeof MultitaskStrategy)[keyof typeof MultitaskStrategy];
+
+export const RunStatus = {
+  pending: 'pending',
+  running: 'running',
+  error: 'error',
+  success: 'success',
+  timeout: 'timeout',
+  interrupted: 'interrupted',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export const finalRunStatuses: readonly RunStatus[] = ['error', 'success', 'timeout', 'interrupted'];
+
+export const ThreadStatus = { idle: 'idle', busy: 'busy', interrupted: 'interrupted', error: 'error' } as const;
+export type ThreadStatus = (typeof ThreadStatus)[keyof typeof ThreadStatus];
+
+export const StreamMode = {
+  values: 'values',
+  updates: 'updates',
+  messagesTuple: 'messages-tuple',
+  messages: 'messages',
+  custom: 'custom',
+  events: 'events',
+  debug: 'debug',
+  tasks: 'tasks',
+  checkpoints: 'checkpoints',
+  tools: 'tools',
+} as const;
+export type StreamMode = (typeof StreamMode)[keyof typeof StreamMode];
+
+export const CancelAction = { interrupt: 'interrupt', rollback: 'rollback' } as const;
+export type CancelAction = (typeof CancelAction)[keyof typeof CancelAction];
+
+export interface RunCommand {
+  resume?: unknown;
+  update?: Record<string, unknown> | [string, unknown][] | null;
+  goto?: string[];
+}
+
+/** Which nodes to pause at; `['*']` means every node. */
+export type Breakpoints = string[];
+
+/**
+ * What a thread workflow needs to decide on and execute a run. Large payloads (the input, full config,
+ * metadata) stay in the database under the run id, so workflow history carries ids, not transcripts.
+ */
+export interface RunSpec {
+  runId: string;
+  threadId: string;
+  assistantId: string;
+  graphId: string;
+  multitaskStrategy: MultitaskStrategy;
+  hasInput: boolean;
+  command: RunCommand | null;
+  checkpointId: string | null;
+  interruptBefore: Breakpoints;
+  interruptAfter: Breakpoints;
+  streamModes: StreamMode[];
+  afterSeconds: number;
+  strictResume: boolean;
+  /** `delete`: a stateless run's temporary thread goes away after the run. */
+  onCompletion: 'keep' | 'delete';
+  agent: AgentConfig;
+}
+
+/** What activities need to know about the run they serve, to stamp metadata and emit the right events. */
+export interface RunContext {
+  runId: string;
+  threadId: string;
+  assistantId: string;
+  graphId: string;
+  streamModes: StreamMode[];
+}
