@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { interruptsByTask } from '../core/format.js';
+import { INPUT, Node, START } from '../core/graphs.js';
+import type { HeadTask, ThreadHead } from '../core/head.js';
+import { MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
+import type { RunContext } from '../core/runs.js';
+import { applyWrites, normalizeWrites, type ChannelWrites } from '../core/state.js';
+import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
+import { getRun } from '../db/runs.js';
+import { setThreadInterrupts } from '../db/threads.js';
+import { commitStep, type CommitResult } from './commit.js';
+import type { ActivityDeps } from './deps.js';
+import { taskIdFor } from './ids.js';
+
+// Local activities that write checkpoints for inputs, state updates, forks and finished tool turns.
+// Idempotency key of each: the checkpoint id the workflow generated for it.
+
+export const UpdateErrorType = { invalidUpdate: 'InvalidUpdate', checkpointNotFound: 'CheckpointNotFound' } as const;
+
+const agentTask = (checkpointId: string): HeadTask => ({ id: taskIdFor(checkpointId, Node.agent, 0), name: Node.agent, interrupts: [], done: false });
+
+export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string): HeadTask[] {
+  return calls.map((call) => ({ id: taskIdFor(checkpointId, Node.tools, call.id), name: Node.tools, toolCall: call, issuedByRun: runId, interrupts: [], done: false }));
+}
+
+/** The tasks a checkpoint waits on, given the nodes that run next. */
+function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string): HeadTask[] {
+  if (next[0] === Node.tools) return toolTasks(checkpointId, pendingToolCalls(messages), runId);
+  if (next[0] === Node.agent) return [agentTask(checkpointId)];
+  return next.map((n, i) => ({ id: taskIdFor(checkpointId, n, i), name: n, interrupts: [], done: false }));
+}
+
+function invalid(err: unknown): never {
+  if (err instanceof MessageFormatError) throw ApplicationFailure.nonRetryable(err.message, UpdateErrorType.invalidUpdate);
+  throw err;
+}
+
+export function createCheckpointActivities({ db }: ActivityDeps) {
+  /** Tool results already recorded for a step that never completed, plus errors for calls that never ran. */
+  async function closeDanglingCalls(threadId: string, head: string | null): Promise<Message[]> {
+    if (!head) return [];
+    const messages = (await valuesAt(db, threadId, head)).messages ?? [];
+    const recorded = new Map((await getPendingWrites(db, threadId, head)).map((w) => [(w.value as Message).tool_call_id, w.value as Message]));
+    return pendingToolCalls(messages).map(
+      (c) => recorded.get(c.id) ?? toolMessage(`Tool call ${c.name} was not run: the conversation continued with new input.`, c.id, c.name, randomUUID(), 'error'),
+    );
+  }
+
+  return {
+    /** The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1). */
+    async commitInput(a: { run: RunContext; expectedHead: string | null; baseCheckpointId: string | null; ids: [string, string] }): Promise<ThreadHead> {
+      const existing = await getCheckpoint(db, a.run.threadId, a.ids[1]);
+      if (existing) return headOf(existing);
+      const base = a.baseCheckpointId ? await getCheckpoint(db, a.run.threadId, a.baseCheckpointId) : undefined;
+      if (a.baseCheckpointId && !base) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      const run = await getRun(db, a.run.runId);
+      let writes: ChannelWrites;
+      try {
+        writes = normalizeWrites(run?.kwargs.input, randomUUID);
+      } catch (err) {
+        invalid(err);
+      }
+      const closing = await closeDanglingCalls(a.run.threadId, a.baseCheckpointId);
+      const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
+      const first = await commitStep(db, {
+        threadId: a.run.threadId, run: a.run, expectedHead: a.expectedHead, parentId: a.baseCheckpointId, checkpointId: a.ids[0],
+        step: (base?.step ?? -2) + 1, source: 'input', node: null, writes: null, metadataWrites: { [START]: writes },
+        next: [START], tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }], emitValues: false,
+      });
+      const second = await commitStep(db, {
+        threadId: a.run.threadId, run: a.run, expectedHead: a.ids[0], parentId: a.ids[0], checkpointId: a.ids[1],
+        step: first.head.step + 1, source: 'loop', node: null, writes: applied, metadataWrites: null,
+        next: [Node.agent], tasks: [agentTask(a.ids[1])], emitValues: true,
+      });
+      return second.head;
+    },
+
+    /** POST /threads/{id}/state and command.update: a checkpoint with source `update`, forking when base is not the head. */
+    async commitUpdate(a: { threadId: string; run: RunContext | null; expectedHead: string | null; baseCheckpointId: string | null; checkpointId: string; values: unknown; asNode: string | null; keepNext?: string[] }): Promise<ThreadHead> {
+      const base = a.baseCheckpointId ? await getCheckpoint(db, a.threadId, a.baseCheckpointId) : undefined;
+      if (a.baseCheckpointId && !base) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      let writes: ChannelWrites;
+      try {
+        writes = normalizeWrites(a.values, randomUUID);
+        const asNode = a.asNode ?? lastWriter(base?.metadata.writes) ?? START;
+        const values = applyWrites(await valuesAt(db, a.threadId, a.baseCheckpointId), asNode === INPUT ? {} : writes);
+        const next = a.keepNext ?? nextAfter(asNode, values.messages ?? []);
+        const result: CommitResult = await commitStep(db, {
+          threadId: a.threadId, run: a.run, expectedHead: a.expectedHead, parentId: a.baseCheckpointId, checkpointId: a.checkpointId,
+          step: (base?.step ?? -2) + 1, source: asNode === INPUT ? 'input' : 'update', node: asNode, writes: asNode === INPUT ? null : writes,
+          metadataWrites: { [asNode === INPUT ? START : asNode]: writes }, next,
+          tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId ?? ''), emitValues: true,
+        });
+        return result.head;
+      } catch (err) {
+        invalid(err);
+      }
+    },
+
+    /** Time travel with no input: a `fork` checkpoint copying an older one, so the thread continues from there. */
+    async forkFrom(a: { run: RunContext; expectedHead: string | null; targetCheckpointId: string; checkpointId: string }): Promise<ThreadHead> {
+      const target = await getCheckpoint(db, a.run.threadId, a.targetCheckpointId);
+      if (!target) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.targetCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      const values = await valuesAt(db, a.run.threadId, a.targetCheckpointId);
+      const r = await commitStep(db, {
+        threadId: a.run.threadId, run: a.run, expectedHead: a.expectedHead, parentId: target.checkpoint_id, checkpointId: a.checkpointId,
+        step: target.step + 1, source: 'fork', node: null, writes: null, metadataWrites: null, next: target.next,
+        tasks: tasksFor(a.checkpointId, target.next, values.messages ?? [], a.run.runId), emitValues: true,
+      });
+      return r.head;
+    },
+
+    /** Saves which tool tasks finished and which wait on a person, on the checkpoint they belong to. */
+    async recordTasks(a: { threadId: string; checkpointId: string; tasks: HeadTask[] }): Promise<ThreadHead> {
+      await db.tx(async (q) => {
+        await setCheckpointTasks(q, a.threadId, a.checkpointId, a.tasks);
+        await setThreadInterrupts(q, a.threadId, interruptsByTask(a.tasks));
+      });
+      const row = await getCheckpoint(db, a.threadId, a.checkpointId);
+      return headOf(row!);
+    },
+
+    /** A tool result that needs no execution: a rejected or answered review, or a tool that failed for good. */
+    async writeToolResult(a: { threadId: string; checkpointId: string; task: HeadTask; content: string; status: 'success' | 'error' }): Promise<void> {
+      const call = a.task.toolCall!;
+      await putPendingWrite(db, a.threadId, a.checkpointId, a.task.id, 'messages', toolMessage(a.content, call.id, call.name, randomUUID(), a.status));
+    },
+
+    /** Completes a tools turn: the recorded tool results, in call order, become one checkpoint. */
+    async commitTools(a: { run: RunContext; head: ThreadHead; checkpointId: string; editedCalls: ToolCall[] }): Promise<ThreadHead> {
+      const base = a.head.checkpointId!;
+      const writes = new Map((await getPendingWrites(db, a.run.threadId, base)).map((w) => [w.task_id, w.value as Message]));
+      const results = a.head.tasks.flatMap((t) => (writes.has(t.id) ? [writes.get(t.id)!] : []));
+      const rewritten = a.editedCalls.length ? await withEditedCalls(a.run.threadId, base, a.editedCalls) : [];
+      const messages = [...rewritten, ...results];
+      const r = await commitStep(db, {
+        threadId: a.run.threadId, run: a.run, expectedHead: base, parentId: base, checkpointId: a.checkpointId, step: a.head.step + 1,
+        source: 'loop', node: Node.tools, writes: { messages }, metadataWrites: { [Node.tools]: { messages } }, next: [Node.agent],
+        tasks: [agentTask(a.checkpointId)], completedMessages: results, taskId: a.head.tasks[0]?.id ?? null, emitValues: true,
+      });
+      return r.head;
+    },
+  };
+
+  /** The AI message with edited tool calls, so the model later sees the arguments that actually ran. */
+  async function withEditedCalls(threadId: string, checkpointId: string, edited: ToolCall[]): Promise<Message[]> {
+    const messages = (await valuesAt(db, threadId, checkpointId)).messages ?? [];
+    const ai = [...messages].reverse().find((m) => m.type === 'ai');
+    if (!ai) return [];
+    const byId = new Map(edited.map((c) => [c.id, c]));
+    return [{ ...ai, tool_calls: (ai.tool_calls ?? []).map((c) => byId.get(c.id) ?? c) }];
+  }
+}
+
+function lastWriter(writes: unknown): string | undefined {
+  if (!writes || typeof writes !== 'object') return undefined;
+  const keys = Object.keys(writes).filter((k) => k !== START);
+  return keys.length === 1 ? keys[0] : undefined;
+}
+
+/** The ReAct graph's edges: after `agent` come tools if it asked for any; after anything else, `agent`. */
+export function nextAfter(node: string, messages: Message[]): string[] {
+  if (node === INPUT) return [START];
+  if (node === Node.agent) return pendingToolCalls(messages).length ? [Node.tools] : [];
+  if (node === Node.tools || node === START) return [Node.agent];
+  throw new MessageFormatError(`as_node must be one of ${INPUT}, ${START}, ${Node.agent}, ${Node.tools}; got "${node}"`);
+}

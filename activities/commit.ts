@@ -1,0 +1,109 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { interruptsByTask } from '../core/format.js';
+import type { HeadTask, ThreadHead } from '../core/head.js';
+import type { Message } from '../core/messages.js';
+import type { RunContext } from '../core/runs.js';
+import { applyWrites, type ChannelWrites, type StateValues } from '../core/state.js';
+import { getCheckpoint, headOf, insertCheckpoint, valuesAt } from '../db/checkpoints.js';
+import { appendEvents, type NewEvent } from '../db/events.js';
+import type { Db, Queryable } from '../db/pool.js';
+import { getRunInternals } from '../db/runs.js';
+import { lockThread, setThreadHead } from '../db/threads.js';
+import { stepEvents } from './stream-events.js';
+
+// Every change of a thread's state goes through commitStep: one transaction that locks the thread, checks the
+// head the workflow expects, writes the checkpoint, moves the head and appends the step's events.
+// The checkpoint id comes from the workflow, so a retried activity finds its checkpoint and changes nothing.
+
+export const CommitErrorType = {
+  staleHead: 'StaleHead',
+  runNotActive: 'RunNotActive',
+  threadNotFound: 'ThreadNotFound',
+} as const;
+
+export interface StepCommit {
+  threadId: string;
+  run: RunContext | null;
+  /** The head the workflow believes in; the commit fails if the thread moved elsewhere. */
+  expectedHead: string | null;
+  parentId: string | null;
+  checkpointId: string;
+  step: number;
+  source: 'input' | 'loop' | 'update' | 'fork';
+  node: string | null;
+  writes: ChannelWrites | null;
+  /** Node-level writes recorded in checkpoint metadata (`{agent: {...}}`). */
+  metadataWrites: Record<string, unknown> | null;
+  next: string[];
+  tasks: HeadTask[];
+  completedMessages?: Message[];
+  taskId?: string | null;
+  emitValues: boolean;
+  extraEvents?: NewEvent[];
+}
+
+export interface CommitResult {
+  head: ThreadHead;
+  values: StateValues;
+  inserted: boolean;
+}
+
+export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
+  return db.tx(async (q) => {
+    const thread = await lockThread(q, c.threadId);
+    if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, CommitErrorType.threadNotFound);
+    const existing = await getCheckpoint(q, c.threadId, c.checkpointId);
+    if (existing) return { head: headOf(existing), values: thread.values ?? {}, inserted: false };
+    if ((thread.head_checkpoint_id ?? null) !== c.expectedHead) {
+      throw ApplicationFailure.nonRetryable(
+        `Thread head moved to ${thread.head_checkpoint_id} while this step expected ${c.expectedHead}`,
+        CommitErrorType.staleHead,
+      );
+    }
+    const runMeta = c.run ? await activeRunMetadata(q, c.run) : {};
+    const parentValues = c.parentId === null ? {} : c.parentId === thread.head_checkpoint_id ? (thread.values ?? {}) : await valuesAt(q, c.threadId, c.parentId);
+    const values = applyWrites(parentValues, c.writes);
+    const metadata = { ...runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
+    await insertCheckpoint(q, {
+      thread_id: c.threadId,
+      checkpoint_id: c.checkpointId,
+      parent_checkpoint_id: c.parentId,
+      run_id: c.run?.runId ?? null,
+      step: c.step,
+      source: c.source,
+      writes: c.writes,
+      next: c.next,
+      tasks: c.tasks,
+      metadata,
+    });
+    await setThreadHead(q, c.threadId, { checkpointId: c.checkpointId, values, interrupts: interruptsByTask(c.tasks) });
+    if (c.run) {
+      const events = stepEvents({
+        run: c.run,
+        node: c.node,
+        step: c.step,
+        checkpointId: c.checkpointId,
+        parentId: c.parentId,
+        values,
+        update: c.node && c.metadataWrites ? ((c.metadataWrites[c.node] as Record<string, unknown>) ?? null) : null,
+        metadata,
+        next: c.next,
+        tasks: c.tasks,
+        completedMessages: c.completedMessages ?? [],
+        taskId: c.taskId ?? null,
+        emitValues: c.emitValues,
+      });
+      await appendEvents(q, c.run.runId, [...(c.extraEvents ?? []), ...events]);
+    }
+    return { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true };
+  });
+}
+
+/** Run metadata stamped on checkpoints; a run that was cancelled meanwhile may not write any more steps. */
+async function activeRunMetadata(q: Queryable, run: RunContext): Promise<Record<string, unknown>> {
+  const row = await getRunInternals(q, run.runId);
+  if (!row || row.status !== 'running') {
+    throw ApplicationFailure.nonRetryable(`Run ${run.runId} is no longer running`, CommitErrorType.runNotActive);
+  }
+  return { ...row.metadata, graph_id: run.graphId, assistant_id: run.assistantId, run_id: run.runId, thread_id: run.threadId, run_attempt: 1 };
+}

@@ -1,0 +1,43 @@
+import { appendEvents, type NewEvent } from '../db/events.js';
+import type { Db } from '../db/pool.js';
+
+/**
+ * Appends a run's events in order while a call is in flight. There is no timer: an event goes out at once
+ * when no append is running, and events that arrive during an append go out together in the next one, so
+ * batching grows only as the database slows down.
+ */
+export class EventWriter {
+  private queue: NewEvent[] = [];
+  private draining: Promise<void> | null = null;
+  private failure: unknown = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly runId: string,
+  ) {}
+
+  push(events: NewEvent[]): void {
+    if (events.length === 0) return;
+    this.queue.push(...events);
+    this.draining ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        await appendEvents(this.db, this.runId, batch);
+      }
+    } catch (err) {
+      this.failure ??= err;
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  /** Waits for every pushed event to be stored. */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,19 @@
+import { createCheckpointActivities } from './checkpoints.js';
+import type { ActivityDeps } from './deps.js';
+import { createModelActivities } from './model.js';
+import { createRunActivities } from './runs.js';
+import { createToolActivities } from './tools/index.js';
+
+// Every activity of the runtime, built from injected dependencies. Grouped by the system each one touches.
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRunActivities(deps),
+    ...createCheckpointActivities(deps),
+    ...createModelActivities(deps),
+    ...createToolActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps.js';

@@ -1,0 +1,151 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { messageStreamMetadata } from '../core/format.js';
+import { Node, type AgentConfig } from '../core/graphs.js';
+import type { ThreadHead } from '../core/head.js';
+import { aiMessage, type Message } from '../core/messages.js';
+import type { RunContext } from '../core/runs.js';
+import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
+import type { NewEvent } from '../db/events.js';
+import { getThread } from '../db/threads.js';
+import { toolTasks } from './checkpoints.js';
+import { commitStep } from './commit.js';
+import type { ActivityDeps } from './deps.js';
+import { EventWriter } from './event-writer.js';
+import { taskIdFor } from './ids.js';
+import { ModelCallError, type ModelChunk, type ModelResult } from './models/types.js';
+import { chainEvent, taskStartEvents } from './stream-events.js';
+
+// One model turn = one activity: read the state, stream the call (token events + heartbeats), commit the AI
+// message as the `agent` step. Idempotency key: the checkpoint id the workflow chose for this turn.
+
+export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'ModelUnavailable' } as const;
+
+export interface CallModelArgs {
+  run: RunContext;
+  agent: AgentConfig;
+  head: ThreadHead;
+  checkpointId: string;
+  messageId: string;
+}
+
+export function createModelActivities(deps: ActivityDeps) {
+  return {
+    async callModel(a: CallModelArgs): Promise<ThreadHead> {
+      const done = await getCheckpoint(deps.db, a.run.threadId, a.checkpointId);
+      if (done) return headOf(done);
+      const ctx = Context.current();
+      const parent = a.head.checkpointId!;
+      const messages = await stateMessages(deps, a.run.threadId, parent);
+      const { provider, modelName } = resolve(deps, a.agent.model);
+      const step = a.head.step + 1;
+      const taskId = taskIdFor(parent, Node.agent, 0);
+      const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
+      const stream = new ChunkStream(a.run, a.messageId, meta, new EventWriter(deps.db, a.run.runId), deps, ctx);
+      stream.start(taskStartEvents(a.run, taskId, Node.agent, { messages }, step));
+      const beat = setInterval(() => ctx.heartbeat(), 1000);
+      let result: ModelResult;
+      try {
+        result = await provider.generate(
+          { model: modelName, system: a.agent.systemPrompt, messages, tools: deps.tools.specs(a.agent.tools), temperature: a.agent.temperature, maxTokens: a.agent.maxTokens, script: a.agent.script },
+          (chunk) => stream.chunk(chunk),
+          ctx.cancellationSignal,
+        );
+      } catch (err) {
+        await stream.flush().catch(() => undefined);
+        throw toFailure(err, ctx);
+      } finally {
+        clearInterval(beat);
+      }
+      await stream.flush();
+      const ai: Message = { ...aiMessage(result.content, a.messageId, result.toolCalls), response_metadata: result.responseMetadata };
+      if (result.usage) ai.usage_metadata = result.usage;
+      const next = result.toolCalls.length ? [Node.tools] : [];
+      const extra: NewEvent[] = stream.finalEvents(ai);
+      const committed = await commitStep(deps.db, {
+        threadId: a.run.threadId, run: a.run, expectedHead: parent, parentId: parent, checkpointId: a.checkpointId, step,
+        source: 'loop', node: Node.agent, writes: { messages: [ai] }, metadataWrites: { [Node.agent]: { messages: [ai] } }, next,
+        tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId), taskId, emitValues: true, extraEvents: extra,
+      });
+      return committed.head;
+    },
+  };
+}
+
+async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {
+  const thread = await getThread(deps.db, threadId);
+  const values = thread?.head_checkpoint_id === checkpointId && thread.values ? thread.values : await valuesAt(deps.db, threadId, checkpointId);
+  return values.messages ?? [];
+}
+
+function resolve(deps: ActivityDeps, model: string) {
+  try {
+    return deps.models(model);
+  } catch (err) {
+    throw toFailure(err, Context.current());
+  }
+}
+
+function toFailure(err: unknown, ctx: Context): unknown {
+  if (ctx.cancellationSignal.aborted) return ctx.cancellationSignal.reason;
+  if (err instanceof ModelCallError) {
+    return ApplicationFailure.create({
+      type: err.retryable ? ModelErrorType.modelUnavailable : ModelErrorType.modelError,
+      message: err.message,
+      nonRetryable: !err.retryable,
+      ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
+    });
+  }
+  return err;
+}
+
+/** Turns provider chunks into `messages` (tuple), legacy `messages/*` and `events` records for the run. */
+class ChunkStream {
+  private content = '';
+  private index = 0;
+  private readonly modes: Set<string>;
+
+  constructor(
+    private readonly run: RunContext,
+    private readonly messageId: string,
+    private readonly meta: Record<string, unknown>,
+    private readonly writer: EventWriter,
+    private readonly deps: ActivityDeps,
+    private readonly ctx: Context,
+  ) {
+    this.modes = new Set(run.streamModes);
+  }
+
+  start(events: NewEvent[]): void {
+    const first: NewEvent[] = [...events];
+    if (this.modes.has('messages')) first.push({ event: 'messages/metadata', data: { [this.messageId]: { metadata: this.meta } } });
+    if (this.modes.has('events')) first.push({ event: 'events', data: chainEvent('on_chat_model_start', Node.agent, this.run, {}) });
+    this.writer.push(first);
+  }
+
+  chunk(c: ModelChunk): void {
+    this.ctx.heartbeat();
+    this.deps.hooks?.onModelChunk?.(this.run.runId, this.index++, Date.now());
+    const delta = {
+      ...aiMessage(c.content ?? '', this.messageId),
+      tool_call_chunks: (c.toolCallChunks ?? []).map((t) => ({ index: t.index, id: t.id ?? null, name: t.name ?? null, args: t.args ?? '', type: 'tool_call_chunk' })),
+    };
+    this.content += c.content ?? '';
+    const events: NewEvent[] = [];
+    if (this.modes.has('messages-tuple')) events.push({ event: 'messages', data: [delta, this.meta] });
+    if (this.modes.has('messages')) events.push({ event: 'messages/partial', data: [aiMessage(this.content, this.messageId)] });
+    if (this.modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chat_model_stream', Node.agent, this.run, { chunk: delta }) });
+    this.writer.push(events);
+  }
+
+  finalEvents(ai: Message): NewEvent[] {
+    const events: NewEvent[] = [];
+    if (this.modes.has('messages')) events.push({ event: 'messages/complete', data: [ai] });
+    if (this.modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chat_model_end', Node.agent, this.run, { output: ai }) });
+    return events;
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+}

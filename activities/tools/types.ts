@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { ToolSpec } from '../models/types.js';
+
+// The tool-definition interface users extend in the worker: pass more definitions to createWorker({ tools }).
+
+export interface ToolContext {
+  /** Stable across retries and resumes: workflow id + the run that asked for the call + tool call id. */
+  idempotencyKey: string;
+  threadId: string;
+  runId: string;
+  toolCallId: string;
+  userId?: string;
+  /** Aborts when the run is cancelled (the activity learns of it through heartbeats). */
+  signal: AbortSignal;
+  /** Streams a `custom` event to clients. */
+  emit(data: unknown): Promise<void>;
+  /**
+   * Pauses the thread with a JSON payload. The first time it throws and the thread becomes interrupted; when
+   * a person resumes it, the tool runs again and this call returns their answer.
+   */
+  interrupt<T = unknown>(value: unknown): T;
+}
+
+export interface ToolDefinition<A = Record<string, unknown>> {
+  name: string;
+  description: string;
+  schema: z.ZodType<A>;
+  /** Runs at most once per idempotency key; the result is recorded in tool_effects and replayed on retry. */
+  sideEffects?: boolean;
+  /** A failure fails the run instead of being reported to the model. */
+  fatal?: boolean;
+  /** Attempts before a failure is reported to the model (default 3). */
+  attempts?: number;
+  run(args: A, ctx: ToolContext): Promise<unknown> | unknown;
+}
+
+export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
+  def: Omit<ToolDefinition<z.infer<S>>, 'schema' | 'run'> & { schema: S; run(args: z.infer<S>, ctx: ToolContext): Promise<unknown> | unknown },
+): ToolDefinition {
+  return def as unknown as ToolDefinition;
+}
+
+/** Thrown by ctx.interrupt; the tool activity turns it into an interrupt of the thread. */
+export class InterruptSignal extends Error {
+  override name = 'InterruptSignal';
+  constructor(readonly value: unknown) {
+    super('tool interrupted the thread');
+  }
+}
+
+export class ToolRegistry {
+  private readonly byName = new Map<string, ToolDefinition>();
+
+  constructor(tools: ToolDefinition[]) {
+    for (const t of tools) {
+      if (this.byName.has(t.name)) throw new Error(`Two tools are named ${t.name}`);
+      this.byName.set(t.name, t);
+    }
+  }
+
+  get(name: string): ToolDefinition | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** Specs of the named tools for the model; names with no definition are skipped (reported at run time). */
+  specs(names: string[]): ToolSpec[] {
+    return names.flatMap((n) => {
+      const t = this.byName.get(n);
+      if (!t) return [];
+      const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.schema) as Record<string, unknown>;
+      return [{ name: t.name, description: t.description, parameters }];
+    });
+  }
+}
