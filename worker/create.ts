@@ -1,0 +1,65 @@
+import { fileURLToPath } from 'node:url';
+import type { Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Logger } from '../config/logger.js';
+import { createActivities } from '../activities/index.js';
+import type { ActivityHooks } from '../activities/deps.js';
+import type { ModelResolver } from '../activities/models/index.js';
+import { builtinTools } from '../activities/tools/builtin.js';
+import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
+import type { Db } from '../db/pool.js';
+import { customSearchAttributes } from '../workflows/search-attributes.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  log: Logger;
+  models: ModelResolver;
+  /** Tools beyond the built-in ones: the extension point for users' own tools. */
+  tools?: ToolDefinition[];
+  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  hooks?: ActivityHooks;
+  maxCachedWorkflows?: number;
+}
+
+export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+    activities: createActivities({ db: o.db, log: o.log, models: o.models, tools, ...(o.hooks ? { hooks: o.hooks } : {}) }),
+    // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+  });
+}
+
+/**
+ * Registers the runtime's search attributes on a cluster that lacks them (a dev server started by us already
+ * has them). Temporal Cloud refuses this call: register them there with tcld, as the error says.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string, log: Logger): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = customSearchAttributes.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+    });
+    log.info('registered search attributes', { names: missing.map((k) => k.name) });
+  } catch (err) {
+    throw new Error(
+      `Search attributes ${missing.map((k) => k.name).join(', ')} are missing in namespace ${namespace} and could not be added (${String(err)}). ` +
+        'Register them as Keyword attributes (for Temporal Cloud: tcld namespace search-attributes add).',
+    );
+  }
+}

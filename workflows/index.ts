@@ -1,0 +1,2 @@
+// The workflows a worker registers: the bundle entry point.
+export { threadWorkflow } from './thread.js';

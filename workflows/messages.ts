@@ -1,0 +1,54 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ThreadHead } from '../core/head.js';
+import type { CancelAction, RunSpec, RunStatus } from '../core/runs.js';
+import type { RunRow } from '../db/runs.js';
+
+// Every signal, query and update of the thread workflow, defined once: the workflow sets handlers on these
+// and the API calls them, so names and payload types cannot drift apart.
+
+export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
+
+/** Admits a run (the multitask decision is the synchronous validator). Returns the run as stored. */
+export const submitRun = defineUpdate<RunRow, [RunSpec]>('submitRun');
+
+export interface CancelRequest {
+  runIds: string[] | 'all';
+  action: CancelAction;
+}
+export interface CancelResult {
+  /** Runs this call cancelled, with the status each will end in. */
+  cancelled: { runId: string; status: RunStatus | 'deleted' }[];
+}
+export const cancelRuns = defineUpdate<CancelResult, [CancelRequest]>('cancelRuns');
+
+export interface StateUpdateRequest {
+  /** Writes as the API received them (normalized by the activity). */
+  values: unknown;
+  asNode: string | null;
+  /** Fork point; null updates the current head. */
+  checkpointId: string | null;
+}
+export interface StateUpdateResult {
+  checkpointId: string;
+}
+/** POST /threads/{id}/state: answered with a rejection while a run is pending or running. */
+export const updateState = defineUpdate<StateUpdateResult, [StateUpdateRequest]>('updateState');
+
+export interface ThreadSnapshot {
+  head: ThreadHead;
+  activeRunId: string | null;
+  queuedRunIds: string[];
+}
+export const threadSnapshot = defineQuery<ThreadSnapshot>('snapshot');
+
+/** Error types thrown by validators and handlers, mapped to HTTP statuses by the API. */
+export const ThreadErrorType = {
+  busy: 'ThreadBusy',
+  notInterrupted: 'NotInterrupted',
+  unknownInterrupt: 'UnknownInterrupt',
+  invalidDecision: 'InvalidDecision',
+  invalidCommand: 'InvalidCommand',
+  checkpointNotFound: 'CheckpointNotFound',
+  invalidUpdate: 'InvalidUpdate',
+} as const;
+export type ThreadErrorType = (typeof ThreadErrorType)[keyof typeof ThreadErrorType];

@@ -1,0 +1,126 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import type { RunError } from '../activities/runs.js';
+import { Node } from '../core/graphs.js';
+import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
+import type { Breakpoints, CancelAction, RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
+import { db, model } from './activities.js';
+import { newCheckpointId } from './ids.js';
+import { runToolsStep } from './tools-step.js';
+
+// Executes one run of a thread: position the head (time travel, command.update, input or resume), then
+// step through the ReAct graph until it ends, hits a breakpoint or waits on a person. Every step is an
+// activity that commits a checkpoint, so a crash resumes after the last finished step.
+
+export interface QueuedRun {
+  spec: RunSpec;
+  /** Workflow time the run was admitted; after_seconds counts from here. */
+  admittedAt: number;
+  recorded: boolean;
+  cancel?: CancelAction;
+  scope?: CancellationScope;
+}
+
+export interface ThreadCore {
+  threadId: string;
+  head: ThreadHead;
+  queue: QueuedRun[];
+  setStatus(status: ThreadStatus): void;
+}
+
+export const runContext = (spec: RunSpec): RunContext => ({
+  runId: spec.runId,
+  threadId: spec.threadId,
+  assistantId: spec.assistantId,
+  graphId: spec.graphId,
+  streamModes: spec.streamModes,
+});
+
+/** Runs the graph inside a cancellable scope and records how the run ended. */
+export async function executeRun(t: ThreadCore, entry: QueuedRun): Promise<RunStatus> {
+  const run = runContext(entry.spec);
+  await db.startRun({ runId: run.runId, threadId: run.threadId, checkpointBefore: t.head.checkpointId });
+  t.setStatus('busy');
+  const scope = new CancellationScope();
+  entry.scope = scope;
+  if (entry.cancel) scope.cancel();
+  let status: RunStatus = 'success';
+  let error: RunError | null = null;
+  try {
+    await scope.run(() => runGraph(t, entry.spec, run));
+  } catch (err) {
+    if (entry.cancel && isCancellation(err)) status = 'interrupted';
+    else [status, error] = ['error', describe(err)];
+  }
+  // The stored head is authoritative here: a step cancelled mid-flight may still have committed.
+  return CancellationScope.nonCancellable(async () => {
+    const queued = t.queue.length;
+    const ended =
+      entry.cancel === 'rollback'
+        ? await db.rollbackRun({ runId: run.runId, threadId: run.threadId, queued })
+        : await db.finishRun({ run, status, error, queued });
+    t.head = ended.head;
+    t.setStatus(ended.threadStatus);
+    return status;
+  });
+}
+
+async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<void> {
+  const travel = spec.checkpointId && spec.checkpointId !== t.head.checkpointId ? spec.checkpointId : null;
+  if (travel && !spec.hasInput) {
+    t.head = await db.forkFrom({ run, expectedHead: t.head.checkpointId, targetCheckpointId: travel, checkpointId: newCheckpointId() });
+  }
+  if (spec.command?.update) {
+    t.head = await db.commitUpdate({
+      threadId: t.threadId, run, expectedHead: t.head.checkpointId, baseCheckpointId: t.head.checkpointId,
+      checkpointId: newCheckpointId(), values: normalizeUpdate(spec.command.update), asNode: null, keepNext: t.head.next,
+    });
+  }
+  let answers: Record<string, unknown> = {};
+  let resuming = false;
+  if (spec.hasInput) {
+    t.head = await db.commitInput({ run, expectedHead: t.head.checkpointId, baseCheckpointId: travel ?? t.head.checkpointId, ids: [newCheckpointId(), newCheckpointId()] });
+  } else {
+    if (spec.command?.goto?.length) t.head = { ...t.head, next: spec.command.goto };
+    if (spec.command && 'resume' in spec.command && pendingInterrupts(t.head).length) {
+      answers = resolveResume(t.head, spec.command.resume, spec.strictResume);
+      validateAnswers(t.head, answers);
+    }
+    resuming = t.head.next.length > 0;
+  }
+  await stepThrough(t, spec, run, answers, resuming);
+}
+
+async function stepThrough(t: ThreadCore, spec: RunSpec, run: RunContext, answers: Record<string, unknown>, resuming: boolean): Promise<void> {
+  for (let steps = 0; t.head.next.length; steps++) {
+    const node = t.head.next[0]!;
+    if (!(resuming && steps === 0) && pausesAt(spec.interruptBefore, node)) return;
+    if (steps >= spec.agent.maxSteps) {
+      throw ApplicationFailure.nonRetryable(`Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`, 'GraphRecursionError');
+    }
+    if (node === Node.agent) {
+      t.head = await model.callModel({ run, agent: spec.agent, head: t.head, checkpointId: newCheckpointId(), messageId: `run-${run.runId}-${t.head.step + 1}` });
+    } else if (node === Node.tools) {
+      const result = await runToolsStep(t, spec, run, answers);
+      answers = {};
+      if (result === 'interrupted') return;
+    } else {
+      throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, 'InvalidGraphState');
+    }
+    if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return;
+  }
+}
+
+const pausesAt = (points: Breakpoints, node: string) => points.includes('*') || points.includes(node);
+
+/** command.update may be a list of [key, value] pairs. */
+function normalizeUpdate(update: NonNullable<RunSpec['command']>['update']): Record<string, unknown> {
+  return Array.isArray(update) ? Object.fromEntries(update) : (update ?? {});
+}
+
+function describe(err: unknown): RunError {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { error: cause.type ?? 'Error', message: cause.message };
+  if (cause instanceof TimeoutFailure) return { error: 'TimeoutError', message: `A step timed out (${cause.timeoutType})` };
+  if (cause instanceof Error) return { error: cause.name, message: cause.message };
+  return { error: 'Error', message: String(cause) };
+}

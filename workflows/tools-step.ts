@@ -1,0 +1,108 @@
+import { ActivityFailure, ApplicationFailure, isCancellation, uuid4 } from '@temporalio/workflow';
+import type { ToolOutcome } from '../activities/tools/index.js';
+import { parseDecision, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
+import { Node } from '../core/graphs.js';
+import type { ToolCall } from '../core/messages.js';
+import type { RunContext, RunSpec } from '../core/runs.js';
+import { db, tools } from './activities.js';
+import { newCheckpointId } from './ids.js';
+import type { ThreadCore } from './run.js';
+
+// The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
+// need review become interrupts (one id each); answered ones execute, reject or respond. The step completes
+// (one checkpoint with all results) only when no call is left waiting, so nothing that ran runs again.
+
+export type ToolsStepResult = 'continue' | 'interrupted';
+
+export async function runToolsStep(t: ThreadCore, spec: RunSpec, run: RunContext, answers: Record<string, unknown>): Promise<ToolsStepResult> {
+  const checkpointId = t.head.checkpointId!;
+  const tasks = t.head.tasks.map((task) => ({ ...task }));
+  const edited: ToolCall[] = [];
+  const work: { task: HeadTask; outcome: Promise<ToolOutcome> }[] = [];
+  const execute = (task: HeadTask, call: ToolCall, resume?: { value: unknown }) =>
+    work.push({ task, outcome: tools.runTool({ run, checkpointId, task: { ...task, toolCall: call }, ...(resume ? { resume } : {}), ...(spec.agent.userId ? { userId: spec.agent.userId } : {}) }) });
+  const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>
+    work.push({ task, outcome: db.writeToolResult({ threadId: t.threadId, checkpointId, task, content, status }).then(() => ({ status: 'done' as const })) });
+
+  for (const task of tasks) {
+    if (task.name !== Node.tools || task.done || !task.toolCall) continue;
+    const call = task.toolCall;
+    const pending = task.interrupts[0];
+    if (pending) {
+      if (!(pending.id in answers)) continue;
+      const answer = answers[pending.id];
+      if (task.interruptKind === 'dynamic') {
+        execute(task, call, { value: answer });
+        continue;
+      }
+      const decision = parseDecision(answer, task.review!, call.name);
+      applyDecision(decision, task, call, { execute, answerWith, edited });
+      continue;
+    }
+    const review = spec.agent.interruptOn[call.name];
+    if (review) {
+      Object.assign(task, { interrupts: [{ id: uuid4(), value: reviewInterruptValue(call, review) }], interruptKind: 'review', review });
+      continue;
+    }
+    execute(task, call);
+  }
+
+  await settle(t, work, checkpointId);
+  if (tasks.some((task) => task.name === Node.tools && !task.done)) {
+    t.head = await db.recordTasks({ threadId: t.threadId, checkpointId, tasks });
+    return 'interrupted';
+  }
+  t.head = await db.commitTools({ run, head: { ...t.head, tasks }, checkpointId: newCheckpointId(), editedCalls: edited });
+  return 'continue';
+}
+
+interface DecisionActions {
+  execute(task: HeadTask, call: ToolCall): void;
+  answerWith(task: HeadTask, content: string, status: 'success' | 'error'): void;
+  edited: ToolCall[];
+}
+
+function applyDecision(d: ReviewDecision, task: HeadTask, call: ToolCall, act: DecisionActions): void {
+  if (d.type === 'approve') return act.execute(task, call);
+  if (d.type === 'edit') {
+    const changed: ToolCall = { ...call, name: d.edited_action!.name, args: d.edited_action!.args };
+    act.edited.push(changed);
+    return act.execute(task, changed);
+  }
+  if (d.type === 'reject') return act.answerWith(task, d.message ?? `The user rejected the call to ${call.name}.`, 'error');
+  return act.answerWith(task, d.message!, 'success');
+}
+
+/**
+ * Waits for every call, then marks each task done or interrupted. A tool that failed past its retries is
+ * reported to the model as an error result; a fatal tool or a cancellation fails the step once all settled.
+ */
+async function settle(t: ThreadCore, work: { task: HeadTask; outcome: Promise<ToolOutcome> }[], checkpointId: string): Promise<void> {
+  const results = await Promise.allSettled(work.map((w) => w.outcome));
+  let fatal: unknown;
+  for (const [i, r] of results.entries()) {
+    const task = work[i]!.task;
+    if (r.status === 'fulfilled') {
+      if (r.value.status === 'done') Object.assign(task, { done: true, interrupts: [] });
+      else Object.assign(task, { interrupts: [{ id: uuid4(), value: r.value.value }], interruptKind: 'dynamic', review: undefined });
+      continue;
+    }
+    if (isCancellation(r.reason) || isFatal(r.reason)) {
+      fatal ??= r.reason;
+      continue;
+    }
+    const message = failureMessage(r.reason);
+    await db.writeToolResult({ threadId: t.threadId, checkpointId, task, content: `Error: ${message}`, status: 'error' });
+    Object.assign(task, { done: true, interrupts: [] });
+  }
+  if (fatal) throw fatal;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isFatal(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'FatalToolError';
+}
