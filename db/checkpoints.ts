@@ -108,6 +108,8 @@ export interface HistoryFilter {
   beforeCheckpointId?: string;
   /** Containment filter on checkpoint metadata. */
   metadata?: Record<string, unknown>;
+  /** Only this checkpoint (LangGraph's list(config) with a checkpoint_id in the config). */
+  checkpointId?: string;
 }
 
 export async function listCheckpoints(q: Queryable, threadId: string, f: HistoryFilter): Promise<CheckpointRow[]> {
@@ -120,6 +122,10 @@ export async function listCheckpoints(q: Queryable, threadId: string, f: History
   if (f.metadata && Object.keys(f.metadata).length) {
     params.push(JSON.stringify(f.metadata));
     where.push(`metadata @> $${params.length}::jsonb`);
+  }
+  if (f.checkpointId) {
+    params.push(f.checkpointId);
+    where.push(`checkpoint_id = $${params.length}`);
   }
   const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $2`, params);
   return r.rows;
@@ -147,6 +153,55 @@ export async function checkpointExists(q: Queryable, threadId: string, checkpoin
   return r.rowCount > 0;
 }
 
+export async function mergeCheckpointMetadata(q: Queryable, threadId: string, checkpointId: string, patch: Record<string, unknown>): Promise<boolean> {
+  const r = await q.query('UPDATE checkpoints SET metadata = metadata || $3::jsonb WHERE thread_id = $1 AND checkpoint_id = $2', [
+    threadId,
+    checkpointId,
+    JSON.stringify(patch),
+  ]);
+  return r.rowCount > 0;
+}
+
+/**
+ * Copies every checkpoint and pending write of one thread to another, keeping checkpoint ids (so parent links
+ * and task ids stay valid) and rewriting the thread id, in the metadata too. Ordered by seq, so the copy's
+ * history lists in the same order. The run_id column is left empty: the runs stay with the source, and a
+ * rollback there deletes checkpoints by run_id, which must never reach into the copy (metadata keeps run_id).
+ */
+export async function copyCheckpoints(q: Queryable, fromThreadId: string, toThreadId: string): Promise<void> {
+  await q.query(
+    `INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, checkpoint_ns, run_id, step, source, writes, next, tasks, metadata, created_at)
+     SELECT $2::uuid, checkpoint_id, parent_checkpoint_id, checkpoint_ns, NULL, step, source, writes, next, tasks,
+       CASE WHEN metadata ? 'thread_id' THEN jsonb_set(metadata, '{thread_id}', to_jsonb($3::text)) ELSE metadata END, created_at
+     FROM checkpoints WHERE thread_id = $1 ORDER BY seq`,
+    // The new id goes in twice: one parameter cannot be both the uuid column and the text in the metadata.
+    [fromThreadId, toThreadId, toThreadId],
+  );
+  await q.query(
+    `INSERT INTO checkpoint_writes (thread_id, checkpoint_id, task_id, channel, value, created_at)
+     SELECT $2, checkpoint_id, task_id, channel, value, created_at FROM checkpoint_writes WHERE thread_id = $1`,
+    [fromThreadId, toThreadId],
+  );
+}
+
+/**
+ * Drops every checkpoint but the head. Checkpoints hold deltas, so the head first takes the full materialized
+ * values as its writes and loses its parent: it becomes a root that folds to the same state. Run it in the
+ * transaction that locked the thread, so no step commits in between.
+ */
+export async function collapseToHead(q: Queryable, threadId: string, headId: string | null): Promise<void> {
+  if (headId) {
+    const values = await valuesAt(q, threadId, headId);
+    await q.query('UPDATE checkpoints SET writes = $3::jsonb, parent_checkpoint_id = NULL WHERE thread_id = $1 AND checkpoint_id = $2', [
+      threadId,
+      headId,
+      JSON.stringify(values),
+    ]);
+  }
+  await q.query('DELETE FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id IS DISTINCT FROM $2::uuid', [threadId, headId]);
+  await q.query('DELETE FROM checkpoints WHERE thread_id = $1 AND checkpoint_id IS DISTINCT FROM $2::uuid', [threadId, headId]);
+}
+
 // ---------------------------------------------------------------- pending writes
 
 export async function putPendingWrite(q: Queryable, threadId: string, checkpointId: string, taskId: string, channel: string, value: unknown): Promise<void> {
@@ -163,4 +218,13 @@ export async function getPendingWrites(q: Queryable, threadId: string, checkpoin
     [threadId, checkpointId],
   );
   return r.rows;
+}
+
+/** A rolled-back run's checkpoints and their pending writes, on this thread only (copies keep theirs). */
+export async function deleteRunCheckpoints(q: Queryable, threadId: string, runId: string): Promise<void> {
+  await q.query(
+    'DELETE FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id IN (SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND run_id = $2)',
+    [threadId, runId],
+  );
+  await q.query('DELETE FROM checkpoints WHERE thread_id = $1 AND run_id = $2', [threadId, runId]);
 }

@@ -5,6 +5,8 @@ import type { Queryable } from './pool.js';
 // append carries only the run id; listeners read what is new from the table.
 
 export const EVENTS_CHANNEL = 'run_events';
+/** NOTIFY payload: a thread id whose run list changed (a run was admitted). */
+export const THREAD_RUNS_CHANNEL = 'thread_runs';
 export const END_EVENT = '__end__';
 
 export interface RunEvent {
@@ -35,6 +37,10 @@ export async function appendEvents(q: Queryable, runId: string, events: NewEvent
   if (last === undefined) return null;
   await q.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, runId]);
   return last;
+}
+
+export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<void> {
+  await q.query('SELECT pg_notify($1, $2)', [THREAD_RUNS_CHANNEL, threadId]);
 }
 
 export async function readEvents(q: Queryable, runId: string, afterSeq: number, limit = 500): Promise<RunEvent[]> {

@@ -174,15 +174,13 @@ export async function openPglite(dir: string | undefined, log: Logger): Promise<
   return {
     kind: DbKind.pglite,
     async query<R>(text: string, params?: unknown[]) {
-      const r = await db.query<R>(text, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      return pgliteResult(await db.query<R>(text, params));
     },
     tx: (fn) =>
       db.transaction(async (t) =>
         fn({
           async query<R>(text: string, params?: unknown[]) {
-            const r = await t.query<R>(text, params);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+            return pgliteResult(await t.query<R>(text, params));
           },
           async exec(sql: string) {
             await t.exec(sql);
@@ -198,6 +196,11 @@ export async function openPglite(dir: string | undefined, log: Logger): Promise<
       release();
     },
   };
+}
+
+// PGlite reports affectedRows 0 for a SELECT, so count returned rows when there are any, as pg does.
+function pgliteResult<R>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: r.rows, rowCount: r.rows.length || (r.affectedRows ?? 0) };
 }
 
 // PGlite is one process's database: a second process opening the same folder would corrupt it.

@@ -98,3 +98,40 @@ export async function countActiveRuns(q: Queryable, threadId: string, excludeRun
   );
   return r.rows[0]?.n ?? 0;
 }
+
+export interface RunFilter {
+  threadId?: string;
+  runIds?: string[];
+  statuses?: RunStatus[];
+  limit: number;
+  offset: number;
+}
+
+/** Newest first. */
+export async function listRuns(q: Queryable, f: RunFilter): Promise<RunRow[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (f.threadId) where.push(`thread_id = $${params.push(f.threadId)}`);
+  if (f.runIds) where.push(`run_id = ANY($${params.push(f.runIds)}::uuid[])`);
+  if (f.statuses) where.push(`status = ANY($${params.push(f.statuses)}::text[])`);
+  const r = await q.query<RunRow>(
+    `SELECT ${runColumns} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, run_id DESC LIMIT $${params.push(f.limit)} OFFSET $${params.push(f.offset)}`,
+    params,
+  );
+  return r.rows;
+}
+
+/**
+ * Runs of a thread after a given run (from it, when inclusive), oldest first: the order a thread stream
+ * follows them. The position is compared in SQL, at the database's full timestamp precision.
+ */
+export async function runsAfter(q: Queryable, threadId: string, runId: string | null, inclusive: boolean): Promise<RunRow[]> {
+  const r = await q.query<RunRow>(
+    `SELECT ${runColumns} FROM runs WHERE thread_id = $1 AND ($2::uuid IS NULL OR
+       (created_at, run_id) ${inclusive ? '>=' : '>'} (SELECT created_at, run_id FROM runs WHERE run_id = $2))
+     ORDER BY created_at, run_id LIMIT 100`,
+    [threadId, runId],
+  );
+  return r.rows;
+}

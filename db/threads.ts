@@ -72,3 +72,68 @@ export async function insertThread(q: Queryable, t: { thread_id: string; metadat
   );
   return r.rows[0];
 }
+
+// ---------------------------------------------------------------- search, copy
+
+export const threadSortColumns = ['thread_id', 'status', 'created_at', 'updated_at', 'state_updated_at'] as const;
+export type ThreadSortColumn = (typeof threadSortColumns)[number];
+
+export interface ThreadFilter {
+  /** Containment filters: a thread matches when its jsonb holds every given key and value. */
+  metadata?: Record<string, unknown>;
+  values?: Record<string, unknown>;
+  status?: ThreadStatus;
+  ids?: string[];
+}
+
+export interface ThreadSearch extends ThreadFilter {
+  sortBy: ThreadSortColumn;
+  sortOrder: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+function filterClause(f: ThreadFilter, params: unknown[]): string {
+  const where: string[] = [];
+  // An empty containment filter matches everything, including threads whose values are still null.
+  if (f.metadata && Object.keys(f.metadata).length) where.push(`metadata @> $${params.push(JSON.stringify(f.metadata))}::jsonb`);
+  if (f.values && Object.keys(f.values).length) where.push(`values @> $${params.push(JSON.stringify(f.values))}::jsonb`);
+  if (f.status) where.push(`status = $${params.push(f.status)}`);
+  if (f.ids) where.push(`thread_id = ANY($${params.push(f.ids)}::uuid[])`);
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+export async function searchThreads(q: Queryable, s: ThreadSearch): Promise<ThreadRow[]> {
+  const params: unknown[] = [];
+  const where = filterClause(s, params);
+  // Only whitelisted column names reach the SQL text; thread_id breaks ties so pages never overlap.
+  const column = threadSortColumns.includes(s.sortBy) ? s.sortBy : 'created_at';
+  const order = s.sortOrder === 'asc' ? 'ASC' : 'DESC';
+  const r = await q.query<ThreadRow>(
+    `SELECT ${threadColumns} FROM threads ${where} ORDER BY ${column} ${order}, thread_id ${order}
+     LIMIT $${params.push(s.limit)} OFFSET $${params.push(s.offset)}`,
+    params,
+  );
+  return r.rows;
+}
+
+export async function countThreads(q: Queryable, f: ThreadFilter): Promise<number> {
+  const params: unknown[] = [];
+  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM threads ${filterClause(f, params)}`, params);
+  return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * A new idle thread holding the source's state (values, head and interrupts); metadata.thread_id names the copy.
+ * Returns undefined when the source does not exist. Checkpoints are copied separately (db/checkpoints.ts).
+ */
+export async function insertThreadCopy(q: Queryable, sourceId: string, newId: string): Promise<ThreadRow | undefined> {
+  const r = await q.query<ThreadRow>(
+    `INSERT INTO threads (thread_id, metadata, status, values, head_checkpoint_id, interrupts, config)
+     SELECT $2::uuid, metadata || jsonb_build_object('thread_id', $3::text), 'idle', values, head_checkpoint_id, interrupts, config
+     FROM threads WHERE thread_id = $1
+     RETURNING ${threadColumns}`,
+    [sourceId, newId, newId],
+  );
+  return r.rows[0];
+}

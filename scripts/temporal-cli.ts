@@ -109,6 +109,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
   const child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // The server must not outlive this process, even when it dies of an uncaught error.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -1,0 +1,37 @@
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { assistantsRouter } from './assistants/router.js';
+import type { AppDeps } from './deps.js';
+import { ApiError, ErrorCode, errorHandler } from './errors.js';
+import { runsRouter } from './runs/router.js';
+import { systemRouter } from './system/router.js';
+import { threadsRouter } from './threads/router.js';
+
+// The Agent Server API. createApp never listens: entrypoints and tests decide where it is served.
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  const registry = new OpenAPIRegistry();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(cors);
+  app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
+  for (const router of [assistantsRouter, threadsRouter, runsRouter]) app.use(router(deps, registry));
+  app.use(systemRouter(deps, registry));
+  app.use((req: Request) => {
+    throw new ApiError(ErrorCode.notFound, `No route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** Browser UIs (agent-chat-ui) call the API from another origin and read these headers. */
+function cors(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
+  res.setHeader('Access-Control-Allow-Credentials', 'true');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Location, Location, X-Pagination-Total, X-Pagination-Next');
+  if (req.method !== 'OPTIONS') return next();
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
+  res.status(204).end();
+}

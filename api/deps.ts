@@ -1,0 +1,26 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../config/logger.js';
+import type { ServerModelDefaults } from '../core/graphs.js';
+import type { MultitaskStrategy } from '../core/runs.js';
+import type { Db } from '../db/pool.js';
+import type { EventHub } from './events/hub.js';
+
+export interface AppSettings {
+  version: string;
+  defaultMultitaskStrategy: MultitaskStrategy;
+  modelDefaults: ServerModelDefaults;
+  bodyLimit: string;
+  /** Seconds between `: heartbeat` comments on SSE streams. */
+  heartbeatSeconds: number;
+  /** How long an API call waits for a worker to accept an update before answering 503. */
+  workerTimeoutMs: number;
+}
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  log: Logger;
+  hub: EventHub;
+  settings: AppSettings;
+}

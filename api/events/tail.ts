@@ -1,0 +1,68 @@
+import { END_EVENT, readEvents, type RunEvent } from '../../db/events.js';
+import type { AppDeps } from '../deps.js';
+
+export interface TailEnd {
+  status: string;
+  error?: { error: string; message: string } | null;
+  checkpoint_id?: string | null;
+  interrupts?: unknown[] | null;
+}
+
+export type TailItem = { kind: 'event'; event: RunEvent } | { kind: 'idle' } | { kind: 'end'; end: TailEnd | null };
+
+/**
+ * Follows a run's event log from after `afterSeq`: every stored event in order, then new ones as workers
+ * append them. It waits on notifications, not a poll interval; `idle` comes every `idleMs` of silence, so
+ * the caller can send heartbeats. It ends with the run's end marker, or `end: null` if the run was deleted.
+ */
+export async function* tailRun(deps: Pick<AppDeps, 'db' | 'hub'>, runId: string, afterSeq: number, idleMs: number, signal: AbortSignal): AsyncGenerator<TailItem> {
+  let cursor = afterSeq;
+  let dirty = true;
+  let wake: (() => void) | null = null;
+  const unsubscribe = deps.hub.subscribe(runId, () => {
+    dirty = true;
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener('abort', onAbort);
+  try {
+    while (!signal.aborted) {
+      if (dirty) {
+        dirty = false;
+        const batch = await readEvents(deps.db, runId, cursor);
+        for (const event of batch) {
+          if (event.event === END_EVENT) return yield { kind: 'end', end: event.data as TailEnd };
+          cursor = event.seq;
+          yield { kind: 'event', event };
+        }
+        if (batch.length > 0) {
+          dirty = true;
+          continue;
+        }
+        if (!(await runExists(deps, runId))) return yield { kind: 'end', end: null };
+      }
+      const woke = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), idleMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        if (dirty || signal.aborted) wake();
+      });
+      wake = null;
+      // A quiet period re-checks the log too: it covers a notification lost while the LISTEN connection reconnected.
+      if (!woke) {
+        dirty = true;
+        yield { kind: 'idle' };
+      }
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runExists(deps: Pick<AppDeps, 'db'>, runId: string): Promise<boolean> {
+  const r = await deps.db.query('SELECT 1 FROM runs WHERE run_id = $1', [runId]);
+  return r.rowCount > 0;
+}

@@ -1,0 +1,171 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { AgentConfigError, graphRegistry, resolveAgentConfig } from '../../core/graphs.js';
+import { MessageFormatError } from '../../core/messages.js';
+import type { RunCommand, RunSpec, StreamMode } from '../../core/runs.js';
+import { normalizeWrites } from '../../core/state.js';
+import type { AssistantRow } from '../../db/assistants.js';
+import { checkpointExists } from '../../db/checkpoints.js';
+import { deleteRunRequest, insertRunRequest, type RunRow } from '../../db/runs.js';
+import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
+import { submitRun } from '../../workflows/messages.js';
+import { findAssistant } from '../assistants/lookup.js';
+import type { AppDeps } from '../deps.js';
+import { invalid, notFound } from '../errors.js';
+import { uuid7 } from '../ids.js';
+import { callThread, startOperation } from '../temporal.js';
+import type { RunCreate } from './schema.js';
+
+// Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
+// the request, and let the thread workflow decide on it. The workflow's answer is the run as stored.
+
+export interface CreatedRun {
+  run: RunRow;
+  threadId: string;
+  stateless: boolean;
+}
+
+const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
+
+export async function createRun(deps: AppDeps, threadId: string | null, body: RunCreate, headers: IncomingHttpHeaders, defaultModes: StreamMode[] = ['values']): Promise<CreatedRun> {
+  const assistant = await findAssistant(deps.db, body.assistant_id);
+  if (!assistant) throw notFound(`No assistant found for "${body.assistant_id}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`);
+  const graph = graphRegistry[assistant.graph_id];
+  if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
+  const stateless = threadId === null;
+  const thread = await resolveThread(deps, threadId, body, assistant);
+  const runId = uuid7();
+  if (body.checkpoint_id ?? body.checkpoint?.checkpoint_id) {
+    const cid = (body.checkpoint_id ?? body.checkpoint?.checkpoint_id)!;
+    if (!(await checkpointExists(deps.db, thread.thread_id, cid))) throw notFound(`Checkpoint ${cid} not found in thread ${thread.thread_id}`);
+  }
+  checkInput(body.input);
+
+  const config = mergeConfig(assistant.config, thread.config, body.config ?? {});
+  const userId = [body.config?.configurable?.user_id, (thread.config.configurable as Config | undefined)?.user_id, assistant.config.configurable?.user_id].find(
+    (v): v is string => typeof v === 'string' && v.length > 0,
+  );
+  config.configurable = {
+    ...config.configurable,
+    ...forwardedHeaders(headers),
+    run_id: runId,
+    thread_id: thread.thread_id,
+    graph_id: assistant.graph_id,
+    assistant_id: assistant.assistant_id,
+    ...(userId ? { user_id: userId } : {}),
+  };
+  const context = { ...assistant.context, ...(body.context ?? {}) };
+  const metadata = { ...assistant.metadata, ...thread.metadata, ...(body.metadata ?? {}) };
+  let agent;
+  try {
+    agent = resolveAgentConfig(graph, { ...config.configurable, ...context }, config.recursion_limit as number | undefined, deps.settings.modelDefaults);
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw invalid(err.message);
+    throw err;
+  }
+  const streamModes = normalizeModes(body.stream_mode, defaultModes);
+  const strategy = body.multitask_strategy ?? deps.settings.defaultMultitaskStrategy;
+  const kwargs = {
+    input: body.input ?? null,
+    command: body.command ?? null,
+    config,
+    context,
+    stream_mode: streamModes,
+    interrupt_before: body.interrupt_before ?? null,
+    interrupt_after: body.interrupt_after ?? null,
+    webhook: body.webhook ?? null,
+    feedback_keys: body.feedback_keys ?? null,
+    temporary: stateless && body.on_completion !== 'keep',
+    subgraphs: body.stream_subgraphs ?? false,
+    resumable: body.stream_resumable ?? false,
+    on_disconnect: body.on_disconnect ?? 'continue',
+    checkpoint_id: body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? null,
+    after_seconds: body.after_seconds ?? 0,
+  };
+  const spec: RunSpec = {
+    runId,
+    threadId: thread.thread_id,
+    assistantId: assistant.assistant_id,
+    graphId: assistant.graph_id,
+    multitaskStrategy: strategy,
+    hasInput: body.input !== null && body.input !== undefined,
+    command: normalizeCommand(body.command),
+    checkpointId: kwargs.checkpoint_id,
+    interruptBefore: breakpoints(body.interrupt_before),
+    interruptAfter: breakpoints(body.interrupt_after),
+    streamModes,
+    afterSeconds: body.after_seconds ?? 0,
+    strictResume: body.strict_resume ?? false,
+    onCompletion: kwargs.temporary ? 'delete' : 'keep',
+    agent,
+  };
+  await insertRunRequest(deps.db, { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, metadata, kwargs, multitask_strategy: strategy });
+  try {
+    const run = await callThread(deps, async () =>
+      deps.temporal.workflow.executeUpdateWithStart(submitRun, { args: [spec], updateId: runId, startWorkflowOperation: await startOperation(deps, thread.thread_id) }),
+    );
+    return { run, threadId: thread.thread_id, stateless };
+  } catch (err) {
+    await deleteRunRequest(deps.db, runId).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCreate, assistant: AssistantRow): Promise<ThreadRow> {
+  const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
+  if (threadId === null) return (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!;
+  const existing = await getThread(deps.db, threadId);
+  if (existing) return existing;
+  if (body.if_not_exists === 'create') return (await insertThread(deps.db, { thread_id: threadId, metadata: stamp })) ?? (await getThread(deps.db, threadId))!;
+  throw notFound(`Thread with ID ${threadId} not found`);
+}
+
+type Config = { configurable?: Record<string, unknown>; [k: string]: unknown };
+
+function mergeConfig(...layers: Config[]): Config & { configurable: Record<string, unknown> } {
+  const out: Config & { configurable: Record<string, unknown> } = { configurable: {} };
+  for (const layer of layers) {
+    const { configurable, ...rest } = layer;
+    Object.assign(out, rest);
+    Object.assign(out.configurable, configurable ?? {});
+  }
+  return out;
+}
+
+/** Request headers starting with x- (but not credentials) and the user agent reach the graph in configurable. */
+function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (typeof v !== 'string') continue;
+    if ((k.startsWith('x-') && !excludedHeaders.has(k)) || k === 'user-agent') out[k] = v;
+  }
+  return out;
+}
+
+function normalizeModes(mode: RunCreate['stream_mode'], defaults: StreamMode[]): StreamMode[] {
+  if (!mode || (Array.isArray(mode) && mode.length === 0)) return defaults;
+  return [...new Set(Array.isArray(mode) ? mode : [mode])];
+}
+
+const breakpoints = (b: RunCreate['interrupt_before']): string[] => (b === '*' ? ['*'] : (b ?? []));
+
+function normalizeCommand(c: RunCreate['command']): RunCommand | null {
+  if (!c) return null;
+  const out: RunCommand = {};
+  if ('resume' in c && c.resume !== undefined) out.resume = c.resume;
+  if (c.update) out.update = c.update;
+  if (c.goto) out.goto = (Array.isArray(c.goto) ? c.goto : [c.goto]).map((g) => (typeof g === 'string' ? g : g.node));
+  return out;
+}
+
+/** Malformed messages are refused here, before anything is stored, rather than failing the run later. */
+function checkInput(input: RunCreate['input']): void {
+  if (input === null || input === undefined) return;
+  if (Array.isArray(input)) throw invalid('Invalid body: body.input must be an object such as {"messages": [...]}');
+  try {
+    normalizeWrites(input, randomUUID);
+  } catch (err) {
+    if (err instanceof MessageFormatError) throw invalid(`Invalid body: body.input: ${err.message}`, [{ path: 'body.input', message: err.message }]);
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+import type { Request, Response } from 'express';
+import { valuesAt } from '../../db/checkpoints.js';
+import { lastEventSeq, modeOfEvent } from '../../db/events.js';
+import { getThread } from '../../db/threads.js';
+import type { AppDeps } from '../deps.js';
+import { SseStream } from '../events/sse.js';
+import { tailRun, type TailEnd } from '../events/tail.js';
+import { cancelRuns } from './cancel.js';
+
+// Following a run: as SSE (stream, join stream) or as one JSON answer when it ends (wait, join).
+
+export function runLocation(threadId: string, runId: string, stateless: boolean): string {
+  return stateless ? `/runs/${runId}` : `/threads/${threadId}/runs/${runId}`;
+}
+
+export interface StreamOptions {
+  threadId: string;
+  runId: string;
+  stateless: boolean;
+  /** Replay starts after this event id; -1 replays everything. */
+  afterSeq: number;
+  /** Only these stream modes (metadata and error always pass); undefined passes all. */
+  modes?: Set<string>;
+  cancelOnDisconnect: boolean;
+}
+
+export async function streamRun(deps: AppDeps, req: Request, res: Response, o: StreamOptions): Promise<void> {
+  const location = runLocation(o.threadId, o.runId, o.stateless);
+  const sse = SseStream.open(res, { 'Content-Location': location, Location: `${location}/stream` });
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const beat = setInterval(() => sse.heartbeat(), deps.settings.heartbeatSeconds * 1000);
+  let ended = false;
+  try {
+    for await (const item of tailRun(deps, o.runId, o.afterSeq, deps.settings.heartbeatSeconds * 1000, gone.signal)) {
+      if (item.kind === 'end') {
+        ended = true;
+        break;
+      }
+      if (item.kind !== 'event') continue;
+      const { event, data, seq } = item.event;
+      if (!o.modes || event === 'metadata' || event === 'error' || o.modes.has(modeOfEvent(event))) sse.send(event, data, seq);
+    }
+  } finally {
+    clearInterval(beat);
+    sse.end();
+  }
+  if (!ended && gone.signal.aborted && o.cancelOnDisconnect) {
+    await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch((err) => deps.log.warn('cancel on disconnect failed', { err }));
+  }
+}
+
+/** Where a join starts: resumable runs replay from Last-Event-ID (or from the start); others stream live only. */
+export async function joinStart(deps: AppDeps, req: Request, runId: string, resumable: boolean): Promise<number> {
+  const header = req.header('last-event-id');
+  if (resumable) {
+    const n = header === undefined ? -1 : Number(header);
+    return Number.isInteger(n) && n >= -1 ? n : -1;
+  }
+  return (await lastEventSeq(deps.db, runId)) ?? -1;
+}
+
+/** Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile. */
+export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
+  // The end marker is always a run's last event, so starting one before the last id cannot miss it.
+  const from = ((await lastEventSeq(deps.db, runId)) ?? 0) - 1;
+  for await (const item of tailRun(deps, runId, from, deps.settings.heartbeatSeconds * 1000, signal)) {
+    if (item.kind === 'end') return item.end;
+  }
+  return null;
+}
+
+/** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */
+export async function runResult(deps: AppDeps, threadId: string, end: TailEnd | null): Promise<Record<string, unknown>> {
+  if (end?.error) return { __error__: end.error };
+  const values = end?.checkpoint_id ? await valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {});
+  return end?.interrupts ? { ...values, __interrupt__: end.interrupts } : values;
+}
+
+/** POST .../wait: 200 at once, a newline every few seconds to keep proxies from timing out, then the JSON. */
+export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<StreamOptions, 'afterSeq' | 'modes'>): Promise<void> {
+  res.status(200).setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Location', runLocation(o.threadId, o.runId, o.stateless));
+  res.flushHeaders();
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const keepAlive = setInterval(() => res.write('\n'), deps.settings.heartbeatSeconds * 1000);
+  try {
+    const end = await awaitEnd(deps, o.runId, gone.signal);
+    if (gone.signal.aborted) {
+      if (o.cancelOnDisconnect && !end) await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch(() => undefined);
+      return;
+    }
+    res.end(JSON.stringify(await runResult(deps, o.threadId, end)));
+  } finally {
+    clearInterval(keepAlive);
+  }
+}

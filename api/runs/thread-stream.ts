@@ -1,0 +1,84 @@
+import type { Request, Response } from 'express';
+import { getRun, listRuns, runsAfter, type RunRow } from '../../db/runs.js';
+import { getThread } from '../../db/threads.js';
+import type { AppDeps } from '../deps.js';
+import { SseStream } from '../events/sse.js';
+import { tailRun } from '../events/tail.js';
+
+// GET /threads/{id}/stream: follows a thread rather than one run. It streams the events of each run on the
+// thread in order (`run_modes`), run start and end (`lifecycle`), and the state after each run (`state_update`),
+// and stays open for later runs. Event ids are `<run_id>:<seq>`, so Last-Event-ID resumes across runs.
+
+
+/** The run to continue from; `inclusive` resumes inside it after `seq`, otherwise the stream moves past it. */
+interface Cursor {
+  runId: string | null;
+  inclusive: boolean;
+  seq: number;
+}
+
+export async function streamThread(deps: AppDeps, req: Request, res: Response, threadId: string, modes: Set<string>): Promise<void> {
+  const sse = SseStream.open(res, { 'Content-Location': `/threads/${threadId}/stream` });
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const beat = setInterval(() => sse.heartbeat(), deps.settings.heartbeatSeconds * 1000);
+  let cursor = await startCursor(deps, threadId, req.header('last-event-id'));
+  let fresh = true;
+  let wake: (() => void) | null = null;
+  const unsubscribe = deps.hub.subscribeThread(threadId, () => {
+    fresh = true;
+    wake?.();
+  });
+  gone.signal.addEventListener('abort', () => wake?.());
+  try {
+    while (!gone.signal.aborted) {
+      if (!fresh) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, deps.settings.heartbeatSeconds * 1000)));
+      fresh = false;
+      for (const run of await runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive)) {
+        if (gone.signal.aborted) break;
+        const seq = await followRun(deps, sse, run, cursor.inclusive && cursor.runId === run.run_id ? cursor.seq : -1, modes, gone.signal);
+        cursor = { runId: run.run_id, inclusive: gone.signal.aborted, seq };
+      }
+    }
+  } finally {
+    unsubscribe();
+    clearInterval(beat);
+    sse.end();
+  }
+}
+
+/** Streams one run until it ends; returns the last event id sent. */
+async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, afterSeq: number, modes: Set<string>, signal: AbortSignal): Promise<number> {
+  let seq = afterSeq;
+  if (modes.has('lifecycle') && afterSeq < 0) sse.send('lifecycle', { event: 'started', run_id: run.run_id }, `${run.run_id}:-1`);
+  for await (const item of tailRun(deps, run.run_id, afterSeq, deps.settings.heartbeatSeconds * 1000, signal)) {
+    if (item.kind === 'end') {
+      const id = `${run.run_id}:${seq}`;
+      if (modes.has('lifecycle')) sse.send('lifecycle', { event: item.end?.status ?? 'deleted', run_id: run.run_id }, id);
+      if (modes.has('state_update')) sse.send('state_update', { values: (await getThread(deps.db, run.thread_id))?.values ?? {} }, id);
+      break;
+    }
+    if (item.kind !== 'event') continue;
+    seq = item.event.seq;
+    if (modes.has('run_modes')) sse.send(item.event.event, item.event.data, `${run.run_id}:${seq}`);
+  }
+  return seq;
+}
+
+/**
+ * With Last-Event-ID `<run>:<seq>` the stream resumes there. Otherwise it begins with the oldest run still
+ * pending or running (from its first event), or after the newest run.
+ */
+async function startCursor(deps: AppDeps, threadId: string, lastEventId: string | undefined): Promise<Cursor> {
+  const [runId, seqText] = (lastEventId ?? '').split(':');
+  if (runId && seqText !== undefined) {
+    const run = await getRun(deps.db, runId).catch(() => undefined);
+    const seq = Number(seqText);
+    if (run && run.thread_id === threadId) return { runId: run.run_id, inclusive: true, seq: Number.isInteger(seq) ? seq : -1 };
+  }
+  const active = await listRuns(deps.db, { threadId, statuses: ['pending', 'running'], limit: 1000, offset: 0 });
+  const oldestActive = active.at(-1);
+  if (oldestActive) return { runId: oldestActive.run_id, inclusive: true, seq: -1 };
+  const [latest] = await listRuns(deps.db, { threadId, limit: 1, offset: 0 });
+  return { runId: latest?.run_id ?? null, inclusive: false, seq: -1 };
+}

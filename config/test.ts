@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+// Settings of the test suite (separate from the runtime's, which tests build explicitly per stack).
+const testSchema = z.object({
+  TEST_DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+});
+
+export type TestConfig = z.infer<typeof testSchema>;
+
+export function loadTestConfig(env: Record<string, string | undefined> = process.env): TestConfig {
+  return testSchema.parse(env);
+}
+
+/** The variables a spawned runtime process inherits: enough to find executables, nothing else leaks in. */
+export function inheritedEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return { PATH: env.PATH ?? '', HOME: env.HOME ?? '' };
+}
