@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../config/logger.js';
+import type { Db } from '../db/pool.js';
+import { createApp } from './app.js';
+import { ensureSystemAssistants } from './assistants/system.js';
+import type { AppSettings } from './deps.js';
+import { EventHub } from './events/hub.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function settingsFrom(config: Config): AppSettings {
+  return {
+    version: pkg.version,
+    defaultMultitaskStrategy: config.DEFAULT_MULTITASK_STRATEGY,
+    modelDefaults: { provider: config.MODEL_PROVIDER, ...(config.MODEL_NAME ? { modelName: config.MODEL_NAME } : {}) },
+    bodyLimit: config.BODY_LIMIT,
+    heartbeatSeconds: 5,
+    workerTimeoutMs: 30_000,
+  };
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the API on config.HOST:PORT until close(); streams in flight are ended on close. */
+export async function serveApi(o: { config: Config; db: Db; temporal: Client; log: Logger }): Promise<ApiServer> {
+  await ensureSystemAssistants(o.db);
+  const hub = new EventHub(o.db, o.log);
+  await hub.start();
+  const app = createApp({ db: o.db, temporal: o.temporal, taskQueue: o.config.TEMPORAL_TASK_QUEUE, log: o.log, hub, settings: settingsFrom(o.config) });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {
+      if (!err) return resolve(s);
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      reject(inUse ? new Error(`Port ${o.config.PORT} on ${o.config.HOST} is in use; set PORT to another port.`) : err);
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.config.HOST === '0.0.0.0' ? '127.0.0.1' : o.config.HOST;
+  return {
+    url: `http://${host}:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.stop();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
+import type { Config } from '../config/index.js';
+import { temporalConnectionOptions } from '../config/temporal.js';
+import type { Logger } from '../config/logger.js';
+import { createModelResolver } from '../activities/models/index.js';
+import type { ToolDefinition } from '../activities/tools/types.js';
+import type { Db } from '../db/pool.js';
+import { createWorker, ensureSearchAttributes } from './create.js';
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Temporal's own logs go through our logger, so a process writes one format. */
+export function installTemporalRuntime(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdk = log.child({ component: 'temporal-sdk' });
+  const forward = (e: LogEntry) => {
+    const level = e.level === 'ERROR' ? 'error' : e.level === 'WARN' ? 'warn' : e.level === 'INFO' ? 'info' : 'debug';
+    sdk[level](e.message, e.meta);
+  };
+  // Our shutdown owns the signals, so the worker drains once, in order with the API and the database.
+  Runtime.install({ logger: new DefaultLogger('WARN', forward), shutdownSignals: [] });
+}
+
+/** Starts one worker polling the runtime's task queue; stop() drains it and closes its connections. */
+export async function runWorker(o: { config: Config; db: Db; address: string; log: Logger; tools?: ToolDefinition[] }): Promise<RunningWorker> {
+  installTemporalRuntime(o.log);
+  const options = temporalConnectionOptions(o.config, o.address);
+  const client = await Connection.connect(options);
+  await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.log);
+  await client.close();
+  const connection = await NativeConnection.connect(options);
+  const worker = await createWorker({
+    connection,
+    namespace: o.config.TEMPORAL_NAMESPACE,
+    taskQueue: o.config.TEMPORAL_TASK_QUEUE,
+    db: o.db,
+    log: o.log,
+    models: createModelResolver({
+      openaiApiKey: o.config.OPENAI_API_KEY,
+      openaiBaseUrl: o.config.OPENAI_BASE_URL,
+      anthropicApiKey: o.config.ANTHROPIC_API_KEY,
+      anthropicBaseUrl: o.config.ANTHROPIC_BASE_URL,
+    }),
+    tools: o.tools ?? [],
+  });
+  const running = worker.run();
+  o.log.info('worker running', { taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE });
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
