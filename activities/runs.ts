@@ -1,18 +1,16 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { interruptsByTask } from '../core/format.js';
 import { pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
-import { appendEvents, END_EVENT, notifyThreadRuns, type NewEvent } from '../db/events.js';
-import { deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted, promoteRunRequest, type RunRow } from '../db/runs.js';
-import { deleteThreadRow, lockThread, mergeThreadMetadata, setThreadHead, setThreadStatus } from '../db/threads.js';
+import { admitRun } from '../db/admission.js';
+import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
+import { deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
+import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { interruptEvents } from './stream-events.js';
 
 // Local activities for the run lifecycle: admit, start, finish, cancel, roll back. Idempotency key: the run id
 // (each write is a no-op when the run is already in the state it moves it to).
-
-export const RunErrorType = { runRequestMissing: 'RunRequestMissing' } as const;
 
 export interface RunError {
   error: string;
@@ -21,21 +19,10 @@ export interface RunError {
 
 export function createRunActivities({ db }: ActivityDeps) {
   return {
-    /** Turns the stored request into a pending run, writes its `metadata` event (id 0) and marks the thread busy. */
-    async recordRun(a: { spec: RunSpec }): Promise<RunRow> {
-      return db.tx(async (q) => {
-        const thread = await lockThread(q, a.spec.threadId);
-        const run = await promoteRunRequest(q, a.spec.runId);
-        if (!thread || !run) throw ApplicationFailure.nonRetryable(`Run request ${a.spec.runId} is gone`, RunErrorType.runRequestMissing);
-        const internals = await getRunInternals(q, run.run_id);
-        if (internals?.last_event_seq === -1) {
-          await appendEvents(q, run.run_id, [{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]);
-          await mergeThreadMetadata(q, a.spec.threadId, { graph_id: a.spec.graphId, assistant_id: a.spec.assistantId });
-          await setThreadStatus(q, a.spec.threadId, 'busy');
-          await notifyThreadRuns(q, a.spec.threadId);
-        }
-        return run;
-      });
+    /** The run loop's half of admission (see admitRun): idempotent, and false when the request is gone. */
+    async recordRun(a: { spec: RunSpec }): Promise<boolean> {
+      const { runId, threadId, graphId, assistantId } = a.spec;
+      return (await admitRun(db, { runId, threadId, graphId, assistantId })) !== undefined;
     },
 
     async startRun(a: { runId: string; threadId: string; checkpointBefore: string | null }): Promise<void> {

@@ -25,7 +25,6 @@ const statusOfFailure: Record<string, ErrorCode> = {
   [ThreadErrorType.invalidCommand]: ErrorCode.invalid,
   InvalidUpdate: ErrorCode.invalid,
   CheckpointNotFound: ErrorCode.notFound,
-  RunRequestMissing: ErrorCode.notFound,
   ThreadNotFound: ErrorCode.notFound,
 };
 

@@ -27,7 +27,12 @@ export function createLogger(level: LogLevelName = 'info', base: Record<string, 
   };
 }
 
+// Errors serialize with their cause chain: Temporal wraps the interesting failure several levels deep.
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-  return value;
+  if (!(value instanceof Error)) return value;
+  const out: Record<string, unknown> = { name: value.name, message: value.message, stack: value.stack };
+  const type = (value as { type?: unknown }).type;
+  if (type !== undefined) out.type = type;
+  if (value.cause !== undefined) out.cause = value.cause;
+  return out;
 }

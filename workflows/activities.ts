@@ -2,7 +2,7 @@ import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from 
 import type { Activities } from '../activities/index.js';
 
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
-const permanent = ['StaleHead', 'RunNotActive', 'ThreadNotFound', 'RunRequestMissing', 'InvalidUpdate', 'CheckpointNotFound'];
+const permanent = ['StaleHead', 'RunNotActive', 'ThreadNotFound', 'InvalidUpdate', 'CheckpointNotFound'];
 
 /** Database bookkeeping: short transactions, retried through transient database trouble. */
 export const db = proxyLocalActivities<Activities>({

@@ -1,15 +1,20 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ThreadHead } from '../core/head.js';
 import type { CancelAction, RunSpec, RunStatus } from '../core/runs.js';
-import type { RunRow } from '../db/runs.js';
 
 // Every signal, query and update of the thread workflow, defined once: the workflow sets handlers on these
 // and the API calls them, so names and payload types cannot drift apart.
 
 export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
 
-/** Admits a run (the multitask decision is the synchronous validator). Returns the run as stored. */
-export const submitRun = defineUpdate<RunRow, [RunSpec]>('submitRun');
+export interface Admission {
+  runId: string;
+}
+/**
+ * Admits a run: the synchronous validator makes the multitask decision and the handler only queues it, so an
+ * update never waits on I/O. The API then stores the run (admitRun), and the run loop does so again.
+ */
+export const submitRun = defineUpdate<Admission, [RunSpec]>('submitRun');
 
 export interface CancelRequest {
   runIds: string[] | 'all';

@@ -15,7 +15,6 @@ export interface QueuedRun {
   spec: RunSpec;
   /** Workflow time the run was admitted; after_seconds counts from here. */
   admittedAt: number;
-  recorded: boolean;
   cancel?: CancelAction;
   scope?: CancellationScope;
 }

@@ -8,7 +8,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunRow } from '../db/runs.js';
 import { allDecisions, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
 import { isRecord } from '../core/messages.js';
@@ -19,6 +18,7 @@ import {
   cancelRuns,
   submitRun,
   threadSnapshot,
+  type Admission,
   ThreadErrorType,
   updateState,
   type CancelRequest,
@@ -62,7 +62,7 @@ class Thread implements ThreadCore {
   constructor(input: ThreadWorkflowInput) {
     this.threadId = input.threadId;
     this.head = input.head;
-    this.queue = input.queue.map((e) => ({ ...e, recorded: true }));
+    this.queue = input.queue.map((e) => ({ ...e }));
   }
 
   private get busy(): boolean {
@@ -86,18 +86,10 @@ class Thread implements ThreadCore {
     }
   }
 
-  async admit(spec: RunSpec): Promise<RunRow> {
+  admit(spec: RunSpec): Admission {
     if (spec.multitaskStrategy === 'interrupt' || spec.multitaskStrategy === 'rollback') this.cancelInFlight('all', spec.multitaskStrategy);
-    const entry: QueuedRun = { spec, admittedAt: Date.now(), recorded: false };
-    this.queue.push(entry);
-    try {
-      const run = await db.recordRun({ spec });
-      entry.recorded = true;
-      return run;
-    } catch (err) {
-      this.queue.splice(this.queue.indexOf(entry), 1);
-      throw err;
-    }
+    this.queue.push({ spec, admittedAt: Date.now() });
+    return { runId: spec.runId };
   }
 
   cancel(req: CancelRequest): CancelResult {
@@ -142,7 +134,12 @@ class Thread implements ThreadCore {
       await condition(() => (this.queue.length > 0 && !this.updatingState) || workflowInfo().continueAsNewSuggested);
       if (this.queue.length === 0 || this.updatingState) return this.continueAsNew();
       const entry = this.queue[0]!;
-      await condition(() => entry.recorded);
+      // Normally the API has stored the run already; if it died first, this does it. A request that is gone
+      // (the API gave up on it, or the thread was deleted) is dropped.
+      if (!(await db.recordRun({ spec: entry.spec }))) {
+        this.queue.splice(this.queue.indexOf(entry), 1);
+        continue;
+      }
       const wait = entry.admittedAt + entry.spec.afterSeconds * 1000 - Date.now();
       if (wait > 0) await condition(() => entry.cancel !== undefined, wait);
       this.queue.shift();

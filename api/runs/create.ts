@@ -5,6 +5,7 @@ import { MessageFormatError } from '../../core/messages.js';
 import type { RunCommand, RunSpec, StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
 import type { AssistantRow } from '../../db/assistants.js';
+import { admitRun } from '../../db/admission.js';
 import { checkpointExists } from '../../db/checkpoints.js';
 import { deleteRunRequest, insertRunRequest, type RunRow } from '../../db/runs.js';
 import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
@@ -101,14 +102,20 @@ export async function createRun(deps: AppDeps, threadId: string | null, body: Ru
   };
   await insertRunRequest(deps.db, { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, metadata, kwargs, multitask_strategy: strategy });
   try {
-    const run = await callThread(deps, async () =>
+    await callThread(deps, async () =>
       deps.temporal.workflow.executeUpdateWithStart(submitRun, { args: [spec], updateId: runId, startWorkflowOperation: await startOperation(deps, thread.thread_id) }),
     );
-    return { run, threadId: thread.thread_id, stateless };
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
     throw err;
   }
+  const admitted = await admitRun(deps.db, { runId, threadId: thread.thread_id, graphId: assistant.graph_id, assistantId: assistant.assistant_id });
+  if (admitted) return { run: admitted, threadId: thread.thread_id, stateless };
+  // The workflow may record, run and roll back an accepted run before we get here; it was still created.
+  if (!(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
+  const now = new Date().toISOString();
+  const run: RunRow = { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, created_at: now, updated_at: now, status: 'pending', metadata, kwargs, multitask_strategy: strategy };
+  return { run, threadId: thread.thread_id, stateless };
 }
 
 async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCreate, assistant: AssistantRow): Promise<ThreadRow> {
