@@ -20,12 +20,20 @@ export const UpdateErrorType = { invalidUpdate: 'InvalidUpdate', checkpointNotFo
 
 const agentTask = (checkpointId: string): HeadTask => ({ id: taskIdFor(checkpointId, Node.agent, 0), name: Node.agent, interrupts: [], done: false });
 
-export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string): HeadTask[] {
-  return calls.map((call) => ({ id: taskIdFor(checkpointId, Node.tools, call.id), name: Node.tools, toolCall: call, issuedByRun: runId, interrupts: [], done: false }));
+/** Tool tasks of a checkpoint; runId is the run whose model turn asked for the calls (none for a state update). */
+export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string | undefined): HeadTask[] {
+  return calls.map((call) => ({
+    id: taskIdFor(checkpointId, Node.tools, call.id),
+    name: Node.tools,
+    toolCall: call,
+    ...(runId ? { issuedByRun: runId } : {}),
+    interrupts: [],
+    done: false,
+  }));
 }
 
 /** The tasks a checkpoint waits on, given the nodes that run next. */
-function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string): HeadTask[] {
+function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string | undefined): HeadTask[] {
   if (next[0] === Node.tools) return toolTasks(checkpointId, pendingToolCalls(messages), runId);
   if (next[0] === Node.agent) return [agentTask(checkpointId)];
   return next.map((n, i) => ({ id: taskIdFor(checkpointId, n, i), name: n, interrupts: [], done: false }));
@@ -90,7 +98,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
           threadId: a.threadId, run: a.run, expectedHead: a.expectedHead, parentId: a.baseCheckpointId, checkpointId: a.checkpointId,
           step: (base?.step ?? -2) + 1, source: asNode === INPUT ? 'input' : 'update', node: asNode, writes: asNode === INPUT ? null : writes,
           metadataWrites: { [asNode === INPUT ? START : asNode]: writes }, next,
-          tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId ?? ''), emitValues: true,
+          tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId), emitValues: true,
         });
         return result.head;
       } catch (err) {

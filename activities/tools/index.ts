@@ -59,12 +59,9 @@ export function createToolActivities(deps: ActivityDeps) {
       await emitTools(db, a.run, { event: 'on_tool_start', toolCallId: call.id, name: call.name, input: parsed.data });
       const ctx = Context.current();
       const beat = setInterval(() => ctx.heartbeat(), 1000);
+      let result: unknown;
       try {
-        const result = await tool.run(parsed.data, toolContext(a, key, ctx));
-        if (tool.sideEffects) {
-          await insertEffect(db, { idempotency_key: key, thread_id: a.run.threadId, run_id: a.task.issuedByRun ?? a.run.runId, tool_call_id: call.id, tool_name: call.name, args: parsed.data, result });
-        }
-        return await record(a, stringify(result), 'success');
+        result = await tool.run(parsed.data, toolContext(a, key, ctx));
       } catch (err) {
         if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -72,6 +69,11 @@ export function createToolActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
       }
+      // Only the tool's own errors go to the model; a failure to record its result is retried by Temporal.
+      if (tool.sideEffects) {
+        await insertEffect(db, { idempotency_key: key, thread_id: a.run.threadId, run_id: a.task.issuedByRun ?? a.run.runId, tool_call_id: call.id, tool_name: call.name, args: parsed.data, result });
+      }
+      return record(a, stringify(result), 'success');
     },
   };
 
