@@ -135,3 +135,13 @@ export async function runsAfter(q: Queryable, threadId: string, runId: string | 
   );
   return r.rows;
 }
+
+/** How many runs of its thread came before this one: its position in the thread's order (null once deleted). */
+export async function runOrdinal(q: Queryable, runId: string): Promise<number | null> {
+  const r = await q.query<{ n: number }>(
+    `SELECT (SELECT count(*)::int FROM runs o WHERE o.thread_id = r.thread_id AND (o.created_at, o.run_id) < (r.created_at, r.run_id)) AS n
+     FROM runs r WHERE r.run_id = $1`,
+    [runId],
+  );
+  return r.rows[0]?.n ?? null;
+}
