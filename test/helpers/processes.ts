@@ -9,7 +9,6 @@ import { freePort } from '../../scripts/temporal-cli.js';
 // Real runtime processes (`npm run api` / `npm run worker` entrypoints) for scale-out and crash tests.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 export interface RuntimeProcess {
   child: ChildProcess;
@@ -29,7 +28,9 @@ export interface ProcessEnv {
 }
 
 function launch(entry: string, env: Record<string, string>): RuntimeProcess {
-  const child = spawn(tsx, [path.join(root, entry)], {
+  // node --import tsx keeps the runtime in this one process (the tsx CLI would run it in a child), so the pid
+  // is the runtime's: SIGKILL really kills it, and its memory is the runtime's memory.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
     env: { ...inheritedEnv(), LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rt-proc-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +61,18 @@ export async function spawnApi(env: ProcessEnv, port?: number): Promise<RuntimeP
   const proc = launch('api/main.ts', { ...env, PORT: String(p), HOST: '127.0.0.1' });
   const url = `http://127.0.0.1:${p}`;
   await waitFor(async () => (await fetch(`${url}/ok`)).ok, 60_000, () => proc.output());
+  return { ...proc, url };
+}
+
+/**
+ * The whole runtime as `npm start` runs it: its own Temporal dev server (persisted under DATA_DIR), embedded
+ * PGlite, one worker and the API, in one process.
+ */
+export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess & { url: string }> {
+  const port = env.PORT ?? String(await freePort());
+  const proc = launch('scripts/start.ts', { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), ...env, PORT: port, HOST: '127.0.0.1' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/ok`)).ok, 120_000, () => proc.output());
   return { ...proc, url };
 }
 
