@@ -8,10 +8,16 @@ export interface ActivityHooks {
   onModelChunk?(runId: string, index: number, at: number): void;
 }
 
+/** What activities need of the long-term store (the store service satisfies it). */
+export interface StoreMaintenance {
+  sweepExpired(): Promise<number>;
+}
+
 export interface ActivityDeps {
   db: Db;
   log: Logger;
   models: ModelResolver;
   tools: ToolRegistry;
   hooks?: ActivityHooks;
+  store?: StoreMaintenance;
 }

@@ -1,5 +1,6 @@
 import { createCheckpointActivities } from './checkpoints.js';
 import type { ActivityDeps } from './deps.js';
+import { createMaintenanceActivities } from './maintenance.js';
 import { createModelActivities } from './model.js';
 import { createRunActivities } from './runs.js';
 import { createToolActivities } from './tools/index.js';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckpointActivities(deps),
     ...createModelActivities(deps),
     ...createToolActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }
 

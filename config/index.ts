@@ -34,6 +34,12 @@ export const configSchema = z.object({
     .min(0)
     .optional()
     .describe("Thread workflows a worker keeps in memory (default: Temporal's, sized from the heap); waiting threads beyond it are evicted and replayed on their next run."),
+  SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60)
+    .describe('How often a Temporal Schedule sweeps expired threads and store items (0: no sweeps).'),
   MODEL_PROVIDER: z.enum(['scripted', 'openai', 'anthropic']).default('scripted').describe('Default model provider for assistants that name none.'),
   MODEL_NAME: optionalString.describe('Default model name (for example gpt-4o-mini or claude-sonnet-4-5).'),
   OPENAI_API_KEY: optionalString.describe('Key for the OpenAI-compatible provider.'),

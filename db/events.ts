@@ -62,3 +62,18 @@ export function modeOfEvent(event: string): string {
   if (event.startsWith('messages/')) return 'messages';
   return event.split('|')[0]!;
 }
+
+/**
+ * A run that was not stream_resumable cannot be replayed, so once it has ended its log is dropped after a grace
+ * period; the metadata and end markers stay, as wait and join read the outcome from them.
+ */
+export async function pruneNonResumableEvents(q: Queryable, olderThanMinutes: number): Promise<number> {
+  const r = await q.query(
+    `DELETE FROM run_events e USING runs r
+     WHERE e.run_id = r.run_id AND e.event NOT IN ('metadata', $1)
+       AND NOT COALESCE((r.kwargs->>'resumable')::boolean, false)
+       AND r.ended_at < now() - $2 * interval '1 minute'`,
+    [END_EVENT, olderThanMinutes],
+  );
+  return r.rowCount;
+}

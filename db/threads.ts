@@ -137,3 +137,21 @@ export async function insertThreadCopy(q: Queryable, sourceId: string, newId: st
   );
   return r.rows[0];
 }
+
+// ---------------------------------------------------------------- time to live
+
+/** Minutes of disuse after which the sweeper deletes the thread; null keeps it. Counting restarts on each use. */
+export async function setThreadTtl(q: Queryable, threadId: string, minutes: number | null): Promise<void> {
+  await q.query('UPDATE threads SET ttl_minutes = $2, updated_at = now() WHERE thread_id = $1', [threadId, minutes]);
+}
+
+/** Threads past their time to live; a busy thread is never expired under a running run. */
+export async function expiredThreadIds(q: Queryable, limit: number): Promise<string[]> {
+  const r = await q.query<{ thread_id: string }>(
+    `SELECT thread_id FROM threads
+     WHERE ttl_minutes IS NOT NULL AND status <> 'busy' AND updated_at + ttl_minutes * interval '1 minute' < now()
+     ORDER BY updated_at LIMIT $1`,
+    [limit],
+  );
+  return r.rows.map((r) => r.thread_id);
+}

@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
@@ -7,6 +7,7 @@ import { createModelResolver } from '../activities/models/index.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
 import type { Db } from '../db/pool.js';
 import { createWorker, ensureSearchAttributes } from './create.js';
+import { ensureSweeperSchedule } from './schedules.js';
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -33,6 +34,9 @@ export async function runWorker(o: { config: Config; db: Db; address: string; lo
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
   await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.log);
+  if (o.config.SWEEP_INTERVAL_SECONDS > 0) {
+    await ensureSweeperSchedule(new Client({ connection: client, namespace: o.config.TEMPORAL_NAMESPACE }), o.config.TEMPORAL_TASK_QUEUE, o.config.SWEEP_INTERVAL_SECONDS, o.log);
+  }
   await client.close();
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({

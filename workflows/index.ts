@@ -1,2 +1,3 @@
 // The workflows a worker registers: the bundle entry point.
 export { threadWorkflow } from './thread.js';
+export { sweeperWorkflow } from './sweeper.js';

@@ -6,13 +6,13 @@ import { normalizeWrites } from '../../core/state.js';
 import { collapseToHead, copyCheckpoints } from '../../db/checkpoints.js';
 import type { Queryable } from '../../db/pool.js';
 import { countActiveRuns } from '../../db/runs.js';
-import { deleteThreadRow, getThread, insertThread, insertThreadCopy, lockThread, type ThreadRow } from '../../db/threads.js';
+import { deleteThreadRow, getThread, insertThread, insertThreadCopy, lockThread, setThreadTtl, type ThreadRow } from '../../db/threads.js';
 import { threadWorkflowId, ThreadErrorType, updateState, type StateUpdateRequest, type StateUpdateResult } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { callThread, startOperation } from '../temporal.js';
-import type { ThreadCreate } from './schema.js';
+import { ttlMinutes, type ThreadCreate } from './schema.js';
 
 // Thread lifecycle: create (optionally replaying supersteps), copy, delete and prune. Every state change goes
 // through the thread workflow's `updateState`; rows and checkpoints are only touched directly where no
@@ -87,6 +87,7 @@ export async function createThread(deps: AppDeps, body: ThreadCreate): Promise<T
     if (existing) return existing;
     throw conflict('Thread already exists');
   }
+  if (body.ttl) await setThreadTtl(deps.db, threadId, ttlMinutes(body.ttl));
   if (!updates.length) return inserted;
   try {
     for (const u of updates) await applyStateUpdate(deps, threadId, u);

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { countThreads, mergeThreadMetadata, searchThreads, type ThreadFilter, type ThreadRow } from '../../db/threads.js';
+import { countThreads, mergeThreadMetadata, searchThreads, setThreadTtl, type ThreadFilter, type ThreadRow } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { mount } from '../route.js';
 import { extractPath, pickKeys, threadJson } from './format.js';
@@ -41,8 +41,8 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
     method: 'patch', path: '/threads/:thread_id', summary: 'Merge metadata into a thread (Prefer: return=minimal answers 204)', tag, params: s.threadParams, body: s.threadPatch, response: s.threadResponse,
     handler: async ({ params: p, body }, req) => {
       await requireThread(deps, p.thread_id);
-      // ttl is validated only: expiry is not implemented yet.
       if (body.metadata) await mergeThreadMetadata(deps.db, p.thread_id, body.metadata);
+      if (body.ttl !== undefined) await setThreadTtl(deps.db, p.thread_id, s.ttlMinutes(body.ttl));
       if (/\breturn=minimal\b/.test(req.get('prefer') ?? '')) return undefined;
       return threadJson(await requireThread(deps, p.thread_id));
     },

@@ -12,6 +12,9 @@ export const checkpointParams = z.object({ thread_id: uuid, checkpoint_id: uuid 
 /** Minutes until the thread expires; the SDK turns a bare number into `{ttl, strategy: "delete"}`. */
 const ttl = z.union([z.number().positive(), z.object({ ttl: z.number().positive(), strategy: z.literal('delete').optional() })]).nullable().optional();
 
+/** The ttl setting as minutes, or null to clear it. */
+export const ttlMinutes = (t: z.infer<typeof ttl>): number | null => (t === null || t === undefined ? null : typeof t === 'number' ? t : t.ttl);
+
 const superstepUpdate = z.object({
   values: z.unknown().optional(),
   command: z

@@ -18,6 +18,7 @@ import type { MultitaskStrategy } from '../../core/runs.js';
 import { migrate } from '../../db/migrate.js';
 import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js';
 import { createWorker } from '../../worker/create.js';
+import { ensureSweeperSchedule, sweeperScheduleId } from '../../worker/schedules.js';
 
 // A real stack for one test file: the suite's Temporal dev server, a task queue of its own, a fresh database
 // (in-memory PGlite, or a new database on the local PostgreSQL server), a worker, and the API on port 0.
@@ -73,6 +74,8 @@ export interface StackOptions {
   settings?: Partial<AppSettings>;
   /** Start no worker (tests of behaviour while workers are down). */
   noWorker?: boolean;
+  /** Create the sweeper schedule (hourly; tests trigger it with triggerSweep). */
+  sweeper?: boolean;
 }
 
 export interface Stack {
@@ -87,6 +90,8 @@ export interface Stack {
   deps: AppDeps;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** Runs the sweeper now and waits for that sweep to finish. */
+  triggerSweep(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +146,22 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     await w.connection.close();
   };
   if (!o.noWorker) await startWorker();
+  if (o.sweeper) await ensureSweeperSchedule(temporal, taskQueue, 3600, log);
+  const triggerSweep = async () => {
+    const handle = temporal.schedule.getHandle(sweeperScheduleId(taskQueue));
+    const before = (await handle.describe()).info.recentActions.length;
+    await handle.trigger();
+    for (let i = 0; i < 200; i++) {
+      const recent = (await handle.describe()).info.recentActions;
+      const last = recent.at(-1);
+      if (recent.length > before && last) {
+        await temporal.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId).result();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the sweep never started');
+  };
 
   return {
     url,
@@ -154,7 +175,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     deps,
     startWorker,
     stopWorker,
+    triggerSweep,
     async stop() {
+      if (o.sweeper) await temporal.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
