@@ -1,4 +1,5 @@
 import { benchEnv } from './harness.js';
+import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
 import { streamingBench } from './streaming.js';
 
@@ -8,6 +9,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   streaming: streamingBench,
   resume: resumeBench,
   parked: (env) => parkedMemoryBench(env, parkedTargets),
+  history: historyBench,
 };
 
 const args = process.argv.slice(2);

@@ -82,7 +82,9 @@ export async function valuesAt(q: Queryable, threadId: string, checkpointId: str
 
 /**
  * Values at several checkpoints of one thread, sharing one read of the thread's checkpoints: history pages
- * need the state of each entry they list.
+ * need the state of each entry they list. The deepest wanted checkpoint is folded from the root once, taking
+ * a snapshot at every wanted checkpoint on the way, so a linear thread costs one fold however long the page;
+ * wanted checkpoints on other branches get a fold of their own.
  */
 export async function valuesAtMany(q: Queryable, threadId: string, ids: string[]): Promise<Map<string, StateValues>> {
   const out = new Map<string, StateValues>();
@@ -92,13 +94,22 @@ export async function valuesAtMany(q: Queryable, threadId: string, ids: string[]
     [threadId],
   );
   const byId = new Map(r.rows.map((c) => [c.checkpoint_id, c]));
-  for (const id of ids) {
+  const chainOf = (id: string) => {
     const chain: (typeof r.rows)[number][] = [];
     for (let c = byId.get(id); c; c = c.parent_checkpoint_id ? byId.get(c.parent_checkpoint_id) : undefined) chain.push(c);
+    return chain.reverse();
+  };
+  const wanted = new Set(ids.filter((id) => byId.has(id)));
+  const chains = [...wanted].map(chainOf).sort((a, b) => b.length - a.length);
+  for (const chain of chains) {
+    if (out.has(chain.at(-1)!.checkpoint_id)) continue;
     const b = new StateBuilder();
-    for (let i = chain.length - 1; i >= 0; i--) b.apply(chain[i]!.writes);
-    out.set(id, b.snapshot());
+    for (const c of chain) {
+      b.apply(c.writes);
+      if (wanted.has(c.checkpoint_id) && !out.has(c.checkpoint_id)) out.set(c.checkpoint_id, b.snapshot());
+    }
   }
+  for (const id of ids) if (!out.has(id)) out.set(id, {});
   return out;
 }
 

@@ -42,7 +42,7 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const { threadId, history } = await threeTurns();
     const original = history[0]!;
     const turnOne = [...history].reverse()[2]!;
-    const forked = (await client.runs.wait(threadId, 'agent', { input: human('another path'), checkpointId: turnOne.checkpoint.checkpoint_id })) as Values;
+    const forked = (await client.runs.wait(threadId, 'agent', { input: human('another path'), checkpointId: turnOne.checkpoint.checkpoint_id! })) as Values;
     expect(forked.messages.map((m) => m.content)).toEqual(['one', 'one', 'another path', 'another path']);
     const head = await client.threads.getState<Values>(threadId);
     expect(head.values).toEqual(forked);
@@ -66,7 +66,7 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const { threadId, history } = await threeTurns();
     const beforeTwo = [...history].reverse()[4]!;
     expect(beforeTwo.next).toEqual(['agent']);
-    const replayed = (await client.runs.wait(threadId, 'agent', { input: null, checkpointId: beforeTwo.checkpoint.checkpoint_id })) as Values;
+    const replayed = (await client.runs.wait(threadId, 'agent', { input: null, checkpointId: beforeTwo.checkpoint.checkpoint_id! })) as Values;
     expect(replayed.messages.map((m) => m.content)).toEqual(['one', 'one', 'two', 'two']);
     const after = await client.threads.getHistory<Values>(threadId, { limit: 100 });
     const added = after.slice(0, after.length - history.length);
@@ -77,7 +77,7 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
   it('edits a past state and continues on the new branch, which sees the edit', async () => {
     const { threadId, history } = await threeTurns();
     const turnOne = [...history].reverse()[2]!;
-    await client.threads.updateState(threadId, { values: { messages: [{ role: 'user', content: 'edited question' }] }, asNode: '__start__', checkpointId: turnOne.checkpoint.checkpoint_id });
+    await client.threads.updateState(threadId, { values: { messages: [{ role: 'user', content: 'edited question' }] }, asNode: '__start__', checkpointId: turnOne.checkpoint.checkpoint_id! });
     const edited = await client.threads.getState<Values>(threadId);
     expect(edited.metadata?.source).toBe('update');
     expect(edited.parent_checkpoint?.checkpoint_id).toBe(turnOne.checkpoint.checkpoint_id);

@@ -32,7 +32,7 @@ function launch(entry: string, env: Record<string, string>): RuntimeProcess {
   // is the runtime's: SIGKILL really kills it, and its memory is the runtime's memory.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
-    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rt-proc-')), ...env },
+    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', SWEEP_INTERVAL_SECONDS: '0', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rt-proc-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
