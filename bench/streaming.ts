@@ -1,3 +1,4 @@
+import { Client } from '@langchain/langgraph-sdk';
 import type { BenchEnv } from './harness.js';
 import { ms, percentile, printTable } from './harness.js';
 
@@ -17,7 +18,7 @@ export async function streamingBench(env: BenchEnv): Promise<void> {
       const firstEvent: number[] = [];
       const latency: number[] = [];
       for (let round = 0; round < rounds; round++) {
-        await Promise.all(Array.from({ length: concurrency }, () => oneStream(stack.client, produced, firstEvent, latency)));
+        await Promise.all(Array.from({ length: concurrency }, () => oneStream(stack.url, produced, firstEvent, latency)));
       }
       rows.push([concurrency, rounds * concurrency, ms(percentile(firstEvent, 50)), ms(percentile(firstEvent, 95)), latency.length, ms(percentile(latency, 50)), ms(percentile(latency, 95))]);
     }
@@ -27,7 +28,9 @@ export async function streamingBench(env: BenchEnv): Promise<void> {
   }
 }
 
-async function oneStream(client: import('@langchain/langgraph-sdk').Client, produced: Map<string, number[]>, firstEvent: number[], latency: number[]): Promise<void> {
+async function oneStream(apiUrl: string, produced: Map<string, number[]>, firstEvent: number[], latency: number[]): Promise<void> {
+  // One client per stream, as separate users have: an SDK client runs at most 4 requests at once.
+  const client = new Client({ apiUrl, apiKey: null });
   const thread = await client.threads.create();
   const start = performance.timeOrigin + performance.now();
   let runId = '';

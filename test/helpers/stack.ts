@@ -50,7 +50,7 @@ export async function openTestDb(kind: DbKind, log: Logger): Promise<TestDb> {
   await adminPool.query(`CREATE DATABASE ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  const db = openPostgres(url.toString(), 5, log);
+  const db = openPostgres(url.toString(), 20, log);
   await migrate(db, log);
   return {
     db,
