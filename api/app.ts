@@ -4,6 +4,7 @@ import { assistantsRouter } from './assistants/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
 import { protocolRouter } from './protocol/router.js';
+import { storeRouter } from './store/router.js';
 import { runsRouter } from './runs/router.js';
 import { systemRouter } from './system/router.js';
 import { threadsRouter } from './threads/router.js';
@@ -17,7 +18,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'extended');
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
-  for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter]) app.use(router(deps, registry));
+  for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter, storeRouter]) app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {
     throw new ApiError(ErrorCode.notFound, `No route for ${req.method} ${req.path}`);

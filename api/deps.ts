@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger.js';
 import type { ServerModelDefaults } from '../core/graphs.js';
 import type { MultitaskStrategy } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
+import type { StoreService } from '../store/index.js';
 import type { EventHub } from './events/hub.js';
 
 export interface AppSettings {
@@ -22,5 +23,7 @@ export interface AppDeps {
   taskQueue: string;
   log: Logger;
   hub: EventHub;
+  /** The long-term store, one per process, shared with nothing but the database. */
+  store: StoreService;
   settings: AppSettings;
 }

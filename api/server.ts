@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
+import { createStoreFromConfig } from '../store/index.js';
 import { createApp } from './app.js';
 import { ensureSystemAssistants } from './assistants/system.js';
 import type { AppSettings } from './deps.js';
@@ -33,7 +34,8 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
   await ensureSystemAssistants(o.db);
   const hub = new EventHub(o.db, o.log);
   await hub.start();
-  const app = createApp({ db: o.db, temporal: o.temporal, taskQueue: o.config.TEMPORAL_TASK_QUEUE, log: o.log, hub, settings: settingsFrom(o.config) });
+  const store = createStoreFromConfig(o.db, o.config);
+  const app = createApp({ db: o.db, temporal: o.temporal, taskQueue: o.config.TEMPORAL_TASK_QUEUE, log: o.log, hub, store, settings: settingsFrom(o.config) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {
       if (!err) return resolve(s);

@@ -1,6 +1,7 @@
 import { benchEnv } from './harness.js';
 import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
+import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
 
 // `npm run bench [-- <name>...] [--db=postgres]`: prints figures; nothing here asserts a speed.
@@ -10,6 +11,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   resume: resumeBench,
   parked: (env) => parkedMemoryBench(env, parkedTargets),
   history: historyBench,
+  store: storeBench,
 };
 
 const args = process.argv.slice(2);

@@ -46,6 +46,20 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1').describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
   ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
   ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
+  EMBEDDINGS_PROVIDER: z
+    .enum(['local', 'openai', 'none'])
+    .default('local')
+    .describe(
+      "Embeddings for the store's semantic search. local: a built-in LEXICAL embedder (hashed words and character trigrams), not a learned model: it ranks by shared words and word fragments, not by meaning. openai: any OpenAI-compatible `/embeddings` endpoint at OPENAI_BASE_URL with OPENAI_API_KEY. none: no semantic search (a search's query is ignored).",
+    ),
+  EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small').describe('Embeddings model of the openai provider.'),
+  EMBEDDINGS_DIMS: z
+    .preprocess(blankToUndefined, z.coerce.number().int().min(1).max(16_000).optional())
+    .describe('Vector size. openai: sent as `dimensions` when set (unset: 1536, as text-embedding-3-small returns); local: unset means 256.'),
+  STORE_INDEX_FIELDS: z
+    .string()
+    .default('$')
+    .describe('Comma-separated fields of a store value to embed when a put names none: dotted paths, `$` = the whole value as text.'),
   DEFAULT_MULTITASK_STRATEGY: z
     .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
     .default('enqueue')
