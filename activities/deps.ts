@@ -1,5 +1,6 @@
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
+import type { StoreService } from '../store/index.js';
 import type { ModelResolver } from './models/index.js';
 import type { ToolRegistry } from './tools/types.js';
 
@@ -8,16 +9,12 @@ export interface ActivityHooks {
   onModelChunk?(runId: string, index: number, at: number): void;
 }
 
-/** What activities need of the long-term store (the store service satisfies it). */
-export interface StoreMaintenance {
-  sweepExpired(): Promise<number>;
-}
-
 export interface ActivityDeps {
   db: Db;
   log: Logger;
   models: ModelResolver;
   tools: ToolRegistry;
   hooks?: ActivityHooks;
-  store?: StoreMaintenance;
+  /** The long-term store: tools get it in their context, the sweeper expires its items. */
+  store?: StoreService;
 }

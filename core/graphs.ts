@@ -21,8 +21,8 @@ export const graphRegistry: Readonly<Record<string, AgentDefinition>> = {
   agent: {
     graphId: 'agent',
     description: 'A ReAct agent: the model calls tools until it can answer.',
-    systemPrompt: 'You are a helpful assistant. Use the tools when they help.',
-    tools: ['calculator', 'current_time'],
+    systemPrompt: 'You are a helpful assistant. Use the tools when they help. Remember what the user tells you about themselves with save_memory, and look it up with search_memories.',
+    tools: ['calculator', 'current_time', 'save_memory', 'search_memories', 'forget_memory'],
   },
 };
 

@@ -8,6 +8,7 @@ import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
 import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
 import type { Db } from '../db/pool.js';
+import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -24,6 +25,7 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   hooks?: ActivityHooks;
+  store?: StoreService;
   maxCachedWorkflows?: number;
 }
 
@@ -34,7 +36,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ db: o.db, log: o.log, models: o.models, tools, ...(o.hooks ? { hooks: o.hooks } : {}) }),
+    activities: createActivities({ db: o.db, log: o.log, models: o.models, tools, ...(o.hooks ? { hooks: o.hooks } : {}), ...(o.store ? { store: o.store } : {}) }),
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { evaluate } from './calculator.js';
+import { memoryTools } from './memory.js';
 import { defineTool, type ToolDefinition } from './types.js';
 
 // The demo tools every graph can use. Users add their own next to these in the worker.
@@ -42,4 +43,4 @@ export const askHuman = defineTool({
   },
 });
 
-export const builtinTools: ToolDefinition[] = [calculator, currentTime, createTicket, askHuman];
+export const builtinTools: ToolDefinition[] = [calculator, currentTime, createTicket, askHuman, ...memoryTools];

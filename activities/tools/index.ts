@@ -93,6 +93,7 @@ export function createToolActivities(deps: ActivityDeps) {
       runId: a.run.runId,
       toolCallId: a.task.toolCall!.id,
       ...(a.userId ? { userId: a.userId } : {}),
+      ...(deps.store ? { store: deps.store } : {}),
       signal: ctx.cancellationSignal,
       emit: async (data) => {
         if (a.run.streamModes.includes('custom')) await appendEvents(db, a.run.runId, [{ event: 'custom', data }]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StoreService } from '../../store/index.js';
 import type { ToolSpec } from '../models/types.js';
 
 // The tool-definition interface users extend in the worker: pass more definitions to createWorker({ tools }).
@@ -10,6 +11,8 @@ export interface ToolContext {
   runId: string;
   toolCallId: string;
   userId?: string;
+  /** The long-term store shared across threads (LangGraph's config.store), when the worker has one. */
+  store?: StoreService;
   /** Aborts when the run is cancelled (the activity learns of it through heartbeats). */
   signal: AbortSignal;
   /** Streams a `custom` event to clients. */

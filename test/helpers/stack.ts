@@ -17,6 +17,7 @@ import { EventHub } from '../../api/events/hub.js';
 import type { MultitaskStrategy } from '../../core/runs.js';
 import { migrate } from '../../db/migrate.js';
 import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js';
+import { createLexicalEmbedder, createStore } from '../../store/index.js';
 import { createWorker } from '../../worker/create.js';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../worker/schedules.js';
 
@@ -117,7 +118,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const temporal = new TemporalClient({ connection });
   const hub = new EventHub(db, log);
   await hub.start();
-  const deps: AppDeps = { db, temporal, taskQueue, log, hub, settings: testSettings(o.settings) };
+  // The local lexical embedder, as the default configuration has it.
+  const store = createStore({ db, embedder: createLexicalEmbedder(), defaultIndexFields: ['$'] });
+  const deps: AppDeps = { db, temporal, taskQueue, log, hub, store, settings: testSettings(o.settings) };
   const server = await listen(createApp(deps));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -134,6 +137,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       tools: o.tools ?? [],
       workflowBundle: { codePath: bundlePath },
       ...(o.hooks ? { hooks: o.hooks } : {}),
+      store,
     });
     worker = { worker: w, running: w.run(), connection: nc };
   };
