@@ -13,7 +13,7 @@ export const db = proxyLocalActivities<Activities>({
 /** Model turns stream for minutes and heartbeat per chunk; cancellation waits for the call to stop. */
 export const model = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: [...permanent, 'ModelError'] },
 });
@@ -21,7 +21,7 @@ export const model = proxyActivities<Activities>({
 /** Tools: the activity decides when a tool error is final; these retries cover crashes and timeouts. */
 export const tools = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...permanent, 'FatalToolError'] },
 });

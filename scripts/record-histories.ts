@@ -1,0 +1,25 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { benchEnv } from '../bench/harness.js';
+import { scenarios } from '../test/helpers/scenarios.js';
+import { threadWorkflowId } from '../workflows/messages.js';
+import { projectRoot } from './temporal-cli.js';
+
+// `npm run record-histories`: plays the replay scenarios on a fresh dev server and writes each thread's
+// workflow history to test/fixtures/histories. Rerun it when the workflow changes on purpose (with a patch).
+
+const dir = path.join(projectRoot, 'test', 'fixtures', 'histories');
+const env = await benchEnv('pglite');
+const stack = await env.stack();
+try {
+  for (const s of scenarios) {
+    const threadId = await s.run(stack.client);
+    const history = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).fetchHistory();
+    writeFileSync(path.join(dir, `${s.name}.json`), `${historyToJSON(history)}\n`);
+    process.stdout.write(`recorded ${s.name}: ${history.events?.length} events\n`);
+  }
+} finally {
+  await stack.stop();
+  await env.stop();
+}

@@ -1,0 +1,86 @@
+import type { Client } from '@langchain/langgraph-sdk';
+
+// Thread scenarios that together walk every path of the thread workflow. Replay tests record their histories
+// as fixtures (npm run record-histories) and replay both the fixtures and fresh histories against the code.
+
+export interface Scenario {
+  name: string;
+  /** Plays the scenario on a fresh thread and returns its id once the thread is at rest. */
+  run(client: Client): Promise<string>;
+}
+
+const human = (content: string) => ({ messages: [{ role: 'user', content }] });
+const script = (...steps: object[]) => ({ configurable: { script: steps } });
+const ticket = { tool_calls: [{ name: 'create_ticket', args: { title: 'replay' } }] };
+
+async function thread(client: Client): Promise<string> {
+  return (await client.threads.create({ graphId: 'agent' })).thread_id;
+}
+
+async function settle(client: Client, threadId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const runs = await client.runs.list(threadId);
+    if (runs.every((r) => r.status !== 'pending' && r.status !== 'running')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'tool-call',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', { input: human('2+2?'), config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }) });
+      return id;
+    },
+  },
+  {
+    name: 'review-and-resume',
+    async run(client) {
+      const id = await thread(client);
+      const config = { configurable: { ...script(ticket, { content: 'done' }).configurable, interrupt_on: { create_ticket: true } } };
+      await client.runs.wait(id, 'agent', { input: human('ticket please'), config });
+      await client.runs.wait(id, 'agent', { command: { resume: { decisions: [{ type: 'edit', edited_action: { name: 'create_ticket', args: { title: 'edited' } } }] } }, config });
+      return id;
+    },
+  },
+  {
+    name: 'dynamic-interrupt-and-breakpoint',
+    async run(client) {
+      const id = await thread(client);
+      const config = script({ tool_calls: [{ name: 'ask_human', args: { question: 'why?' } }] }, { content: 'ok' });
+      await client.runs.wait(id, 'agent', { input: human('ask me'), config, interruptBefore: ['tools'] });
+      await client.runs.wait(id, 'agent', { input: null, config });
+      await client.runs.wait(id, 'agent', { command: { resume: 'because' }, config });
+      return id;
+    },
+  },
+  {
+    name: 'double-texting',
+    async run(client) {
+      const id = await thread(client);
+      const slow = script(...Array.from({ length: 6 }, () => ({ content: 'slow', delay_ms: 2000 })));
+      await client.runs.create(id, 'agent', { input: human('first'), config: slow });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.runs.create(id, 'agent', { input: human('interrupting'), config: slow, multitaskStrategy: 'interrupt' });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.runs.create(id, 'agent', { input: human('rolling back'), multitaskStrategy: 'rollback' });
+      await client.runs.create(id, 'agent', { input: human('queued'), multitaskStrategy: 'enqueue' });
+      await settle(client, id);
+      return id;
+    },
+  },
+  {
+    name: 'fork-update-and-error',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', { input: human('one') });
+      const [, earlier] = await client.threads.getHistory(id, { limit: 2 });
+      await client.threads.updateState(id, { values: { messages: [{ role: 'user', content: 'edited' }] }, asNode: '__start__' });
+      await client.runs.wait(id, 'agent', { input: null });
+      await client.runs.wait(id, 'agent', { input: null, checkpointId: earlier!.checkpoint.checkpoint_id! });
+      await client.runs.wait(id, 'agent', { input: human('boom'), config: script({ error: 'scripted failure' }), raiseError: false });
+      return id;
+    },
+  },
+];
