@@ -1,9 +1,10 @@
 import type { Response } from 'express';
-import { listRuns, runOrdinal, runsAfter, type RunRow } from '../../db/runs.js';
+import { listRuns, runOrdinal, type RunRow } from '../../db/runs.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { SseStream } from '../events/sse.js';
+import { followThreadRuns, openSession, type ThreadCursor } from '../events/session.js';
+import type { SseStream } from '../events/sse.js';
 import { tailRun } from '../events/tail.js';
 import { RunEventMapper, type Mapped } from './events.js';
 import type { EventStreamRequest } from './schema.js';
@@ -23,11 +24,6 @@ import type { EventStreamRequest } from './schema.js';
 const RUN_STRIDE = 2 ** 32;
 const EVENT_STRIDE = 2 ** 8;
 
-interface Cursor {
-  runId: string | null;
-  inclusive: boolean;
-}
-
 interface Filter {
   channels: Set<string>;
   rootVisible: boolean;
@@ -36,52 +32,18 @@ interface Filter {
 
 export async function streamEvents(deps: AppDeps, res: Response, threadId: string, body: EventStreamRequest): Promise<void> {
   if (!(await getThread(deps.db, threadId))) throw notFound(`Thread with ID ${threadId} not found`);
-  let cursor = await startCursor(deps, threadId, body.since);
+  const start = await startCursor(deps, threadId, body.since);
   const filter = toFilter(body);
-  const sse = SseStream.open(res, {});
-  const gone = new AbortController();
-  res.on('close', () => gone.abort());
-  const beat = setInterval(() => sse.heartbeat(), deps.settings.heartbeatSeconds * 1000);
-  let fresh = true;
-  let wake: (() => void) | null = null;
-  const unsubscribe = deps.hub.subscribeThread(threadId, () => {
-    fresh = true;
-    wake?.();
-  });
-  gone.signal.addEventListener('abort', () => wake?.());
+  const session = openSession(deps, res, {});
   try {
-    while (!gone.signal.aborted) {
-      if (!fresh) await sleepUntilWoken(deps.settings.heartbeatSeconds * 1000, (w) => (wake = w));
-      fresh = false;
-      const runs = await runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive);
-      // A deleted thread gets no more runs; hanging up lets the client's reconnect see the 404.
-      if (runs.length === 0 && !(await getThread(deps.db, threadId))) break;
-      for (const run of runs) {
-        if (gone.signal.aborted) break;
-        await followRun(deps, sse, run, filter, gone.signal);
-        cursor = { runId: run.run_id, inclusive: false };
-        fresh = true;
-      }
-    }
+    // A deleted thread gets no more runs; the follower returns and hanging up lets the client's reconnect see the 404.
+    await followThreadRuns(deps, threadId, start, session.signal, (run) => followRun(deps, session.sse, run, filter, session.signal));
   } finally {
-    unsubscribe();
-    clearInterval(beat);
-    sse.end();
+    session.close();
   }
 }
 
-/** Waits for a wake-up or, at most, `ms` (a run admitted while the notification connection was down). */
-function sleepUntilWoken(ms: number, setWake: (wake: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    setWake(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-async function startCursor(deps: AppDeps, threadId: string, since: number | undefined): Promise<Cursor> {
+async function startCursor(deps: AppDeps, threadId: string, since: number | undefined): Promise<ThreadCursor> {
   if (since !== undefined) return { runId: null, inclusive: false };
   const [latest] = await listRuns(deps.db, { threadId, limit: 1, offset: 0 });
   return latest ? { runId: latest.run_id, inclusive: true } : { runId: null, inclusive: false };

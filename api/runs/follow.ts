@@ -3,7 +3,7 @@ import { valuesAt } from '../../db/checkpoints.js';
 import { lastEventSeq, modeOfEvent } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
-import { SseStream } from '../events/sse.js';
+import { openSession } from '../events/session.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
 import { cancelRuns } from './cancel.js';
 
@@ -26,13 +26,10 @@ export interface StreamOptions {
 
 export async function streamRun(deps: AppDeps, req: Request, res: Response, o: StreamOptions): Promise<void> {
   const location = runLocation(o.threadId, o.runId, o.stateless);
-  const sse = SseStream.open(res, { 'Content-Location': location, Location: `${location}/stream` });
-  const gone = new AbortController();
-  res.on('close', () => gone.abort());
-  const beat = setInterval(() => sse.heartbeat(), deps.settings.heartbeatSeconds * 1000);
+  const { sse, signal, close } = openSession(deps, res, { 'Content-Location': location, Location: `${location}/stream` });
   let ended = false;
   try {
-    for await (const item of tailRun(deps, o.runId, o.afterSeq, deps.settings.heartbeatSeconds * 1000, gone.signal)) {
+    for await (const item of tailRun(deps, o.runId, o.afterSeq, deps.settings.heartbeatSeconds * 1000, signal)) {
       if (item.kind === 'end') {
         ended = true;
         break;
@@ -42,10 +39,9 @@ export async function streamRun(deps: AppDeps, req: Request, res: Response, o: S
       if (!o.modes || event === 'metadata' || event === 'error' || o.modes.has(modeOfEvent(event))) sse.send(event, data, seq);
     }
   } finally {
-    clearInterval(beat);
-    sse.end();
+    close();
   }
-  if (!ended && gone.signal.aborted && o.cancelOnDisconnect) {
+  if (!ended && signal.aborted && o.cancelOnDisconnect) {
     await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch((err) => deps.log.warn('cancel on disconnect failed', { err }));
   }
 }

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
-import { getRun, listRuns, runsAfter, type RunRow } from '../../db/runs.js';
+import { getRun, listRuns, type RunRow } from '../../db/runs.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
-import { SseStream } from '../events/sse.js';
+import { followThreadRuns, openSession, type ThreadCursor } from '../events/session.js';
+import type { SseStream } from '../events/sse.js';
 import { tailRun } from '../events/tail.js';
 
 // GET /threads/{id}/stream: follows a thread rather than one run. It streams the events of each run on the
@@ -10,45 +11,25 @@ import { tailRun } from '../events/tail.js';
 // and stays open for later runs. Event ids are `<run_id>:<seq>`, so Last-Event-ID resumes across runs.
 
 
-/** The run to continue from; `inclusive` resumes inside it after `seq`, otherwise the stream moves past it. */
-interface Cursor {
-  runId: string | null;
-  inclusive: boolean;
+/** Where a stream resumes: inside `runId` after `seq` when inclusive, otherwise after that run. */
+interface Cursor extends ThreadCursor {
   seq: number;
 }
 
 export async function streamThread(deps: AppDeps, req: Request, res: Response, threadId: string, modes: Set<string>): Promise<void> {
-  const sse = SseStream.open(res, { 'Content-Location': `/threads/${threadId}/stream` });
-  const gone = new AbortController();
-  res.on('close', () => gone.abort());
-  const beat = setInterval(() => sse.heartbeat(), deps.settings.heartbeatSeconds * 1000);
-  let cursor = await startCursor(deps, threadId, req.header('last-event-id'));
-  let fresh = true;
-  let wake: (() => void) | null = null;
-  const unsubscribe = deps.hub.subscribeThread(threadId, () => {
-    fresh = true;
-    wake?.();
-  });
-  gone.signal.addEventListener('abort', () => wake?.());
+  const session = openSession(deps, res, { 'Content-Location': `/threads/${threadId}/stream` });
+  const start = await startCursor(deps, threadId, req.header('last-event-id'));
   try {
-    while (!gone.signal.aborted) {
-      if (!fresh) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, deps.settings.heartbeatSeconds * 1000)));
-      fresh = false;
-      for (const run of await runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive)) {
-        if (gone.signal.aborted) break;
-        const seq = await followRun(deps, sse, run, cursor.inclusive && cursor.runId === run.run_id ? cursor.seq : -1, modes, gone.signal);
-        cursor = { runId: run.run_id, inclusive: gone.signal.aborted, seq };
-      }
-    }
+    await followThreadRuns(deps, threadId, start, session.signal, async (run, resumeInside) => {
+      await followRun(deps, session.sse, run, resumeInside ? start.seq : -1, modes, session.signal);
+    });
   } finally {
-    unsubscribe();
-    clearInterval(beat);
-    sse.end();
+    session.close();
   }
 }
 
-/** Streams one run until it ends; returns the last event id sent. */
-async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, afterSeq: number, modes: Set<string>, signal: AbortSignal): Promise<number> {
+/** Streams one run until it ends. */
+async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, afterSeq: number, modes: Set<string>, signal: AbortSignal): Promise<void> {
   let seq = afterSeq;
   if (modes.has('lifecycle') && afterSeq < 0) sse.send('lifecycle', { event: 'started', run_id: run.run_id }, `${run.run_id}:-1`);
   for await (const item of tailRun(deps, run.run_id, afterSeq, deps.settings.heartbeatSeconds * 1000, signal)) {
@@ -62,7 +43,6 @@ async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, afterSeq: n
     seq = item.event.seq;
     if (modes.has('run_modes')) sse.send(item.event.event, item.event.data, `${run.run_id}:${seq}`);
   }
-  return seq;
 }
 
 /**
