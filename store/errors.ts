@@ -1,3 +1,5 @@
+import { ModelCallError } from '../activities/models/types.js';
+
 // Errors the store raises on purpose. Callers (the API, tools) translate them; anything else is a real fault.
 
 /**
@@ -15,15 +17,7 @@ export class StoreInputError extends Error {
   }
 }
 
-/** The embeddings provider failed; `retryable` follows the same policy as model calls (429, 5xx, network). */
-export class EmbeddingError extends Error {
+/** The embeddings provider failed: a provider call like a model's, with the same retry policy (429, 5xx, network). */
+export class EmbeddingError extends ModelCallError {
   override name = 'EmbeddingError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
 }
