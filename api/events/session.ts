@@ -3,6 +3,7 @@ import { runsAfter, type RunRow } from '../../db/runs.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { SseStream } from './sse.js';
+import { Wakeup } from './wakeup.js';
 
 /** An open SSE response: heartbeats every few seconds, and a signal that fires when the client goes away. */
 export interface SseSession {
@@ -45,39 +46,21 @@ export async function followThreadRuns(
   visit: (run: RunRow, resumeInside: boolean) => Promise<void>,
 ): Promise<void> {
   let cursor = start;
-  let fresh = true;
-  let wake: (() => void) | null = null;
-  const unsubscribe = deps.hub.subscribeThread(threadId, () => {
-    fresh = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal.addEventListener('abort', onAbort);
+  const wakeup = new Wakeup();
+  const unsubscribe = deps.hub.subscribeThread(threadId, wakeup.notify);
   try {
     while (!signal.aborted) {
-      if (!fresh) await sleepUntilWoken(deps.settings.heartbeatSeconds * 1000, (w) => (wake = w));
-      fresh = false;
+      await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
       const runs = await runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive);
       if (runs.length === 0 && !(await getThread(deps.db, threadId))) return;
       for (const run of runs) {
         if (signal.aborted) return;
         await visit(run, cursor.inclusive && cursor.runId === run.run_id);
         cursor = { runId: run.run_id, inclusive: false };
-        fresh = true;
+        wakeup.notify();
       }
     }
   } finally {
     unsubscribe();
-    signal.removeEventListener('abort', onAbort);
   }
-}
-
-function sleepUntilWoken(ms: number, setWake: (wake: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    setWake(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

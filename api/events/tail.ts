@@ -1,5 +1,6 @@
 import { END_EVENT, readEvents, type RunEvent } from '../../db/events.js';
 import type { AppDeps } from '../deps.js';
+import { Wakeup } from './wakeup.js';
 
 export interface TailEnd {
   status: string;
@@ -17,48 +18,24 @@ export type TailItem = { kind: 'event'; event: RunEvent } | { kind: 'idle' } | {
  */
 export async function* tailRun(deps: Pick<AppDeps, 'db' | 'hub'>, runId: string, afterSeq: number, idleMs: number, signal: AbortSignal): AsyncGenerator<TailItem> {
   let cursor = afterSeq;
-  let dirty = true;
-  let wake: (() => void) | null = null;
-  const unsubscribe = deps.hub.subscribe(runId, () => {
-    dirty = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal.addEventListener('abort', onAbort);
+  const wakeup = new Wakeup();
+  const unsubscribe = deps.hub.subscribe(runId, wakeup.notify);
   try {
     while (!signal.aborted) {
-      if (dirty) {
-        dirty = false;
-        const batch = await readEvents(deps.db, runId, cursor);
-        for (const event of batch) {
-          if (event.event === END_EVENT) return yield { kind: 'end', end: event.data as TailEnd };
-          cursor = event.seq;
-          yield { kind: 'event', event };
-        }
-        if (batch.length > 0) {
-          dirty = true;
-          continue;
-        }
-        if (!(await runExists(deps, runId))) return yield { kind: 'end', end: null };
+      // A quiet period re-reads the log too: it covers a notification lost while LISTEN was reconnecting.
+      if (!(await wakeup.wait(idleMs, signal))) yield { kind: 'idle' };
+      if (signal.aborted) return;
+      const batch = await readEvents(deps.db, runId, cursor);
+      for (const event of batch) {
+        if (event.event === END_EVENT) return yield { kind: 'end', end: event.data as TailEnd };
+        cursor = event.seq;
+        yield { kind: 'event', event };
       }
-      const woke = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), idleMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        if (dirty || signal.aborted) wake();
-      });
-      wake = null;
-      // A quiet period re-checks the log too: it covers a notification lost while the LISTEN connection reconnected.
-      if (!woke) {
-        dirty = true;
-        yield { kind: 'idle' };
-      }
+      if (batch.length > 0) wakeup.notify();
+      else if (!(await runExists(deps, runId))) return yield { kind: 'end', end: null };
     }
   } finally {
     unsubscribe();
-    signal.removeEventListener('abort', onAbort);
   }
 }
 
