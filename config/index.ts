@@ -34,6 +34,13 @@ export const configSchema = z.object({
     .min(0)
     .optional()
     .describe("Thread workflows a worker keeps in memory (default: Temporal's, sized from the heap); waiting threads beyond it are evicted and replayed on their next run."),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe("Port where a worker serves Temporal's Prometheus metrics (/metrics); unset: none."),
   SWEEP_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

@@ -1,22 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/temporal-cli.js';
 import { spawnWorker, type RuntimeProcess } from './helpers/processes.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
-// 1,000 threads parked at an interrupt hold no worker: no activity runs for them, and a worker process's memory
-// stays flat once its bounded workflow cache is full. Resuming any of them still works. The worker is a real
-// process, so its memory is measured apart from the API and the test.
+// 1,000 threads parked at an interrupt hold no worker: no activity is pending for any of them, and the worker
+// keeps at most its bounded cache of workflows in memory (Temporal's own sticky-cache gauge, read from the
+// worker's Prometheus endpoint). Resident memory is recorded; it follows garbage collection more than the
+// cache at this scale, so only a ceiling that would catch memory held per parked thread is asserted. Resuming
+// any of them still works. The worker is a real process, so its figures are its own.
 
 const PARKED = 1000;
+const CACHE = 100;
 let stack: Stack;
 let worker: RuntimeProcess;
+let metricsUrl: string;
 beforeAll(async () => {
   stack = await startStack({ db: 'postgres', noWorker: true });
+  const metricsPort = await freePort();
+  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   worker = await spawnWorker({
     DATABASE_URL: stack.dbUrl!,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    WORKER_MAX_CACHED_WORKFLOWS: '100',
+    WORKER_MAX_CACHED_WORKFLOWS: String(CACHE),
+    METRICS_PORT: String(metricsPort),
   });
 }, 120_000);
 afterAll(async () => {
@@ -27,6 +35,13 @@ afterAll(async () => {
 const config = {
   configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Waiting for approval' } }] }, { content: 'Done.' }], interrupt_on: { create_ticket: true } },
 };
+
+/** Workflows the worker holds in memory, by its own gauge. */
+async function cachedWorkflows(): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith('temporal_sticky_cache_size'));
+  return Number(line!.trim().split(/\s+/).at(-1));
+}
 
 /** Resident memory of the worker process, in MB. */
 function workerRss(): number {
@@ -65,7 +80,8 @@ describe('threads parked at an interrupt', () => {
     const rest = await parkThreads(PARKED - 200);
     const rss1000 = workerRss();
     const all = [...warm, ...first, ...rest];
-    console.log(`worker RSS: ${rssWarm.toFixed(0)} MB at 20 parked, ${rss200.toFixed(0)} MB at 200, ${rss1000.toFixed(0)} MB at ${PARKED}`);
+    const cached = await cachedWorkflows();
+    console.log(`worker RSS: ${rssWarm.toFixed(0)} MB at 20 parked, ${rss200.toFixed(0)} MB at 200, ${rss1000.toFixed(0)} MB at ${PARKED}; ${cached} workflows cached`);
 
     const interrupted = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM threads WHERE status = 'interrupted'`);
     expect(interrupted.rows[0]!.n).toBe(PARKED);
@@ -81,8 +97,10 @@ describe('threads parked at an interrupt', () => {
       }
     }
     expect(pending.filter((n) => n > 0)).toEqual([]);
-    // With the cache bounded at 100 workflows, 800 more parked threads must not cost the worker memory per thread.
-    expect(rss1000 - rss200).toBeLessThan(64);
+    expect(cached).toBeGreaterThan(0);
+    expect(cached).toBeLessThanOrEqual(CACHE);
+    // A ceiling, not a measurement: memory held per parked thread (say an activity with its buffers) would exceed it.
+    expect(rss1000 - rss200).toBeLessThan(300);
 
     const chosen = all[Math.floor(all.length / 2)]!;
     const done = (await stack.client.runs.wait(chosen, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as { messages: { content: string }[] };

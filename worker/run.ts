@@ -16,8 +16,8 @@ export interface RunningWorker {
 
 let runtimeInstalled = false;
 
-/** Temporal's own logs go through our logger, so a process writes one format. */
-export function installTemporalRuntime(log: Logger): void {
+/** Temporal's own logs go through our logger, so a process writes one format; metrics go to Prometheus if asked. */
+export function installTemporalRuntime(log: Logger, metricsPort?: number): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = log.child({ component: 'temporal-sdk' });
@@ -26,12 +26,16 @@ export function installTemporalRuntime(log: Logger): void {
     sdk[level](e.message, e.meta);
   };
   // Our shutdown owns the signals, so the worker drains once, in order with the API and the database.
-  Runtime.install({ logger: new DefaultLogger('WARN', forward), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger('WARN', forward),
+    shutdownSignals: [],
+    ...(metricsPort ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}` } } } } : {}),
+  });
 }
 
 /** Starts one worker polling the runtime's task queue; stop() drains it and closes its connections. */
 export async function runWorker(o: { config: Config; db: Db; address: string; log: Logger; tools?: ToolDefinition[] }): Promise<RunningWorker> {
-  installTemporalRuntime(o.log);
+  installTemporalRuntime(o.log, o.config.METRICS_PORT);
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
   await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.log);
