@@ -157,7 +157,10 @@ describe('thread stream through the SDK', () => {
       const ids = (es: WireEvent[]) => es.map((e) => e.event_id);
       expect(new Set(ids(one)).size).toBe(one.length);
       expect(one.map((e) => e.seq)).toEqual([...one.map((e) => e.seq)].sort((a, b) => a - b));
-      expect(ids(second)).toEqual(ids(one));
+      // The SDK merges what the old connection is still delivering with the replay on the new one, so arrival
+      // order can differ under load; what must hold is the same events, none missing, none twice.
+      expect(new Set(ids(second)).size).toBe(second.length);
+      expect([...ids(second)].sort()).toEqual([...ids(one)].sort());
       // A fresh connection after the run numbers every event the same way.
       const replay = await readEvents(t.threadId, { channels: ['values', 'messages', 'lifecycle'] });
       expect(ids(replay)).toEqual(ids(one));

@@ -47,6 +47,9 @@ const cases: Case[] = [
   { name: 'oversized body', method: 'POST', path: () => `/threads/${threadId}/runs`, raw: huge, status: 413 },
   { name: 'stateless unknown assistant', method: 'POST', path: () => `/runs/wait`, body: { assistant_id: unknown }, status: 404 },
   { name: 'stateless stream bad body', method: 'POST', path: () => `/runs/stream`, body: { assistant_id: 7 }, status: 422, field: 'body.assistant_id' },
+  { name: 'stateless run with a malformed message', method: 'POST', path: () => `/runs/wait`, body: { assistant_id: 'agent', input: { messages: [{ type: 'alien' }] } }, status: 422, field: 'body.input' },
+  { name: 'stateless run with bad agent settings', method: 'POST', path: () => `/runs`, body: { assistant_id: 'agent', config: { configurable: { tools: 'all' } } }, status: 422 },
+  { name: 'create-if-missing run with a malformed message', method: 'POST', path: () => `/threads/${unknown}/runs`, body: { assistant_id: 'agent', if_not_exists: 'create', input: { messages: [42] } }, status: 422, field: 'body.input' },
   { name: 'empty batch', method: 'POST', path: () => `/runs/batch`, body: [], status: 422 },
   { name: 'batch item without assistant', method: 'POST', path: () => `/runs/batch`, body: [{ input: null }], status: 422, field: 'body.0.assistant_id' },
   { name: 'cancel many with bad ids', method: 'POST', path: () => `/runs/cancel`, body: { run_ids: ['nope'] }, status: 422, field: 'body.run_ids.0' },
@@ -86,5 +89,7 @@ describe('bad input on run routes', () => {
 async function snapshot() {
   const state = await stack.client.threads.getState(threadId);
   const runs = await stack.client.runs.list(threadId);
-  return { values: state.values, checkpoint: state.checkpoint, runs: runs.map((r) => [r.run_id, r.status]) };
+  // A refused stateless run must not leave its temporary thread behind either.
+  const threads = await stack.client.threads.count();
+  return { values: state.values, checkpoint: state.checkpoint, runs: runs.map((r) => [r.run_id, r.status]), threads };
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AgentConfigError, graphRegistry, resolveAgentConfig } from '../../core/graphs.js';
+import { AgentConfigError, graphRegistry, resolveAgentConfig, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
 import { MessageFormatError } from '../../core/messages.js';
 import type { RunCommand, RunSpec, StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
@@ -11,6 +11,7 @@ import { deleteRunRequest, insertRunRequest, type RunRow } from '../../db/runs.j
 import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
 import { submitRun } from '../../workflows/messages.js';
 import { findAssistant } from '../assistants/lookup.js';
+import { deleteThread } from '../threads/lifecycle.js';
 import type { AppDeps } from '../deps.js';
 import { invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
@@ -33,15 +34,35 @@ export async function createRun(deps: AppDeps, threadId: string | null, body: Ru
   if (!assistant) throw notFound(`No assistant found for "${body.assistant_id}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`);
   const graph = graphRegistry[assistant.graph_id];
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
-  const stateless = threadId === null;
-  const thread = await resolveThread(deps, threadId, body, assistant);
+  // Everything checkable without the thread is checked before a thread is created for the run.
+  checkInput(body.input);
+  agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
+  const { thread, created } = await resolveThread(deps, threadId, body, assistant);
+  try {
+    return await submit(deps, { thread, assistant, graph, body, headers, defaultModes, stateless: threadId === null });
+  } catch (err) {
+    // A thread made for this run goes with it: a refused run leaves nothing behind.
+    if (created) await deleteThread(deps, thread.thread_id).catch((e: unknown) => deps.log.warn('could not remove the thread of a refused run', { err: e }));
+    throw err;
+  }
+}
+
+interface Submission {
+  thread: ThreadRow;
+  assistant: AssistantRow;
+  graph: AgentDefinition;
+  body: RunCreate;
+  headers: IncomingHttpHeaders;
+  defaultModes: StreamMode[];
+  stateless: boolean;
+}
+
+async function submit(deps: AppDeps, { thread, assistant, graph, body, headers, defaultModes, stateless }: Submission): Promise<CreatedRun> {
   const runId = uuid7();
   if (body.checkpoint_id ?? body.checkpoint?.checkpoint_id) {
     const cid = (body.checkpoint_id ?? body.checkpoint?.checkpoint_id)!;
     if (!(await checkpointExists(deps.db, thread.thread_id, cid))) throw notFound(`Checkpoint ${cid} not found in thread ${thread.thread_id}`);
   }
-  checkInput(body.input);
-
   const config = mergeConfig(assistant.config, thread.config, body.config ?? {});
   const userId = [body.config?.configurable?.user_id, (thread.config.configurable as Config | undefined)?.user_id, assistant.config.configurable?.user_id].find(
     (v): v is string => typeof v === 'string' && v.length > 0,
@@ -57,13 +78,7 @@ export async function createRun(deps: AppDeps, threadId: string | null, body: Ru
   };
   const context = { ...assistant.context, ...(body.context ?? {}) };
   const metadata = { ...assistant.metadata, ...thread.metadata, ...(body.metadata ?? {}) };
-  let agent;
-  try {
-    agent = resolveAgentConfig(graph, { ...config.configurable, ...context }, config.recursion_limit as number | undefined, deps.settings.modelDefaults);
-  } catch (err) {
-    if (err instanceof AgentConfigError) throw invalid(err.message);
-    throw err;
-  }
+  const agent = agentConfig(deps, graph, config, context);
   const streamModes = normalizeModes(body.stream_mode, defaultModes);
   const strategy = body.multitask_strategy ?? deps.settings.defaultMultitaskStrategy;
   const kwargs = {
@@ -118,13 +133,24 @@ export async function createRun(deps: AppDeps, threadId: string | null, body: Ru
   return { run, threadId: thread.thread_id, stateless };
 }
 
-async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCreate, assistant: AssistantRow): Promise<ThreadRow> {
+/** The run's thread: a new temporary one for a stateless run, the named one, or a new one under if_not_exists. */
+async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCreate, assistant: AssistantRow): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
-  if (threadId === null) return (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!;
+  if (threadId === null) return { thread: (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!, created: true };
   const existing = await getThread(deps.db, threadId);
-  if (existing) return existing;
-  if (body.if_not_exists === 'create') return (await insertThread(deps.db, { thread_id: threadId, metadata: stamp })) ?? (await getThread(deps.db, threadId))!;
-  throw notFound(`Thread with ID ${threadId} not found`);
+  if (existing) return { thread: existing, created: false };
+  if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
+  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: stamp });
+  return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
+}
+
+function agentConfig(deps: AppDeps, graph: AgentDefinition, config: Config, context: Record<string, unknown>): AgentConfig {
+  try {
+    return resolveAgentConfig(graph, { ...config.configurable, ...context }, config.recursion_limit as number | undefined, deps.settings.modelDefaults);
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw invalid(err.message);
+    throw err;
+  }
 }
 
 type Config = { configurable?: Record<string, unknown>; [k: string]: unknown };
