@@ -4,10 +4,13 @@ import type { Activities } from '../activities/index.js';
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
 const permanent = ['StaleHead', 'RunNotActive', 'ThreadNotFound', 'InvalidUpdate', 'CheckpointNotFound'];
 
-/** Database bookkeeping: short transactions, retried through transient database trouble. */
+/**
+ * Database bookkeeping: short transactions. They retry for as long as the database is away (a thread must outlast
+ * an outage, not fail because of one); errors no retry can fix are non-retryable and end the run instead.
+ */
 export const db = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 30, nonRetryableErrorTypes: permanent },
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: permanent },
 });
 
 /** Model turns stream for minutes and heartbeat per chunk; cancellation waits for the call to stop. */
