@@ -4,6 +4,7 @@ import { createMaintenanceActivities } from './maintenance.js';
 import { createModelActivities } from './model.js';
 import { createRunActivities } from './runs.js';
 import { createToolActivities } from './tools/index.js';
+import { createWebhookActivities } from './webhooks.js';
 
 // Every activity of the runtime, built from injected dependencies. Grouped by the system each one touches.
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModelActivities(deps),
     ...createToolActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -65,6 +65,8 @@ export interface RunSpec {
   strictResume: boolean;
   /** `delete`: a stateless run's temporary thread goes away after the run. */
   onCompletion: 'keep' | 'delete';
+  /** Receives the run as JSON when it ends (absent in runs admitted before webhooks existed). */
+  webhook?: string | null;
   agent: AgentConfig;
 }
 

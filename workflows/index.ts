@@ -1,3 +1,4 @@
 // The workflows a worker registers: the bundle entry point.
 export { threadWorkflow } from './thread.js';
 export { sweeperWorkflow } from './sweeper.js';
+export { webhookWorkflow } from './webhook.js';

@@ -6,6 +6,7 @@ import type { CancelAction, RunSpec, RunStatus } from '../core/runs.js';
 // and the API calls them, so names and payload types cannot drift apart.
 
 export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
+export const webhookWorkflowId = (runId: string) => `webhook-${runId}`;
 
 export interface Admission {
   runId: string;

@@ -3,11 +3,14 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  ParentClosePolicy,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { allDecisions, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
 import { isRecord } from '../core/messages.js';
@@ -21,6 +24,7 @@ import {
   type Admission,
   ThreadErrorType,
   updateState,
+  webhookWorkflowId,
   type CancelRequest,
   type CancelResult,
   type StateUpdateRequest,
@@ -28,6 +32,7 @@ import {
 } from './messages.js';
 import { executeRun, runContext, type QueuedRun, type ThreadCore } from './run.js';
 import { AssistantIdKey, GraphIdKey, ThreadStatusKey } from './search-attributes.js';
+import { webhookWorkflow } from './webhook.js';
 
 // One long-lived workflow per thread (id `thread-<thread_id>`). Runs are admitted by the `submitRun` update,
 // whose synchronous validator applies the multitask policy, so two API processes racing on one thread can
@@ -151,11 +156,26 @@ class Thread implements ThreadCore {
       upsertSearchAttributes([{ key: GraphIdKey, value: entry.spec.graphId }, { key: AssistantIdKey, value: entry.spec.assistantId }]);
       await executeRun(this, entry);
       this.active = null;
+      if (entry.spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(entry.spec.runId, entry.spec.webhook);
       if (entry.spec.onCompletion === 'delete' && this.queue.length === 0) {
         await sleep(STATELESS_GRACE_MS);
         if (this.queue.length === 0) return db.deleteThreadData({ threadId: this.threadId });
       }
       if (workflowInfo().continueAsNewSuggested) return this.continueAsNew();
+    }
+  }
+
+  /** Delivery runs in an abandoned child: the next run starts now, however long the receiver takes. */
+  private async sendWebhook(runId: string, url: string): Promise<void> {
+    try {
+      await startChild(webhookWorkflow, {
+        workflowId: webhookWorkflowId(runId),
+        args: [{ runId, threadId: this.threadId, url, checkpointId: this.head.checkpointId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    } catch (err) {
+      // Already started for this run: one delivery per run is the point.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }
 

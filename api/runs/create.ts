@@ -113,6 +113,7 @@ async function submit(deps: AppDeps, { thread, assistant, graph, body, headers, 
     afterSeconds: body.after_seconds ?? 0,
     strictResume: body.strict_resume ?? false,
     onCompletion: kwargs.temporary ? 'delete' : 'keep',
+    webhook: kwargs.webhook,
     agent,
   };
   await insertRunRequest(deps.db, { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, metadata, kwargs, multitask_strategy: strategy });

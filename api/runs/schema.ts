@@ -45,7 +45,7 @@ export const runCreate = z.object({
   interrupt_after: breakpoints.nullable().optional(),
   checkpoint: checkpointRef.nullable().optional(),
   checkpoint_id: uuid.nullable().optional(),
-  webhook: z.string().url().nullable().optional(),
+  webhook: z.url({ protocol: /^https?$/, error: 'webhook must be an absolute http(s) URL' }).max(2048).nullable().optional(),
   multitask_strategy: multitaskStrategy.nullable().optional(),
   on_completion: z.enum(['delete', 'keep']).nullable().optional(),
   on_disconnect: z.enum(['cancel', 'continue']).nullable().optional(),

@@ -1,0 +1,56 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { valuesAt } from '../db/checkpoints.js';
+import { getRunInternals } from '../db/runs.js';
+import type { ActivityDeps } from './deps.js';
+
+// Outgoing webhooks: when a run ends, its `webhook` URL receives the run as JSON. Delivery is at least once.
+// Idempotency key: the run id, which the body carries (and the `X-Run-Id` header repeats) so receivers can drop
+// a repeat after a crash between the POST and its recording.
+
+export interface WebhookDelivery {
+  runId: string;
+  threadId: string;
+  url: string;
+  /** The head when the run ended: its values are the run's final state, whatever later runs do. */
+  checkpointId: string | null;
+}
+
+export type WebhookOutcome = { delivered: true; status: number } | { delivered: false; reason: 'run_deleted' };
+
+/** Answers a retry cannot change (a 4xx other than timeout and rate limit) end delivery. */
+const retryable = (status: number) => status >= 500 || status === 408 || status === 429;
+
+export function createWebhookActivities({ db, log }: ActivityDeps) {
+  return {
+    async deliverWebhook(a: WebhookDelivery): Promise<WebhookOutcome> {
+      const run = await getRunInternals(db, a.runId);
+      // Deleted (rolled back, or its thread removed) before delivery: there is nothing left to report.
+      if (!run) return { delivered: false, reason: 'run_deleted' };
+      const { checkpoint_before: _before, last_event_seq: _seq, started_at, ended_at, error, ...fields } = run;
+      const body = {
+        ...fields,
+        run_started_at: started_at,
+        run_ended_at: ended_at,
+        webhook_sent_at: new Date().toISOString(),
+        values: a.checkpointId ? await valuesAt(db, a.threadId, a.checkpointId) : null,
+        ...(error ? { error: error.message } : {}),
+      };
+      const ctx = Context.current();
+      const res = await fetch(a.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-run-id': a.runId },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(30_000)]),
+      });
+      await res.body?.cancel();
+      if (res.ok) return { delivered: true, status: res.status };
+      const message = `Webhook ${a.url} answered ${res.status} for run ${a.runId}`;
+      if (!retryable(res.status)) {
+        log.warn('webhook refused', { runId: a.runId, status: res.status });
+        throw ApplicationFailure.nonRetryable(message, 'WebhookRefused');
+      }
+      throw ApplicationFailure.retryable(message, 'WebhookUnavailable');
+    },
+  };
+}
