@@ -7,14 +7,16 @@ import { threadWorkflowId } from '../workflows/messages.js';
 import { projectRoot } from './temporal-cli.js';
 
 // `npm run record-histories`: plays the replay scenarios on a fresh dev server and writes each thread's
-// workflow history to test/fixtures/histories. Rerun it when the workflow changes on purpose (with a patch).
+// workflow history to test/fixtures/histories. Name scenarios (`npm run record-histories -- webhook`) to record
+// only those: fixtures of earlier code stay as they are, since they prove that old histories still replay.
 
 const dir = path.join(projectRoot, 'test', 'fixtures', 'histories');
 const env = await benchEnv('pglite');
 const stack = await env.stack();
 try {
-  for (const s of scenarios) {
-    const threadId = await s.run(stack.client);
+  const only = process.argv.slice(2);
+  for (const s of scenarios.filter((s) => !only.length || only.includes(s.name))) {
+    const threadId = await s.run(stack.client, stack.url);
     const history = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).fetchHistory();
     writeFileSync(path.join(dir, `${s.name}.json`), `${historyToJSON(history)}\n`);
     process.stdout.write(`recorded ${s.name}: ${history.events?.length} events\n`);

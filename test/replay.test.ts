@@ -33,7 +33,7 @@ describe('replay', () => {
   });
 
   it.each(scenarios.map((s) => [s.name, s] as const))('replays a fresh history of %s', async (_name, scenario) => {
-    const threadId = await scenario.run(stack.client);
+    const threadId = await scenario.run(stack.client, stack.url);
     const history = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: threadId }, history);
   });

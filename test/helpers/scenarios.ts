@@ -6,7 +6,7 @@ import type { Client } from '@langchain/langgraph-sdk';
 export interface Scenario {
   name: string;
   /** Plays the scenario on a fresh thread and returns its id once the thread is at rest. */
-  run(client: Client): Promise<string>;
+  run(client: Client, apiUrl: string): Promise<string>;
 }
 
 const human = (content: string) => ({ messages: [{ role: 'user', content }] });
@@ -80,6 +80,18 @@ export const scenarios: Scenario[] = [
       await client.runs.wait(id, 'agent', { input: null });
       await client.runs.wait(id, 'agent', { input: null, checkpointId: earlier!.checkpoint.checkpoint_id! });
       await client.runs.wait(id, 'agent', { input: human('boom'), config: script({ error: 'scripted failure' }), raiseError: false });
+      return id;
+    },
+  },
+  {
+    name: 'webhook',
+    async run(client, apiUrl) {
+      const id = await thread(client);
+      // The API has no route there: delivery is refused at once, and the thread must not care.
+      const webhook = `${apiUrl}/no-such-webhook-receiver`;
+      await client.runs.wait(id, 'agent', { input: human('hook me'), webhook });
+      // The delivery starts once the run has ended; a next run puts that start inside the recorded history.
+      await client.runs.wait(id, 'agent', { input: human('again') });
       return id;
     },
   },
