@@ -3,6 +3,7 @@ import { createLogger } from '../config/logger.js';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
 import { threadWorkflowId } from '../workflows/messages.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { human } from './helpers/input.js';
 
 // Long-lived threads continue as new when Temporal suggests it, so no history grows without bound. A dev server
 // of its own suggests it after 40 events; the thread keeps its state, its queue of runs and its pending
@@ -26,7 +27,6 @@ afterAll(async () => {
 });
 
 type Values = { messages: { type: string; content: string }[]; __interrupt__?: unknown[] };
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 
 async function runsOfWorkflow(threadId: string): Promise<string[]> {
   const runs: string[] = [];

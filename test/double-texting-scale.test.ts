@@ -6,6 +6,7 @@ import { createLogger } from '../config/logger.js';
 import { threadSnapshot, threadWorkflowId } from '../workflows/messages.js';
 import { spawnApi, spawnWorker, type ProcessEnv, type RuntimeProcess } from './helpers/processes.js';
 import { openTestDb, type TestDb } from './helpers/stack.js';
+import { human } from './helpers/input.js';
 
 // Per multitask strategy, 20 runs sent at once to one thread through two API processes (two workers, one
 // Temporal, one PostgreSQL). The invariants are checked from the database and the workflow's own queue.
@@ -40,7 +41,6 @@ interface RunRow {
 }
 
 const client = (i = 0) => new Client({ apiUrl: apis[i % 2]!.url, apiKey: null });
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 /** Turn 0 is slow, so the thread is busy when the 20 arrive; later turns take a little time each. */
 const script = (firstMs: number, laterMs: number) => ({
   configurable: { script: [{ content: 'first answer', delay_ms: firstMs }, ...Array.from({ length: 30 }, (_, i) => ({ content: `answer ${i + 1}`, delay_ms: laterMs }))] },

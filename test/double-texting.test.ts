@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTool } from '../activities/tools/types.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { human, until } from './helpers/input.js';
 
 // Double-texting on one stack: what each multitask strategy does to a run in flight. The multi-process,
 // 20-concurrent-runs version of these invariants is in double-texting-scale.test.ts.
@@ -35,17 +36,8 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Values = { messages: { type: string; content: string }[] };
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 // The script answers by turn within a thread, so every turn is slow.
 const slow = { configurable: { script: Array.from({ length: 10 }, () => ({ content: 'a slow answer that takes a while', delay_ms: 30_000 })) } };
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition never held');
-}
 
 describe('multitask strategies', () => {
   it('reject answers 422 and queues nothing', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTool } from '../activities/tools/types.js';
 import { listEffects } from '../db/effects.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { human } from './helpers/input.js';
 
 // Human in the loop through the official SDK on a real stack: reviewed tool calls, parallel interrupts,
 // dynamic interrupts, static breakpoints, commands, and bad resumes. The scripted model stands in for a model.
@@ -29,7 +30,6 @@ afterAll(() => stack?.stop());
 
 type Msg = { type: string; content: string; status?: string; tool_calls?: { name: string; args: Record<string, unknown> }[] };
 type Values = { messages: Msg[]; __interrupt__?: { id: string; value: { action_requests: { name: string; args: unknown }[]; review_configs: unknown[] } }[] };
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 const ticket = (title: string) => ({ name: 'create_ticket', args: { title, priority: 'high' } });
 const reviewed = (calls: object[], extra: Record<string, unknown> = {}) => ({
   configurable: { script: [{ tool_calls: calls }, { content: 'Ticket handled.' }], interrupt_on: { create_ticket: true }, ...extra },

@@ -1,13 +1,13 @@
 import type { Client, ThreadState } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.js';
+import { human } from './helpers/input.js';
 
 // Short-term memory on both engines: every step is a checkpoint with a parent pointer; history, forks (time
 // travel), edits of past states, storage that grows linearly with the thread, and thread TTL.
 
 type Msg = { type: string; content: string };
 type Values = { messages: Msg[] };
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 
 describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %s', (db) => {
   let stack: Stack;

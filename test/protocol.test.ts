@@ -2,6 +2,7 @@ import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.js';
 import { reportProgress } from './helpers/tools.js';
+import { human } from './helpers/input.js';
 
 // The SDK's thread stream ("protocol v2": POST /threads/{id}/commands + POST /threads/{id}/stream/events) driven
 // through the official client, against a real stack. The scripted model stands in for a model.
@@ -19,7 +20,6 @@ type Values = { messages: Msg[] };
 type ThreadStream = ReturnType<Client['threads']['stream']>;
 type WireEvent = { type: 'event'; event_id: string; seq: number; method: string; params: { namespace: string[]; data: Record<string, unknown> } };
 
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
 const reviewed = { configurable: { interrupt_on: { create_ticket: true }, script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'x' } }] }, { content: 'Done.' }] } };
 const types = (v: Values) => v.messages.map((m) => m.type);

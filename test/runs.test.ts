@@ -2,6 +2,7 @@ import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.js';
 import { testTools } from './helpers/tools.js';
+import { human } from './helpers/input.js';
 
 // Runs through the official SDK client against a real stack: Temporal dev server, database, worker and the
 // scripted model (no model API is reachable here; the script stands in for the model's answers).
@@ -16,7 +17,6 @@ afterAll(() => stack?.stop());
 
 type Msg = { type: string; content: string; id: string; tool_calls?: { name: string }[] };
 type Values = { messages: Msg[] };
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 const toolScript = [
   { content: 'Working on it.', tool_calls: [{ name: 'report_progress', args: { task: 'report' } }] },
   { content: 'All done: the report is finished.' },

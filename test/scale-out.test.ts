@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { openTestDb, type TestDb } from './helpers/stack.js';
 import { spawnApi, spawnWorker, type ProcessEnv, type RuntimeProcess } from './helpers/processes.js';
+import { human } from './helpers/input.js';
 
 // Scale-out with real processes on one machine: the `npm run api` and `npm run worker` entrypoints, several of
 // each, against one Temporal dev server and one PostgreSQL database (PGlite cannot be shared by processes).
@@ -30,7 +31,6 @@ afterAll(async () => {
 
 type Part = { event: string; data: unknown; id?: string };
 const slowScript = (words: number, ms: number) => ({ configurable: { script: [{ content: Array.from({ length: words }, (_, i) => `word${i}`).join(' '), delay_ms: ms }] } });
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 
 async function collect(stream: AsyncIterable<unknown>, onPart?: (p: Part) => void): Promise<Part[]> {
   const parts: Part[] = [];

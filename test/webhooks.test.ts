@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookWorkflowId } from '../workflows/messages.js';
 import { startStack, type Stack } from './helpers/stack.js';
+import { human, until } from './helpers/input.js';
 
 // Webhooks through the SDK client on a real stack. The receiver is a local HTTP server standing in for the
 // user's endpoint (third-party HTTP is not reachable from here); it answers whatever each test scripts.
@@ -53,20 +54,15 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
-
 /** The delivery's outcome; its workflow starts only once the run has ended, so wait for it to exist first. */
 async function delivery(runId: string): Promise<unknown> {
   const handle = stack.temporal.workflow.getHandle(webhookWorkflowId(runId));
-  for (let i = 0; ; i++) {
-    try {
-      await handle.describe();
-      return await handle.result();
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) || i >= 300) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const started = () => handle.describe().then(() => true, (err: unknown) => {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  });
+  await until(started);
+  return handle.result();
 }
 
 describe('webhooks', () => {
@@ -128,7 +124,7 @@ describe('webhooks', () => {
     const slow = { configurable: { script: [{ content: 'slow', delay_ms: 3000 }] } };
     const doomed = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('doomed'), config: slow, webhook: receiver.url });
     // Rolled back mid-flight, after its input checkpoint, not while still queued.
-    while ((await stack.client.runs.get(thread.thread_id, doomed.run_id)).status !== 'running') await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await stack.client.runs.get(thread.thread_id, doomed.run_id)).status === 'running');
     const next = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('instead'), multitaskStrategy: 'rollback', webhook: receiver.url });
     await expect(delivery(next.run_id)).resolves.toEqual({ delivered: true, status: 200 });
     await expect(stack.temporal.workflow.getHandle(webhookWorkflowId(doomed.run_id)).describe()).rejects.toThrow(/not found/i);

@@ -1,4 +1,5 @@
 import type { Client } from '@langchain/langgraph-sdk';
+import { human } from './input.js';
 
 // Thread scenarios that together walk every path of the thread workflow. Replay tests record their histories
 // as fixtures (npm run record-histories) and replay both the fixtures and fresh histories against the code.
@@ -9,7 +10,6 @@ export interface Scenario {
   run(client: Client, apiUrl: string): Promise<string>;
 }
 
-const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
 const ticket = { tool_calls: [{ name: 'create_ticket', args: { title: 'replay' } }] };
 
