@@ -18,7 +18,12 @@ import { taskIdFor } from './ids.js';
 
 export const UpdateErrorType = { invalidUpdate: 'InvalidUpdate', checkpointNotFound: 'CheckpointNotFound' } as const;
 
-const agentTask = (checkpointId: string): HeadTask => ({ id: taskIdFor(checkpointId, Node.agent, 0), name: Node.agent, interrupts: [], done: false });
+const agentTask = (checkpointId: string): HeadTask => ({
+  id: taskIdFor(checkpointId, Node.agent, 0),
+  name: Node.agent,
+  interrupts: [],
+  done: false,
+});
 
 /** Tool tasks of a checkpoint; runId is the run whose model turn asked for the calls (none for a state update). */
 export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string | undefined): HeadTask[] {
@@ -49,19 +54,29 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
   async function closeDanglingCalls(threadId: string, head: string | null): Promise<Message[]> {
     if (!head) return [];
     const messages = (await valuesAt(db, threadId, head)).messages ?? [];
-    const recorded = new Map((await getPendingWrites(db, threadId, head)).map((w) => [(w.value as Message).tool_call_id, w.value as Message]));
+    const recorded = new Map(
+      (await getPendingWrites(db, threadId, head)).map((w) => [(w.value as Message).tool_call_id, w.value as Message]),
+    );
     return pendingToolCalls(messages).map(
-      (c) => recorded.get(c.id) ?? toolMessage(`Tool call ${c.name} was not run: the conversation continued with new input.`, c.id, c.name, randomUUID(), 'error'),
+      (c) =>
+        recorded.get(c.id) ??
+        toolMessage(`Tool call ${c.name} was not run: the conversation continued with new input.`, c.id, c.name, randomUUID(), 'error'),
     );
   }
 
   return {
     /** The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1). */
-    async commitInput(a: { run: RunContext; expectedHead: string | null; baseCheckpointId: string | null; ids: [string, string] }): Promise<ThreadHead> {
+    async commitInput(a: {
+      run: RunContext;
+      expectedHead: string | null;
+      baseCheckpointId: string | null;
+      ids: [string, string];
+    }): Promise<ThreadHead> {
       const existing = await getCheckpoint(db, a.run.threadId, a.ids[1]);
       if (existing) return headOf(existing);
       const base = a.baseCheckpointId ? await getCheckpoint(db, a.run.threadId, a.baseCheckpointId) : undefined;
-      if (a.baseCheckpointId && !base) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      if (a.baseCheckpointId && !base)
+        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
       const run = await getRun(db, a.run.runId);
       let writes: ChannelWrites;
       try {
@@ -72,22 +87,52 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       const closing = await closeDanglingCalls(a.run.threadId, a.baseCheckpointId);
       const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
       const first = await commitStep(db, {
-        threadId: a.run.threadId, run: a.run, expectedHead: a.expectedHead, parentId: a.baseCheckpointId, checkpointId: a.ids[0],
-        step: (base?.step ?? -2) + 1, source: 'input', node: null, writes: null, metadataWrites: { [START]: writes },
-        next: [START], tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }], emitValues: false,
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: a.expectedHead,
+        parentId: a.baseCheckpointId,
+        checkpointId: a.ids[0],
+        step: (base?.step ?? -2) + 1,
+        source: 'input',
+        node: null,
+        writes: null,
+        metadataWrites: { [START]: writes },
+        next: [START],
+        tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
+        emitValues: false,
       });
       const second = await commitStep(db, {
-        threadId: a.run.threadId, run: a.run, expectedHead: a.ids[0], parentId: a.ids[0], checkpointId: a.ids[1],
-        step: first.head.step + 1, source: 'loop', node: null, writes: applied, metadataWrites: null,
-        next: [Node.agent], tasks: [agentTask(a.ids[1])], emitValues: true,
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: a.ids[0],
+        parentId: a.ids[0],
+        checkpointId: a.ids[1],
+        step: first.head.step + 1,
+        source: 'loop',
+        node: null,
+        writes: applied,
+        metadataWrites: null,
+        next: [Node.agent],
+        tasks: [agentTask(a.ids[1])],
+        emitValues: true,
       });
       return second.head;
     },
 
     /** POST /threads/{id}/state and command.update: a checkpoint with source `update`, forking when base is not the head. */
-    async commitUpdate(a: { threadId: string; run: RunContext | null; expectedHead: string | null; baseCheckpointId: string | null; checkpointId: string; values: unknown; asNode: string | null; keepNext?: string[] }): Promise<ThreadHead> {
+    async commitUpdate(a: {
+      threadId: string;
+      run: RunContext | null;
+      expectedHead: string | null;
+      baseCheckpointId: string | null;
+      checkpointId: string;
+      values: unknown;
+      asNode: string | null;
+      keepNext?: string[];
+    }): Promise<ThreadHead> {
       const base = a.baseCheckpointId ? await getCheckpoint(db, a.threadId, a.baseCheckpointId) : undefined;
-      if (a.baseCheckpointId && !base) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      if (a.baseCheckpointId && !base)
+        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
       let writes: ChannelWrites;
       try {
         writes = normalizeWrites(a.values, randomUUID);
@@ -95,10 +140,19 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         const values = applyWrites(await valuesAt(db, a.threadId, a.baseCheckpointId), asNode === INPUT ? {} : writes);
         const next = a.keepNext ?? nextAfter(asNode, values.messages ?? []);
         const result: CommitResult = await commitStep(db, {
-          threadId: a.threadId, run: a.run, expectedHead: a.expectedHead, parentId: a.baseCheckpointId, checkpointId: a.checkpointId,
-          step: (base?.step ?? -2) + 1, source: asNode === INPUT ? 'input' : 'update', node: asNode, writes: asNode === INPUT ? null : writes,
-          metadataWrites: { [asNode === INPUT ? START : asNode]: writes }, next,
-          tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId), emitValues: true,
+          threadId: a.threadId,
+          run: a.run,
+          expectedHead: a.expectedHead,
+          parentId: a.baseCheckpointId,
+          checkpointId: a.checkpointId,
+          step: (base?.step ?? -2) + 1,
+          source: asNode === INPUT ? 'input' : 'update',
+          node: asNode,
+          writes: asNode === INPUT ? null : writes,
+          metadataWrites: { [asNode === INPUT ? START : asNode]: writes },
+          next,
+          tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId),
+          emitValues: true,
         });
         return result.head;
       } catch (err) {
@@ -107,14 +161,30 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     },
 
     /** Time travel with no input: a `fork` checkpoint copying an older one, so the thread continues from there. */
-    async forkFrom(a: { run: RunContext; expectedHead: string | null; targetCheckpointId: string; checkpointId: string }): Promise<ThreadHead> {
+    async forkFrom(a: {
+      run: RunContext;
+      expectedHead: string | null;
+      targetCheckpointId: string;
+      checkpointId: string;
+    }): Promise<ThreadHead> {
       const target = await getCheckpoint(db, a.run.threadId, a.targetCheckpointId);
-      if (!target) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.targetCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      if (!target)
+        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.targetCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
       const values = await valuesAt(db, a.run.threadId, a.targetCheckpointId);
       const r = await commitStep(db, {
-        threadId: a.run.threadId, run: a.run, expectedHead: a.expectedHead, parentId: target.checkpoint_id, checkpointId: a.checkpointId,
-        step: target.step + 1, source: 'fork', node: null, writes: null, metadataWrites: null, next: target.next,
-        tasks: tasksFor(a.checkpointId, target.next, values.messages ?? [], a.run.runId), emitValues: true,
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: a.expectedHead,
+        parentId: target.checkpoint_id,
+        checkpointId: a.checkpointId,
+        step: target.step + 1,
+        source: 'fork',
+        node: null,
+        writes: null,
+        metadataWrites: null,
+        next: target.next,
+        tasks: tasksFor(a.checkpointId, target.next, values.messages ?? [], a.run.runId),
+        emitValues: true,
       });
       return r.head;
     },
@@ -130,9 +200,22 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     },
 
     /** A tool result that needs no execution: a rejected or answered review, or a tool that failed for good. */
-    async writeToolResult(a: { threadId: string; checkpointId: string; task: HeadTask; content: string; status: 'success' | 'error' }): Promise<void> {
+    async writeToolResult(a: {
+      threadId: string;
+      checkpointId: string;
+      task: HeadTask;
+      content: string;
+      status: 'success' | 'error';
+    }): Promise<void> {
       const call = a.task.toolCall!;
-      await putPendingWrite(db, a.threadId, a.checkpointId, a.task.id, 'messages', toolMessage(a.content, call.id, call.name, randomUUID(), a.status));
+      await putPendingWrite(
+        db,
+        a.threadId,
+        a.checkpointId,
+        a.task.id,
+        'messages',
+        toolMessage(a.content, call.id, call.name, randomUUID(), a.status),
+      );
     },
 
     /** Completes a tools turn: the recorded tool results, in call order, become one checkpoint. */
@@ -143,9 +226,21 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       const rewritten = a.editedCalls.length ? await withEditedCalls(a.run.threadId, base, a.editedCalls) : [];
       const messages = [...rewritten, ...results];
       const r = await commitStep(db, {
-        threadId: a.run.threadId, run: a.run, expectedHead: base, parentId: base, checkpointId: a.checkpointId, step: a.head.step + 1,
-        source: 'loop', node: Node.tools, writes: { messages }, metadataWrites: { [Node.tools]: { messages } }, next: [Node.agent],
-        tasks: [agentTask(a.checkpointId)], completedMessages: results, taskId: a.head.tasks[0]?.id ?? null, emitValues: true,
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: base,
+        parentId: base,
+        checkpointId: a.checkpointId,
+        step: a.head.step + 1,
+        source: 'loop',
+        node: Node.tools,
+        writes: { messages },
+        metadataWrites: { [Node.tools]: { messages } },
+        next: [Node.agent],
+        tasks: [agentTask(a.checkpointId)],
+        completedMessages: results,
+        taskId: a.head.tasks[0]?.id ?? null,
+        emitValues: true,
       });
       return r.head;
     },

@@ -61,7 +61,12 @@ export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
       );
     }
     const runMeta = c.run ? await activeRunMetadata(q, c.run) : {};
-    const parentValues = c.parentId === null ? {} : c.parentId === thread.head_checkpoint_id ? (thread.values ?? {}) : await valuesAt(q, c.threadId, c.parentId);
+    const parentValues =
+      c.parentId === null
+        ? {}
+        : c.parentId === thread.head_checkpoint_id
+          ? (thread.values ?? {})
+          : await valuesAt(q, c.threadId, c.parentId);
     const values = applyWrites(parentValues, c.writes);
     const metadata = { ...runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
     await insertCheckpoint(q, {
@@ -105,5 +110,12 @@ async function activeRunMetadata(q: Queryable, run: RunContext): Promise<Record<
   if (!row || row.status !== 'running') {
     throw ApplicationFailure.nonRetryable(`Run ${run.runId} is no longer running`, CommitErrorType.runNotActive);
   }
-  return { ...row.metadata, graph_id: run.graphId, assistant_id: run.assistantId, run_id: run.runId, thread_id: run.threadId, run_attempt: 1 };
+  return {
+    ...row.metadata,
+    graph_id: run.graphId,
+    assistant_id: run.assistantId,
+    run_id: run.runId,
+    thread_id: run.threadId,
+    run_attempt: 1,
+  };
 }

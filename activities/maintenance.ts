@@ -32,7 +32,8 @@ export function createMaintenanceActivities(deps: ActivityDeps) {
       }
       const prunedEvents = await pruneNonResumableEvents(deps.db, a.eventGraceMinutes);
       const expiredStoreItems = (await deps.store?.sweepExpired()) ?? 0;
-      if (ids.length || prunedEvents || expiredStoreItems) deps.log.info('swept', { expiredThreads: ids.length, prunedEvents, expiredStoreItems });
+      if (ids.length || prunedEvents || expiredStoreItems)
+        deps.log.info('swept', { expiredThreads: ids.length, prunedEvents, expiredStoreItems });
       return { expiredThreads: ids.length, prunedEvents, expiredStoreItems };
     },
   };

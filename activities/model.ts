@@ -47,7 +47,15 @@ export function createModelActivities(deps: ActivityDeps) {
       let result: ModelResult;
       try {
         result = await provider.generate(
-          { model: modelName, system: a.agent.systemPrompt, messages, tools: deps.tools.specs(a.agent.tools), temperature: a.agent.temperature, maxTokens: a.agent.maxTokens, script: a.agent.script },
+          {
+            model: modelName,
+            system: a.agent.systemPrompt,
+            messages,
+            tools: deps.tools.specs(a.agent.tools),
+            temperature: a.agent.temperature,
+            maxTokens: a.agent.maxTokens,
+            script: a.agent.script,
+          },
           (chunk) => stream.chunk(chunk),
           ctx.cancellationSignal,
         );
@@ -63,9 +71,21 @@ export function createModelActivities(deps: ActivityDeps) {
       const next = result.toolCalls.length ? [Node.tools] : [];
       const extra: NewEvent[] = stream.finalEvents(ai);
       const committed = await commitStep(deps.db, {
-        threadId: a.run.threadId, run: a.run, expectedHead: parent, parentId: parent, checkpointId: a.checkpointId, step,
-        source: 'loop', node: Node.agent, writes: { messages: [ai] }, metadataWrites: { [Node.agent]: { messages: [ai] } }, next,
-        tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId), taskId, emitValues: true, extraEvents: extra,
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: parent,
+        parentId: parent,
+        checkpointId: a.checkpointId,
+        step,
+        source: 'loop',
+        node: Node.agent,
+        writes: { messages: [ai] },
+        metadataWrites: { [Node.agent]: { messages: [ai] } },
+        next,
+        tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId),
+        taskId,
+        emitValues: true,
+        extraEvents: extra,
       });
       return committed.head;
     },
@@ -74,7 +94,8 @@ export function createModelActivities(deps: ActivityDeps) {
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {
   const thread = await getThread(deps.db, threadId);
-  const values = thread?.head_checkpoint_id === checkpointId && thread.values ? thread.values : await valuesAt(deps.db, threadId, checkpointId);
+  const values =
+    thread?.head_checkpoint_id === checkpointId && thread.values ? thread.values : await valuesAt(deps.db, threadId, checkpointId);
   return values.messages ?? [];
 }
 
@@ -128,20 +149,28 @@ class ChunkStream {
     this.deps.hooks?.onModelChunk?.(this.run.runId, this.index++, Date.now());
     const delta = {
       ...aiMessage(c.content ?? '', this.messageId),
-      tool_call_chunks: (c.toolCallChunks ?? []).map((t) => ({ index: t.index, id: t.id ?? null, name: t.name ?? null, args: t.args ?? '', type: 'tool_call_chunk' })),
+      tool_call_chunks: (c.toolCallChunks ?? []).map((t) => ({
+        index: t.index,
+        id: t.id ?? null,
+        name: t.name ?? null,
+        args: t.args ?? '',
+        type: 'tool_call_chunk',
+      })),
     };
     this.content += c.content ?? '';
     const events: NewEvent[] = [];
     if (this.modes.has('messages-tuple')) events.push({ event: 'messages', data: [delta, this.meta] });
     if (this.modes.has('messages')) events.push({ event: 'messages/partial', data: [aiMessage(this.content, this.messageId)] });
-    if (this.modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chat_model_stream', Node.agent, this.run, { chunk: delta }) });
+    if (this.modes.has('events'))
+      events.push({ event: 'events', data: chainEvent('on_chat_model_stream', Node.agent, this.run, { chunk: delta }) });
     this.writer.push(events);
   }
 
   finalEvents(ai: Message): NewEvent[] {
     const events: NewEvent[] = [];
     if (this.modes.has('messages')) events.push({ event: 'messages/complete', data: [ai] });
-    if (this.modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chat_model_end', Node.agent, this.run, { output: ai }) });
+    if (this.modes.has('events'))
+      events.push({ event: 'events', data: chainEvent('on_chat_model_end', Node.agent, this.run, { output: ai }) });
     return events;
   }
 

@@ -36,7 +36,12 @@ export function createRunActivities({ db }: ActivityDeps) {
      * Ends a run: its status, the thread's status, the interrupt chunk when it stopped at one, an `error` event
      * when it failed, then the end marker. Returns the stored head, which is authoritative after a cancellation.
      */
-    async finishRun(a: { run: RunContext; status: RunStatus; error: RunError | null; queued: number }): Promise<{ head: ThreadHead; threadStatus: ThreadStatus }> {
+    async finishRun(a: {
+      run: RunContext;
+      status: RunStatus;
+      error: RunError | null;
+      queued: number;
+    }): Promise<{ head: ThreadHead; threadStatus: ThreadStatus }> {
       return db.tx(async (q) => {
         const head = await readHead(q, a.run.threadId);
         const current = await getRun(q, a.run.runId);

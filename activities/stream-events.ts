@@ -55,7 +55,8 @@ export function stepEvents(s: CommittedStep): NewEvent[] {
   if (modes.has('checkpoints') || modes.has('debug')) {
     const payload = { config, parent_config: parentConfig, values: s.values, metadata: s.metadata, next: s.next, tasks };
     if (modes.has('checkpoints')) events.push({ event: 'checkpoints', data: payload });
-    if (modes.has('debug')) events.push({ event: 'debug', data: { type: 'checkpoint', timestamp: new Date().toISOString(), step: s.step, payload } });
+    if (modes.has('debug'))
+      events.push({ event: 'debug', data: { type: 'checkpoint', timestamp: new Date().toISOString(), step: s.step, payload } });
   }
   return events;
 }
@@ -72,9 +73,18 @@ export function interruptEvents(run: RunContext, interrupts: Interrupt[]): NewEv
 export function taskStartEvents(run: RunContext, taskId: string, node: string, input: unknown, step: number): NewEvent[] {
   const modes = new Set<string>(run.streamModes);
   const events: NewEvent[] = [];
-  if (modes.has('tasks')) events.push({ event: 'tasks', data: { id: taskId, name: node, input, triggers: [`branch:to:${node}`], interrupts: [] } });
+  if (modes.has('tasks'))
+    events.push({ event: 'tasks', data: { id: taskId, name: node, input, triggers: [`branch:to:${node}`], interrupts: [] } });
   if (modes.has('debug')) {
-    events.push({ event: 'debug', data: { type: 'task', timestamp: new Date().toISOString(), step, payload: { id: taskId, name: node, input, triggers: [`branch:to:${node}`] } } });
+    events.push({
+      event: 'debug',
+      data: {
+        type: 'task',
+        timestamp: new Date().toISOString(),
+        step,
+        payload: { id: taskId, name: node, input, triggers: [`branch:to:${node}`] },
+      },
+    });
   }
   if (modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chain_start', node, run, { input }) });
   return events;
@@ -82,5 +92,13 @@ export function taskStartEvents(run: RunContext, taskId: string, node: string, i
 
 /** A LangChain streamEvents v2 record. */
 export function chainEvent(event: string, name: string, run: RunContext, data: Record<string, unknown>) {
-  return { event, name, run_id: run.runId, tags: [], metadata: { thread_id: run.threadId, graph_id: run.graphId, assistant_id: run.assistantId }, data, parent_ids: [] };
+  return {
+    event,
+    name,
+    run_id: run.runId,
+    tags: [],
+    metadata: { thread_id: run.threadId, graph_id: run.graphId, assistant_id: run.assistantId },
+    data,
+    parent_ids: [],
+  };
 }

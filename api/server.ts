@@ -35,7 +35,15 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
   const hub = new EventHub(o.db, o.log);
   await hub.start();
   const store = createStoreFromConfig(o.db, o.config);
-  const app = createApp({ db: o.db, temporal: o.temporal, taskQueue: o.config.TEMPORAL_TASK_QUEUE, log: o.log, hub, store, settings: settingsFrom(o.config) });
+  const app = createApp({
+    db: o.db,
+    temporal: o.temporal,
+    taskQueue: o.config.TEMPORAL_TASK_QUEUE,
+    log: o.log,
+    hub,
+    store,
+    settings: settingsFrom(o.config),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {
       if (!err) return resolve(s);

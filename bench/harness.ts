@@ -22,8 +22,17 @@ export interface BenchEnv {
 
 export async function benchEnv(db: DbKind, extraServerConfig: Record<string, unknown> = {}): Promise<BenchEnv> {
   const log = createLogger('warn', { component: 'bench' });
-  const server = await startDevServer({ binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log), port: await freePort(), uiPort: null, dynamicConfig: extraServerConfig, log });
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  const server = await startDevServer({
+    binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log),
+    port: await freePort(),
+    uiPort: null,
+    dynamicConfig: extraServerConfig,
+    log,
+  });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'rt-bench-')), 'bundle.js');
   writeFileSync(bundlePath, code);
   return {
@@ -48,5 +57,7 @@ export function printTable(title: string, header: string[], rows: (string | numb
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`;
-  process.stdout.write(`\n${title}\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map((r) => line(r.map(String))).join('\n')}\n`);
+  process.stdout.write(
+    `\n${title}\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map((r) => line(r.map(String))).join('\n')}\n`,
+  );
 }

@@ -11,7 +11,10 @@ export async function historyBench(env: BenchEnv): Promise<void> {
   try {
     const threadId = (await stack.client.threads.create({ graphId: 'agent' })).thread_id;
     for (let i = 0; i < CHECKPOINTS; i++) {
-      await stack.client.threads.updateState(threadId, { values: { messages: [{ role: i % 2 ? 'assistant' : 'user', content: `message ${i} of a long conversation` }] }, asNode: 'tools' });
+      await stack.client.threads.updateState(threadId, {
+        values: { messages: [{ role: i % 2 ? 'assistant' : 'user', content: `message ${i} of a long conversation` }] },
+        asNode: 'tools',
+      });
     }
     const oldest = (await stack.client.threads.getHistory(threadId, { limit: CHECKPOINTS })).at(-1)!.checkpoint.checkpoint_id!;
     const time = async (fn: () => Promise<unknown>, n = 30) => {

@@ -8,7 +8,10 @@ import { ms, percentile, printTable } from './harness.js';
 // of a worker process with 0, 1,000 and 10,000 threads parked at an interrupt.
 
 const config = {
-  configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'bench' } }] }, { content: 'Done.' }], interrupt_on: { create_ticket: true } },
+  configurable: {
+    script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'bench' } }] }, { content: 'Done.' }],
+    interrupt_on: { create_ticket: true },
+  },
 };
 const input = { messages: [{ role: 'user', content: 'approve me' }] };
 
@@ -35,7 +38,11 @@ export async function resumeBench(env: BenchEnv): Promise<void> {
     for (const id of ids) {
       const start = performance.now();
       let progressed = false;
-      for await (const part of stack.client.runs.stream(id, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config, streamMode: ['updates'] })) {
+      for await (const part of stack.client.runs.stream(id, 'agent', {
+        command: { resume: { decisions: [{ type: 'approve' }] } },
+        config,
+        streamMode: ['updates'],
+      })) {
         if (part.event === 'metadata') toMetadata.push(performance.now() - start);
         else if (!progressed) {
           progressed = true;
@@ -43,9 +50,11 @@ export async function resumeBench(env: BenchEnv): Promise<void> {
         }
       }
     }
-    printTable(`Resume latency (${env.db}, ${ids.length} resumes one at a time)`, ['to metadata p50', 'p95', 'to first update p50', 'p95'], [
-      [ms(percentile(toMetadata, 50)), ms(percentile(toMetadata, 95)), ms(percentile(toProgress, 50)), ms(percentile(toProgress, 95))],
-    ]);
+    printTable(
+      `Resume latency (${env.db}, ${ids.length} resumes one at a time)`,
+      ['to metadata p50', 'p95', 'to first update p50', 'p95'],
+      [[ms(percentile(toMetadata, 50)), ms(percentile(toMetadata, 95)), ms(percentile(toProgress, 50)), ms(percentile(toProgress, 95))]],
+    );
   } finally {
     await stack.stop();
   }
@@ -53,7 +62,12 @@ export async function resumeBench(env: BenchEnv): Promise<void> {
 
 export async function parkedMemoryBench(env: BenchEnv, targets = [0, 1000, 10_000]): Promise<void> {
   const stack = await env.stack({ db: 'postgres', noWorker: true });
-  const worker = await spawnWorker({ DATABASE_URL: stack.dbUrl!, TEMPORAL_ADDRESS: env.server.address, TEMPORAL_TASK_QUEUE: stack.taskQueue, WORKER_MAX_CACHED_WORKFLOWS: '500' });
+  const worker = await spawnWorker({
+    DATABASE_URL: stack.dbUrl!,
+    TEMPORAL_ADDRESS: env.server.address,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WORKER_MAX_CACHED_WORKFLOWS: '500',
+  });
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.child.pid}/status`, 'utf8'))![1]) / 1024;
   try {
     const rows: (string | number)[][] = [];
@@ -67,7 +81,11 @@ export async function parkedMemoryBench(env: BenchEnv, targets = [0, 1000, 10_00
       await new Promise((r) => setTimeout(r, 2000));
       rows.push([parked, `${rss().toFixed(0)} MB`, rate]);
     }
-    printTable('Worker process memory with threads parked at an interrupt (cache bound 500 workflows)', ['parked threads', 'worker RSS', 'parking rate'], rows);
+    printTable(
+      'Worker process memory with threads parked at an interrupt (cache bound 500 workflows)',
+      ['parked threads', 'worker RSS', 'parking rate'],
+      rows,
+    );
   } finally {
     await worker.stop();
     await stack.stop();

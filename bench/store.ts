@@ -11,7 +11,10 @@ import { ms, percentile, printTable } from './harness.js';
 const SIZES = [10_000, 100_000];
 const USERS = 100;
 const LOAD_BATCH = 500;
-const WORDS = 'alpha river stone garden coffee budget travel music winter meeting doctor python invoice beach summer report guitar kitchen tennis planet bicycle recipe mountain office camera holiday market theatre forest science'.split(' ');
+const WORDS =
+  'alpha river stone garden coffee budget travel music winter meeting doctor python invoice beach summer report guitar kitchen tennis planet bicycle recipe mountain office camera holiday market theatre forest science'.split(
+    ' ',
+  );
 
 export async function storeBench(env: BenchEnv): Promise<void> {
   const { db, drop } = await openTestDb(env.db, env.log);
@@ -50,7 +53,11 @@ function operations(store: StoreService, size: number): Operation[] {
     ['search filter, one user', 100, (i) => store.search(user(i), { filter: { status: 'active', score: { $gte: 5 } }, limit: 10 })],
     ['search filter, all users', 50, (i) => store.search(['users'], { filter: { topic: WORDS[i % WORDS.length]! }, limit: 10 })],
     ['search query, one user', 100, (i) => store.search(user(i), { query: sentence(i, 3), limit: 10 })],
-    ['search query + filter, all users', wide, (i) => store.search(['users'], { query: sentence(i, 3), filter: { status: 'active' }, limit: 10 })],
+    [
+      'search query + filter, all users',
+      wide,
+      (i) => store.search(['users'], { query: sentence(i, 3), filter: { status: 'active' }, limit: 10 }),
+    ],
     ['search query, all users', wide, (i) => store.search(['users'], { query: sentence(i, 3), limit: 10 })],
   ];
 }
@@ -58,7 +65,8 @@ function operations(store: StoreService, size: number): Operation[] {
 async function load(store: StoreService, from: number, to: number): Promise<void> {
   for (let start = from; start < to; start += LOAD_BATCH) {
     const entries: PutEntry[] = [];
-    for (let i = start; i < Math.min(to, start + LOAD_BATCH); i++) entries.push({ namespace: ['users', `u${i % USERS}`], key: `k${i}`, value: itemValue(i) });
+    for (let i = start; i < Math.min(to, start + LOAD_BATCH); i++)
+      entries.push({ namespace: ['users', `u${i % USERS}`], key: `k${i}`, value: itemValue(i) });
     await store.putMany(entries);
   }
 }

@@ -10,7 +10,9 @@ const script = { configurable: { script: [{ content: Array.from({ length: WORDS 
 
 export async function streamingBench(env: BenchEnv): Promise<void> {
   const produced = new Map<string, number[]>();
-  const stack = await env.stack({ hooks: { onModelChunk: (runId, i, at) => void ((produced.get(runId) ?? produced.set(runId, []).get(runId)!)[i] = at) } });
+  const stack = await env.stack({
+    hooks: { onModelChunk: (runId, i, at) => void ((produced.get(runId) ?? produced.set(runId, []).get(runId)!)[i] = at) },
+  });
   try {
     const rows: (string | number)[][] = [];
     for (const concurrency of [1, 32]) {
@@ -20,9 +22,21 @@ export async function streamingBench(env: BenchEnv): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         await Promise.all(Array.from({ length: concurrency }, () => oneStream(stack.url, produced, firstEvent, latency)));
       }
-      rows.push([concurrency, rounds * concurrency, ms(percentile(firstEvent, 50)), ms(percentile(firstEvent, 95)), latency.length, ms(percentile(latency, 50)), ms(percentile(latency, 95))]);
+      rows.push([
+        concurrency,
+        rounds * concurrency,
+        ms(percentile(firstEvent, 50)),
+        ms(percentile(firstEvent, 95)),
+        latency.length,
+        ms(percentile(latency, 50)),
+        ms(percentile(latency, 95)),
+      ]);
     }
-    printTable(`Streaming (${env.db})`, ['streams', 'runs', 'first event p50', 'first event p95', 'tokens', 'token latency p50', 'token latency p95'], rows);
+    printTable(
+      `Streaming (${env.db})`,
+      ['streams', 'runs', 'first event p50', 'first event p95', 'tokens', 'token latency p50', 'token latency p95'],
+      rows,
+    );
   } finally {
     await stack.stop();
   }
@@ -35,7 +49,11 @@ async function oneStream(apiUrl: string, produced: Map<string, number[]>, firstE
   const start = performance.timeOrigin + performance.now();
   let runId = '';
   let index = 0;
-  for await (const part of client.runs.stream(thread.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'go' }] }, config: script, streamMode: ['messages-tuple'] })) {
+  for await (const part of client.runs.stream(thread.thread_id, 'agent', {
+    input: { messages: [{ role: 'user', content: 'go' }] },
+    config: script,
+    streamMode: ['messages-tuple'],
+  })) {
     const now = performance.timeOrigin + performance.now();
     if (part.event === 'metadata') {
       firstEvent.push(now - start);

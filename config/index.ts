@@ -33,7 +33,9 @@ export const configSchema = z.object({
     .int()
     .min(0)
     .optional()
-    .describe("Thread workflows a worker keeps in memory (default: Temporal's, sized from the heap); waiting threads beyond it are evicted and replayed on their next run."),
+    .describe(
+      "Thread workflows a worker keeps in memory (default: Temporal's, sized from the heap); waiting threads beyond it are evicted and replayed on their next run.",
+    ),
   METRICS_PORT: z.coerce
     .number()
     .int()
@@ -47,10 +49,17 @@ export const configSchema = z.object({
     .min(0)
     .default(60)
     .describe('How often a Temporal Schedule sweeps expired threads and store items (0: no sweeps).'),
-  MODEL_PROVIDER: z.enum(['scripted', 'openai', 'anthropic']).default('scripted').describe('Default model provider for assistants that name none.'),
+  MODEL_PROVIDER: z
+    .enum(['scripted', 'openai', 'anthropic'])
+    .default('scripted')
+    .describe('Default model provider for assistants that name none.'),
   MODEL_NAME: optionalString.describe('Default model name (for example gpt-4o-mini or claude-sonnet-4-5).'),
   OPENAI_API_KEY: optionalString.describe('Key for the OpenAI-compatible provider.'),
-  OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1').describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
+  OPENAI_BASE_URL: z
+    .string()
+    .url()
+    .default('https://api.openai.com/v1')
+    .describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
   ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
   ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
   EMBEDDINGS_PROVIDER: z
@@ -62,7 +71,9 @@ export const configSchema = z.object({
   EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small').describe('Embeddings model of the openai provider.'),
   EMBEDDINGS_DIMS: z
     .preprocess(blankToUndefined, z.coerce.number().int().min(1).max(16_000).optional())
-    .describe('Vector size. openai: sent as `dimensions` when set (unset: 1536, as text-embedding-3-small returns); local: unset means 256.'),
+    .describe(
+      'Vector size. openai: sent as `dimensions` when set (unset: 1536, as text-embedding-3-small returns); local: unset means 256.',
+    ),
   STORE_INDEX_FIELDS: z
     .string()
     .default('$')

@@ -36,7 +36,15 @@ export interface ThreadTask {
 export function formatTasks(tasks: HeadTask[]): ThreadTask[] {
   return tasks
     .filter((t) => !t.done)
-    .map((t) => ({ id: t.id, name: t.name, path: ['__pregel_pull', t.name], error: null, interrupts: t.interrupts, checkpoint: null, state: null }));
+    .map((t) => ({
+      id: t.id,
+      name: t.name,
+      path: ['__pregel_pull', t.name],
+      error: null,
+      interrupts: t.interrupts,
+      checkpoint: null,
+      state: null,
+    }));
 }
 
 /** `thread.interrupts`: pending interrupts keyed by task id. */

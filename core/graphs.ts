@@ -21,7 +21,8 @@ export const graphRegistry: Readonly<Record<string, AgentDefinition>> = {
   agent: {
     graphId: 'agent',
     description: 'A ReAct agent: the model calls tools until it can answer.',
-    systemPrompt: 'You are a helpful assistant. Use the tools when they help. Remember what the user tells you about themselves with save_memory, and look it up with search_memories.',
+    systemPrompt:
+      'You are a helpful assistant. Use the tools when they help. Remember what the user tells you about themselves with save_memory, and look it up with search_memories.',
     tools: ['calculator', 'current_time', 'save_memory', 'search_memories', 'forget_memory'],
   },
 };
@@ -118,7 +119,10 @@ function parseInterruptOn(raw: unknown): Record<string, ReviewConfig> {
     if (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((d) => !allDecisions.includes(d as ReviewDecisionType))) {
       throw new AgentConfigError(`configurable.interrupt_on.${tool}.allowed_decisions must list some of ${allDecisions.join(', ')}`);
     }
-    out[tool] = { allowedDecisions: allowed as ReviewDecisionType[], ...(typeof v.description === 'string' ? { description: v.description } : {}) };
+    out[tool] = {
+      allowedDecisions: allowed as ReviewDecisionType[],
+      ...(typeof v.description === 'string' ? { description: v.description } : {}),
+    };
   }
   return out;
 }
@@ -140,7 +144,8 @@ function parseScript(raw: unknown): ScriptStep[] {
       step.tool_calls = s.tool_calls as ScriptStep['tool_calls'];
     }
     if (s.delay_ms !== undefined) {
-      if (typeof s.delay_ms !== 'number' || s.delay_ms < 0) throw new AgentConfigError(`configurable.script[${i}].delay_ms must be a non-negative number`);
+      if (typeof s.delay_ms !== 'number' || s.delay_ms < 0)
+        throw new AgentConfigError(`configurable.script[${i}].delay_ms must be a non-negative number`);
       step.delay_ms = s.delay_ms;
     }
     if (s.error !== undefined) step.error = String(s.error);
@@ -152,12 +157,7 @@ function parseScript(raw: unknown): ScriptStep[] {
 export function graphJson(graphId: string) {
   const runnable = (name: string) => ({ id: name, type: 'runnable', data: { id: ['langgraph', graphId, name], name } });
   return {
-    nodes: [
-      { id: START, type: 'schema', data: START },
-      runnable(Node.agent),
-      runnable(Node.tools),
-      { id: END, type: 'schema', data: END },
-    ],
+    nodes: [{ id: START, type: 'schema', data: START }, runnable(Node.agent), runnable(Node.tools), { id: END, type: 'schema', data: END }],
     edges: [
       { source: START, target: Node.agent },
       { source: Node.agent, target: Node.tools, conditional: true },
@@ -187,7 +187,12 @@ const configurableSchema = {
 };
 
 export function graphSchemas(graphId: string) {
-  const state = { $schema: 'http://json-schema.org/draft-07/schema#', title: 'AgentState', type: 'object', properties: { messages: messagesSchema } };
+  const state = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'AgentState',
+    type: 'object',
+    properties: { messages: messagesSchema },
+  };
   return {
     graph_id: graphId,
     input_schema: { ...state, title: 'AgentInput' },

@@ -105,7 +105,10 @@ export function parseDecision(answer: unknown, review: ReviewConfig, toolName: s
   }
   const type = d.type as ReviewDecisionType;
   if (!review.allowedDecisions.includes(type)) {
-    throw new ResumeError('invalid_decision', `Decision "${type}" is not allowed for ${toolName} (allowed: ${review.allowedDecisions.join(', ')})`);
+    throw new ResumeError(
+      'invalid_decision',
+      `Decision "${type}" is not allowed for ${toolName} (allowed: ${review.allowedDecisions.join(', ')})`,
+    );
   }
   if (type === 'edit') {
     const e = d.edited_action;
@@ -115,14 +118,17 @@ export function parseDecision(answer: unknown, review: ReviewConfig, toolName: s
     return { type, edited_action: { name: e.name, args: e.args } };
   }
   if (type === 'respond' && typeof d.message !== 'string') throw new ResumeError('invalid_decision', 'A respond decision needs a message');
-  if (d.message !== undefined && typeof d.message !== 'string') throw new ResumeError('invalid_decision', 'A decision message must be a string');
+  if (d.message !== undefined && typeof d.message !== 'string')
+    throw new ResumeError('invalid_decision', 'A decision message must be a string');
   return { type, ...(typeof d.message === 'string' ? { message: d.message } : {}) };
 }
 
 /** The interrupt payload agent-chat-ui renders for a reviewed tool call. */
 export function reviewInterruptValue(call: ToolCall, review: ReviewConfig) {
   return {
-    action_requests: [{ name: call.name, args: call.args, description: review.description ?? `Tool execution pending approval: ${call.name}` }],
+    action_requests: [
+      { name: call.name, args: call.args, description: review.description ?? `Tool execution pending approval: ${call.name}` },
+    ],
     review_configs: [{ action_name: call.name, allowed_decisions: review.allowedDecisions }],
   };
 }

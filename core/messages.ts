@@ -62,7 +62,8 @@ export function coerceMessage(raw: unknown, newId: () => string): Message {
   const type = kind ? roleToType[kind.replace(/MessageChunk$|Message$/i, '').toLowerCase()] : undefined;
   if (!type) throw new MessageFormatError(`unknown message type ${JSON.stringify(kind ?? null)}`);
   const content = m.content ?? '';
-  if (typeof content !== 'string' && !Array.isArray(content)) throw new MessageFormatError('message content must be a string or an array of blocks');
+  if (typeof content !== 'string' && !Array.isArray(content))
+    throw new MessageFormatError('message content must be a string or an array of blocks');
   const out: Message = {
     content: content as MessageContent,
     additional_kwargs: isRecord(m.additional_kwargs) ? m.additional_kwargs : {},
@@ -100,7 +101,13 @@ export function aiMessage(content: MessageContent, id: string, toolCalls: ToolCa
   return { content, additional_kwargs: {}, response_metadata: {}, type: 'ai', id, tool_calls: toolCalls, invalid_tool_calls: [] };
 }
 
-export function toolMessage(content: MessageContent, toolCallId: string, name: string, id: string, status: 'success' | 'error' = 'success'): Message {
+export function toolMessage(
+  content: MessageContent,
+  toolCallId: string,
+  name: string,
+  id: string,
+  status: 'success' | 'error' = 'success',
+): Message {
   return { content, additional_kwargs: {}, response_metadata: {}, type: 'tool', id, tool_call_id: toolCallId, name, status };
 }
 
@@ -147,7 +154,12 @@ export function pendingToolCalls(messages: Message[]): ToolCall[] {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
     if (m.type !== 'ai') continue;
-    const answered = new Set(messages.slice(i + 1).filter((x) => x.type === 'tool').map((x) => x.tool_call_id));
+    const answered = new Set(
+      messages
+        .slice(i + 1)
+        .filter((x) => x.type === 'tool')
+        .map((x) => x.tool_call_id),
+    );
     return (m.tool_calls ?? []).filter((c) => !answered.has(c.id));
   }
   return [];

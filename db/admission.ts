@@ -9,7 +9,10 @@ import { lockThread, mergeThreadMetadata, setThreadStatus } from './threads.js';
  * and the workflow calls it again before executing, so a crash between the two loses nothing. Idempotent.
  * Returns undefined when the request is gone (the API gave up on it, or the thread was deleted).
  */
-export async function admitRun(db: Db, r: { runId: string; threadId: string; graphId: string; assistantId: string }): Promise<RunRow | undefined> {
+export async function admitRun(
+  db: Db,
+  r: { runId: string; threadId: string; graphId: string; assistantId: string },
+): Promise<RunRow | undefined> {
   return db.tx(async (q) => {
     if (!(await lockThread(q, r.threadId))) return undefined;
     const run = await promoteRunRequest(q, r.runId);

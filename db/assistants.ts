@@ -24,7 +24,9 @@ const GRAPH_NAMESPACE = '6ba7b821-9dad-11d1-80b4-00c04fd430c8';
 
 export function systemAssistantId(graphId: string): string {
   const ns = Buffer.from(GRAPH_NAMESPACE.replace(/-/g, ''), 'hex');
-  const h = createHash('sha1').update(Buffer.concat([ns, Buffer.from(graphId)])).digest();
+  const h = createHash('sha1')
+    .update(Buffer.concat([ns, Buffer.from(graphId)]))
+    .digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
@@ -67,17 +69,38 @@ async function insertVersion(q: Queryable, a: AssistantRow): Promise<void> {
   await q.query(
     `INSERT INTO assistant_versions (assistant_id, version, graph_id, config, context, metadata, name, description)
      VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8) ON CONFLICT DO NOTHING`,
-    [a.assistant_id, a.version, a.graph_id, JSON.stringify(a.config), JSON.stringify(a.context), JSON.stringify(a.metadata), a.name, a.description],
+    [
+      a.assistant_id,
+      a.version,
+      a.graph_id,
+      JSON.stringify(a.config),
+      JSON.stringify(a.context),
+      JSON.stringify(a.metadata),
+      a.name,
+      a.description,
+    ],
   );
 }
 
 /** Every patch is a new version that becomes the current one. Call inside a transaction. */
-export async function updateAssistant(q: Queryable, id: string, next: Omit<NewAssistant, 'assistant_id'>): Promise<AssistantRow | undefined> {
+export async function updateAssistant(
+  q: Queryable,
+  id: string,
+  next: Omit<NewAssistant, 'assistant_id'>,
+): Promise<AssistantRow | undefined> {
   const r = await q.query<AssistantRow>(
     `UPDATE assistants SET graph_id = $2, config = $3::jsonb, context = $4::jsonb, metadata = $5::jsonb, name = $6, description = $7,
        version = (SELECT COALESCE(max(version), 0) + 1 FROM assistant_versions WHERE assistant_id = $1), updated_at = now()
      WHERE assistant_id = $1 RETURNING ${assistantColumns}`,
-    [id, next.graph_id, JSON.stringify(next.config), JSON.stringify(next.context), JSON.stringify(next.metadata), next.name, next.description],
+    [
+      id,
+      next.graph_id,
+      JSON.stringify(next.config),
+      JSON.stringify(next.context),
+      JSON.stringify(next.metadata),
+      next.name,
+      next.description,
+    ],
   );
   if (r.rows[0]) await insertVersion(q, r.rows[0]);
   return r.rows[0];
@@ -88,13 +111,20 @@ export async function setLatestVersion(q: Queryable, id: string, version: number
     `UPDATE assistants a SET graph_id = v.graph_id, config = v.config, context = v.context, metadata = v.metadata, name = v.name,
        description = v.description, version = v.version, updated_at = now()
      FROM assistant_versions v WHERE a.assistant_id = $1 AND v.assistant_id = $1 AND v.version = $2
-     RETURNING ${assistantColumns.split(', ').map((c) => `a.${c}`).join(', ')}`,
+     RETURNING ${assistantColumns
+       .split(', ')
+       .map((c) => `a.${c}`)
+       .join(', ')}`,
     [id, version],
   );
   return r.rows[0];
 }
 
-export async function listVersions(q: Queryable, id: string, f: { metadata?: Record<string, unknown>; limit: number; offset: number }): Promise<AssistantVersionRow[]> {
+export async function listVersions(
+  q: Queryable,
+  id: string,
+  f: { metadata?: Record<string, unknown>; limit: number; offset: number },
+): Promise<AssistantVersionRow[]> {
   const r = await q.query<AssistantVersionRow>(
     `SELECT ${versionColumns} FROM assistant_versions WHERE assistant_id = $1 AND metadata @> $2::jsonb ORDER BY version DESC LIMIT $3 OFFSET $4`,
     [id, JSON.stringify(f.metadata ?? {}), f.limit, f.offset],
@@ -109,7 +139,9 @@ export async function deleteAssistant(q: Queryable, id: string): Promise<boolean
 
 /** Threads a run of this assistant stamped (`metadata.assistant_id`): the ones `delete_threads` removes. */
 export async function threadIdsOfAssistant(q: Queryable, id: string): Promise<string[]> {
-  const r = await q.query<{ thread_id: string }>('SELECT thread_id FROM threads WHERE metadata @> $1::jsonb', [JSON.stringify({ assistant_id: id })]);
+  const r = await q.query<{ thread_id: string }>('SELECT thread_id FROM threads WHERE metadata @> $1::jsonb', [
+    JSON.stringify({ assistant_id: id }),
+  ]);
   return r.rows.map((t) => t.thread_id);
 }
 

@@ -46,12 +46,19 @@ export async function insertCheckpoint(q: Queryable, c: NewCheckpoint): Promise<
 }
 
 export async function getCheckpoint(q: Queryable, threadId: string, checkpointId: string): Promise<CheckpointRow | undefined> {
-  const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2`, [threadId, checkpointId]);
+  const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2`, [
+    threadId,
+    checkpointId,
+  ]);
   return r.rows[0];
 }
 
 export async function setCheckpointTasks(q: Queryable, threadId: string, checkpointId: string, tasks: HeadTask[]): Promise<void> {
-  await q.query('UPDATE checkpoints SET tasks = $3::jsonb WHERE thread_id = $1 AND checkpoint_id = $2', [threadId, checkpointId, JSON.stringify(tasks)]);
+  await q.query('UPDATE checkpoints SET tasks = $3::jsonb WHERE thread_id = $1 AND checkpoint_id = $2', [
+    threadId,
+    checkpointId,
+    JSON.stringify(tasks),
+  ]);
 }
 
 /** The checkpoint and its ancestors, oldest first. */
@@ -138,7 +145,10 @@ export async function listCheckpoints(q: Queryable, threadId: string, f: History
     params.push(f.checkpointId);
     where.push(`checkpoint_id = $${params.length}`);
   }
-  const r = await q.query<CheckpointRow>(`SELECT ${columns} FROM checkpoints WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $2`, params);
+  const r = await q.query<CheckpointRow>(
+    `SELECT ${columns} FROM checkpoints WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $2`,
+    params,
+  );
   return r.rows;
 }
 
@@ -164,7 +174,12 @@ export async function checkpointExists(q: Queryable, threadId: string, checkpoin
   return r.rowCount > 0;
 }
 
-export async function mergeCheckpointMetadata(q: Queryable, threadId: string, checkpointId: string, patch: Record<string, unknown>): Promise<boolean> {
+export async function mergeCheckpointMetadata(
+  q: Queryable,
+  threadId: string,
+  checkpointId: string,
+  patch: Record<string, unknown>,
+): Promise<boolean> {
   const r = await q.query('UPDATE checkpoints SET metadata = metadata || $3::jsonb WHERE thread_id = $1 AND checkpoint_id = $2', [
     threadId,
     checkpointId,
@@ -215,7 +230,14 @@ export async function collapseToHead(q: Queryable, threadId: string, headId: str
 
 // ---------------------------------------------------------------- pending writes
 
-export async function putPendingWrite(q: Queryable, threadId: string, checkpointId: string, taskId: string, channel: string, value: unknown): Promise<void> {
+export async function putPendingWrite(
+  q: Queryable,
+  threadId: string,
+  checkpointId: string,
+  taskId: string,
+  channel: string,
+  value: unknown,
+): Promise<void> {
   await q.query(
     `INSERT INTO checkpoint_writes (thread_id, checkpoint_id, task_id, channel, value) VALUES ($1, $2, $3, $4, $5::jsonb)
      ON CONFLICT (thread_id, checkpoint_id, task_id, channel) DO NOTHING`,
@@ -223,7 +245,11 @@ export async function putPendingWrite(q: Queryable, threadId: string, checkpoint
   );
 }
 
-export async function getPendingWrites(q: Queryable, threadId: string, checkpointId: string): Promise<{ task_id: string; channel: string; value: unknown }[]> {
+export async function getPendingWrites(
+  q: Queryable,
+  threadId: string,
+  checkpointId: string,
+): Promise<{ task_id: string; channel: string; value: unknown }[]> {
   const r = await q.query<{ task_id: string; channel: string; value: unknown }>(
     'SELECT task_id, channel, value FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id = $2 ORDER BY created_at',
     [threadId, checkpointId],

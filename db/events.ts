@@ -44,10 +44,11 @@ export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<
 }
 
 export async function readEvents(q: Queryable, runId: string, afterSeq: number, limit = 500): Promise<RunEvent[]> {
-  const r = await q.query<RunEvent>(
-    'SELECT seq, event, data FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-    [runId, afterSeq, limit],
-  );
+  const r = await q.query<RunEvent>('SELECT seq, event, data FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+    runId,
+    afterSeq,
+    limit,
+  ]);
   return r.rows;
 }
 

@@ -78,7 +78,12 @@ export async function markRunStarted(q: Queryable, runId: string, checkpointBefo
   );
 }
 
-export async function markRunEnded(q: Queryable, runId: string, status: RunStatus, error: { error: string; message: string } | null): Promise<void> {
+export async function markRunEnded(
+  q: Queryable,
+  runId: string,
+  status: RunStatus,
+  error: { error: string; message: string } | null,
+): Promise<void> {
   await q.query('UPDATE runs SET status = $2, error = $3::jsonb, ended_at = now(), updated_at = now() WHERE run_id = $1', [
     runId,
     status,

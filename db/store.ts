@@ -72,7 +72,13 @@ export async function upsertItems(q: Queryable, items: ItemWrite[]): Promise<voi
 }
 
 /** Replaces every vector of the given items with `vectors` (which may be empty: not indexed). */
-export async function replaceVectors(q: Queryable, items: ItemKey[], vectors: VectorWrite[], model: string, backend: VectorBackend): Promise<void> {
+export async function replaceVectors(
+  q: Queryable,
+  items: ItemKey[],
+  vectors: VectorWrite[],
+  model: string,
+  backend: VectorBackend,
+): Promise<void> {
   await q.query(`DELETE FROM store_vectors v USING ${KEYS} WHERE v.namespace = r.namespace AND v.key = r.key`, [keysJson(items)]);
   if (!vectors.length) return;
   const vec = backend === 'pgvector' ? ', embedding_vec' : '';
@@ -86,7 +92,10 @@ export async function replaceVectors(q: Queryable, items: ItemKey[], vectors: Ve
 }
 
 export async function getItem(q: Queryable, namespace: string[], key: string): Promise<ItemRow | undefined> {
-  const r = await q.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM store_items i WHERE i.namespace = $1 AND i.key = $2 AND ${LIVE}`, [namespace, key]);
+  const r = await q.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM store_items i WHERE i.namespace = $1 AND i.key = $2 AND ${LIVE}`, [
+    namespace,
+    key,
+  ]);
   return r.rows[0];
 }
 
@@ -168,7 +177,8 @@ export async function searchByVector(q: Queryable, s: VectorSearchSpec): Promise
 // components, read by subscript; a dense one walks both arrays together. Both are exact.
 function realScore(query: number[], p: Params): string {
   const nonzero = query.flatMap((w, j) => (w === 0 ? [] : [[j + 1, w] as const]));
-  if (nonzero.length * 4 > query.length) return `(SELECT sum(a * b) FROM unnest(v.embedding, ${p.add(`{${query.join(',')}}`)}::real[]) AS t(a, b))::float8`;
+  if (nonzero.length * 4 > query.length)
+    return `(SELECT sum(a * b) FROM unnest(v.embedding, ${p.add(`{${query.join(',')}}`)}::real[]) AS t(a, b))::float8`;
   return nonzero.length ? `(${nonzero.map(([j, x]) => `v.embedding[${j}] * ${p.add(x)}::float8`).join(' + ')})` : '0';
 }
 
@@ -184,7 +194,11 @@ export interface NamespaceSpec {
 /** Distinct namespaces of live items, cut to maxDepth labels, in label order. */
 export async function listNamespaces(q: Queryable, s: NamespaceSpec): Promise<string[][]> {
   const p = new Params();
-  const where = [LIVE, ...labelMatch(s.prefix, (i) => `i.namespace[${i + 1}]`, p), ...labelMatch(s.suffix, (i) => `i.namespace[cardinality(i.namespace) - ${s.suffix.length - 1 - i}]`, p)];
+  const where = [
+    LIVE,
+    ...labelMatch(s.prefix, (i) => `i.namespace[${i + 1}]`, p),
+    ...labelMatch(s.suffix, (i) => `i.namespace[cardinality(i.namespace) - ${s.suffix.length - 1 - i}]`, p),
+  ];
   if (s.prefix.length && !s.prefix.includes('*')) where.push(prefixRange('i.namespace', s.prefix, p));
   const depth = Math.max(s.prefix.length, s.suffix.length);
   if (depth) where.push(`cardinality(i.namespace) >= ${depth}`);
@@ -237,7 +251,8 @@ function conditionSql(c: FilterCondition, p: Params): string {
   // Numbers compare numerically and strings bytewise; a field of another JSON type never matches. CASE, not AND,
   // because SQL may evaluate AND's operands in any order and the cast fails on a non-number.
   const op = COMPARE[c.op];
-  if (typeof c.value === 'number') return `(CASE WHEN jsonb_typeof(${field}) = 'number' THEN ${field}::numeric ${op} ${p.add(String(c.value))}::numeric ELSE false END)`;
+  if (typeof c.value === 'number')
+    return `(CASE WHEN jsonb_typeof(${field}) = 'number' THEN ${field}::numeric ${op} ${p.add(String(c.value))}::numeric ELSE false END)`;
   return `(jsonb_typeof(${field}) = 'string' AND (i.value #>> ${p.add(c.path)}::text[]) COLLATE "C" ${op} ${p.add(String(c.value))}::text)`;
 }
 

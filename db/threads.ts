@@ -44,7 +44,10 @@ export async function setThreadHead(
 }
 
 export async function setThreadInterrupts(q: Queryable, threadId: string, interrupts: Record<string, Interrupt[]>): Promise<void> {
-  await q.query('UPDATE threads SET interrupts = $2::jsonb, updated_at = now() WHERE thread_id = $1', [threadId, JSON.stringify(interrupts)]);
+  await q.query('UPDATE threads SET interrupts = $2::jsonb, updated_at = now() WHERE thread_id = $1', [
+    threadId,
+    JSON.stringify(interrupts),
+  ]);
 }
 
 export async function setThreadStatus(q: Queryable, threadId: string, status: ThreadStatus, error: unknown = null): Promise<void> {
@@ -56,7 +59,10 @@ export async function setThreadStatus(q: Queryable, threadId: string, status: Th
 }
 
 export async function mergeThreadMetadata(q: Queryable, threadId: string, patch: Record<string, unknown>): Promise<void> {
-  await q.query('UPDATE threads SET metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1', [threadId, JSON.stringify(patch)]);
+  await q.query('UPDATE threads SET metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1', [
+    threadId,
+    JSON.stringify(patch),
+  ]);
 }
 
 export async function deleteThreadRow(q: Queryable, threadId: string): Promise<boolean> {
@@ -65,7 +71,10 @@ export async function deleteThreadRow(q: Queryable, threadId: string): Promise<b
 }
 
 /** Inserts a thread; returns undefined when the id exists already. */
-export async function insertThread(q: Queryable, t: { thread_id: string; metadata: Record<string, unknown>; config?: Record<string, unknown> }): Promise<ThreadRow | undefined> {
+export async function insertThread(
+  q: Queryable,
+  t: { thread_id: string; metadata: Record<string, unknown>; config?: Record<string, unknown> },
+): Promise<ThreadRow | undefined> {
   const r = await q.query<ThreadRow>(
     `INSERT INTO threads (thread_id, metadata, config) VALUES ($1, $2::jsonb, $3::jsonb) ON CONFLICT (thread_id) DO NOTHING RETURNING ${threadColumns}`,
     [t.thread_id, JSON.stringify(t.metadata), JSON.stringify(t.config ?? {})],

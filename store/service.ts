@@ -4,7 +4,17 @@ import type { ItemRow, VectorBackend, VectorWrite } from '../db/store.js';
 import type { Embedder } from './embeddings.js';
 import { StoreInputError } from './errors.js';
 import { unitLength } from './lexical.js';
-import { checkIndex, checkKey, checkNamespace, checkPage, checkTtl, checkValue, parseFilter, textsToEmbed, type IndexSpec } from './validate.js';
+import {
+  checkIndex,
+  checkKey,
+  checkNamespace,
+  checkPage,
+  checkTtl,
+  checkValue,
+  parseFilter,
+  textsToEmbed,
+  type IndexSpec,
+} from './validate.js';
 
 // The long-term store (LangGraph's BaseStore semantics): JSON items under namespace paths, with optional TTLs,
 // value filters and semantic search. The API's /store routes and the agents' tools share one instance.
@@ -125,7 +135,12 @@ export function createStore(o: StoreOptions): StoreService {
       };
       const rows =
         opts.query && o.embedder
-          ? await rankByQuery(o.db, { ...spec, query: await embedQuery(o.embedder, opts.query), model: o.embedder.id, backend: await vectorBackend() })
+          ? await rankByQuery(o.db, {
+              ...spec,
+              query: await embedQuery(o.embedder, opts.query),
+              model: o.embedder.id,
+              backend: await vectorBackend(),
+            })
           : await sql.searchItems(o.db, spec);
       const expiring = rows.filter((r) => r.ttl_minutes !== null);
       if (opts.refreshTtl !== false && expiring.length) await sql.refreshTtl(o.db, expiring);

@@ -32,7 +32,8 @@ export function checkValue(value: unknown): Record<string, unknown> {
 /** Minutes until an unread item expires; null or undefined: never. */
 export function checkTtl(ttl: unknown): number | null {
   if (ttl === null || ttl === undefined) return null;
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) throw new StoreInputError('ttl', 'must be a positive number of minutes or null');
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)
+    throw new StoreInputError('ttl', 'must be a positive number of minutes or null');
   return ttl;
 }
 
@@ -48,12 +49,14 @@ export function checkIndex(index: unknown, defaults: string[]): string[] {
 /** A dotted path into a value (`a.b.0`), or `$` for the whole value. */
 export function fieldPath(path: unknown, field: string): string[] {
   if (path === '$') return [];
-  if (typeof path !== 'string' || path.split('.').some((s) => s === '')) throw new StoreInputError(field, 'must be "$" or a dotted field path such as "a.b"');
+  if (typeof path !== 'string' || path.split('.').some((s) => s === ''))
+    throw new StoreInputError(field, 'must be "$" or a dotted field path such as "a.b"');
   return path.split('.');
 }
 
 export function checkPage(limit: unknown, offset: unknown, maxLimit: number): { limit: number; offset: number } {
-  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > maxLimit) throw new StoreInputError('limit', `must be an integer from 1 to ${maxLimit}`);
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > maxLimit)
+    throw new StoreInputError('limit', `must be an integer from 1 to ${maxLimit}`);
   if (!Number.isInteger(offset) || (offset as number) < 0) throw new StoreInputError('offset', 'must be a non-negative integer');
   return { limit: limit as number, offset: offset as number };
 }
@@ -88,9 +91,11 @@ function isOperatorObject(v: unknown): v is Record<string, unknown> {
 }
 
 function condition(path: string[], op: string, value: unknown, field: string): FilterCondition {
-  if (!(OPERATORS as readonly string[]).includes(op)) throw new StoreInputError(field, `unknown filter operator; use one of ${OPERATORS.join(', ')}`);
+  if (!(OPERATORS as readonly string[]).includes(op))
+    throw new StoreInputError(field, `unknown filter operator; use one of ${OPERATORS.join(', ')}`);
   const known = op as FilterOp;
-  if (RANGE.includes(known) && typeof value !== 'number' && typeof value !== 'string') throw new StoreInputError(field, `${op} compares numbers or strings`);
+  if (RANGE.includes(known) && typeof value !== 'number' && typeof value !== 'string')
+    throw new StoreInputError(field, `${op} compares numbers or strings`);
   return { path, op: known, value };
 }
 

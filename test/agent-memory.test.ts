@@ -17,7 +17,10 @@ describe.each(['pglite', 'postgres'] as const)('agent memory on %s', (db) => {
   async function turn(userId: string, text: string, step: object): Promise<Msg[]> {
     const thread = await stack.client.threads.create();
     const config = { configurable: { user_id: userId, script: [step, { content: 'ok' }] } };
-    const values = (await stack.client.runs.wait(thread.thread_id, 'agent', { input: { messages: [{ role: 'user', content: text }] }, config })) as { messages: Msg[] };
+    const values = (await stack.client.runs.wait(thread.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: text }] },
+      config,
+    })) as { messages: Msg[] };
     return values.messages;
   }
 
@@ -25,7 +28,9 @@ describe.each(['pglite', 'postgres'] as const)('agent memory on %s', (db) => {
 
   it('recalls a memory in another thread of the same user only', async () => {
     const alice = `alice-${db}`;
-    const saved = await turn(alice, 'I prefer green tea to coffee', { tool_calls: [{ name: 'save_memory', args: { content: 'The user prefers green tea to coffee' } }] });
+    const saved = await turn(alice, 'I prefer green tea to coffee', {
+      tool_calls: [{ name: 'save_memory', args: { content: 'The user prefers green tea to coffee' } }],
+    });
     expect(saved[2]).toMatchObject({ type: 'tool', name: 'save_memory' });
     await turn(alice, 'I live in Lyon', { tool_calls: [{ name: 'save_memory', args: { content: 'The user lives in Lyon, France' } }] });
 
@@ -40,7 +45,9 @@ describe.each(['pglite', 'postgres'] as const)('agent memory on %s', (db) => {
     const items = await stack.client.store.searchItems(['memories', alice]);
     expect(items.items).toHaveLength(2);
     await turn(alice, 'Forget where I live', { tool_calls: [{ name: 'forget_memory', args: { key: found[1]!.key } }] });
-    expect((await stack.client.store.searchItems(['memories', alice])).items.map((i) => i.value.content)).toEqual(['The user prefers green tea to coffee']);
+    expect((await stack.client.store.searchItems(['memories', alice])).items.map((i) => i.value.content)).toEqual([
+      'The user prefers green tea to coffee',
+    ]);
   });
 
   it('tells the model when no user is set', async () => {

@@ -58,15 +58,36 @@ describe('assistants via the SDK', () => {
   it('creates assistants with defaults, echoes every field, and honours if_exists', async () => {
     const plain = await assistants().create({ graphId: 'agent' });
     expectAssistant(plain);
-    expect(plain).toMatchObject({ graph_id: 'agent', name: 'Untitled', version: 1, config: {}, context: {}, metadata: {}, description: null });
+    expect(plain).toMatchObject({
+      graph_id: 'agent',
+      name: 'Untitled',
+      version: 1,
+      config: {},
+      context: {},
+      metadata: {},
+      description: null,
+    });
     expect(plain.assistant_id[14]).toBe('7'); // a uuid v7
 
     const id = crypto.randomUUID();
     const config = { tags: ['t'], recursion_limit: 7, configurable: { model: 'scripted' }, extra: { kept: true } };
     const full = await assistants().create({
-      graphId: 'agent', assistantId: id, config, context: { user_id: 'u1' }, metadata: { team: 'x' }, name: 'Full', description: 'all fields',
+      graphId: 'agent',
+      assistantId: id,
+      config,
+      context: { user_id: 'u1' },
+      metadata: { team: 'x' },
+      name: 'Full',
+      description: 'all fields',
     });
-    expect(full).toMatchObject({ assistant_id: id, config, context: { user_id: 'u1' }, metadata: { team: 'x' }, name: 'Full', description: 'all fields' });
+    expect(full).toMatchObject({
+      assistant_id: id,
+      config,
+      context: { user_id: 'u1' },
+      metadata: { team: 'x' },
+      name: 'Full',
+      description: 'all fields',
+    });
 
     await expect(assistants().create({ graphId: 'agent', assistantId: id })).rejects.toThrow(/HTTP 409.*Assistant already exists/);
     await expect(assistants().create({ graphId: 'agent', assistantId: id, ifExists: 'raise' })).rejects.toThrow('HTTP 409');
@@ -123,8 +144,15 @@ describe('assistants via the SDK', () => {
 
     expect((await assistants().search({ metadata })).map((a) => a.name)).toEqual([...names].reverse());
     expect((await assistants().search({ metadata, sortBy: 'created_at', sortOrder: 'asc' })).map((a) => a.name)).toEqual(names);
-    expect((await assistants().search({ metadata, sortBy: 'name', sortOrder: 'desc' })).map((a) => a.name)).toEqual(['gamma', 'beta bot', 'alpha bot']);
-    expect((await assistants().search({ metadata, name: 'BOT', sortBy: 'name', sortOrder: 'asc' })).map((a) => a.name)).toEqual(['alpha bot', 'beta bot']);
+    expect((await assistants().search({ metadata, sortBy: 'name', sortOrder: 'desc' })).map((a) => a.name)).toEqual([
+      'gamma',
+      'beta bot',
+      'alpha bot',
+    ]);
+    expect((await assistants().search({ metadata, name: 'BOT', sortBy: 'name', sortOrder: 'asc' })).map((a) => a.name)).toEqual([
+      'alpha bot',
+      'beta bot',
+    ]);
     expect(await assistants().search({ metadata, graphId: 'no-such-graph' })).toEqual([]);
     expect(await assistants().search({ name: '%' })).toEqual([]); // LIKE wildcards are literal
 
@@ -138,7 +166,11 @@ describe('assistants via the SDK', () => {
     expect(page2.assistants.map((a) => a.assistant_id)).toEqual([made[0]!.assistant_id]);
     expect(page2.next).toBeNull();
 
-    const res = await fetch(`${stack.url}/assistants/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata, limit: 1 }) });
+    const res = await fetch(`${stack.url}/assistants/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata, limit: 1 }),
+    });
     expect(res.headers.get('x-pagination-total')).toBe('3');
     expect(res.headers.get('x-pagination-next')).toBe('1');
   });
@@ -163,7 +195,10 @@ describe('assistants via the SDK', () => {
     await insertThread(stack.db, { thread_id: idleThread, metadata: { assistant_id: doomed.assistant_id } });
     await insertThread(stack.db, { thread_id: otherThread, metadata: { assistant_id: spared.assistant_id } });
     // A run stamps metadata.assistant_id on its thread and leaves the thread workflow running.
-    await stack.client.runs.wait(ranThread, doomed.assistant_id, { input: { messages: [{ role: 'user', content: 'hi' }] }, config: { configurable: { script: ['hello'] } } });
+    await stack.client.runs.wait(ranThread, doomed.assistant_id, {
+      input: { messages: [{ role: 'user', content: 'hi' }] },
+      config: { configurable: { script: ['hello'] } },
+    });
     expect((await getThread(stack.db, ranThread))!.metadata.assistant_id).toBe(doomed.assistant_id);
     const workflow = stack.temporal.workflow.getHandle(threadWorkflowId(ranThread));
     expect((await workflow.describe()).status.name).toBe('RUNNING');
@@ -203,34 +238,132 @@ describe('assistants: bad input over raw HTTP', () => {
       { name: 'create: malformed JSON', method: 'POST', path: '/assistants', body: '{"graph_id":', status: 400 },
       { name: 'create: graph_id type', method: 'POST', path: '/assistants', body: { graph_id: 5 }, status: 422, field: 'body.graph_id' },
       { name: 'create: graph_id missing', method: 'POST', path: '/assistants', body: {}, status: 422, field: 'body.graph_id' },
-      { name: 'create: unknown graph', method: 'POST', path: '/assistants', body: { graph_id: 'nope' }, status: 422, field: 'body.graph_id', message: /Graph "nope" not found/ },
-      { name: 'create: bad uuid', method: 'POST', path: '/assistants', body: { graph_id: 'agent', assistant_id: 'abc' }, status: 422, field: 'body.assistant_id' },
-      { name: 'create: config type', method: 'POST', path: '/assistants', body: { graph_id: 'agent', config: { recursion_limit: 'x' } }, status: 422, field: 'body.config.recursion_limit' },
-      { name: 'create: config tags', method: 'POST', path: '/assistants', body: { graph_id: 'agent', config: { tags: 'a' } }, status: 422, field: 'body.config.tags' },
-      { name: 'create: metadata array', method: 'POST', path: '/assistants', body: { graph_id: 'agent', metadata: [] }, status: 422, field: 'body.metadata' },
-      { name: 'create: if_exists', method: 'POST', path: '/assistants', body: { graph_id: 'agent', if_exists: 'replace' }, status: 422, field: 'body.if_exists' },
+      {
+        name: 'create: unknown graph',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'nope' },
+        status: 422,
+        field: 'body.graph_id',
+        message: /Graph "nope" not found/,
+      },
+      {
+        name: 'create: bad uuid',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'agent', assistant_id: 'abc' },
+        status: 422,
+        field: 'body.assistant_id',
+      },
+      {
+        name: 'create: config type',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'agent', config: { recursion_limit: 'x' } },
+        status: 422,
+        field: 'body.config.recursion_limit',
+      },
+      {
+        name: 'create: config tags',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'agent', config: { tags: 'a' } },
+        status: 422,
+        field: 'body.config.tags',
+      },
+      {
+        name: 'create: metadata array',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'agent', metadata: [] },
+        status: 422,
+        field: 'body.metadata',
+      },
+      {
+        name: 'create: if_exists',
+        method: 'POST',
+        path: '/assistants',
+        body: { graph_id: 'agent', if_exists: 'replace' },
+        status: 422,
+        field: 'body.if_exists',
+      },
       { name: 'create: too large', method: 'POST', path: '/assistants', body: huge, status: 413 },
       { name: 'get: unknown', method: 'GET', path: `/assistants/${missing}`, status: 404, message: /Assistant not found/ },
       { name: 'get: not a uuid', method: 'GET', path: '/assistants/not-a-uuid', status: 404 },
       { name: 'patch: malformed', method: 'PATCH', path: `/assistants/${id}`, body: '{name', status: 400 },
       { name: 'patch: name type', method: 'PATCH', path: `/assistants/${id}`, body: { name: 3 }, status: 422, field: 'body.name' },
-      { name: 'patch: unknown graph', method: 'PATCH', path: `/assistants/${id}`, body: { graph_id: 'nope' }, status: 422, field: 'body.graph_id' },
-      { name: 'patch: context type', method: 'PATCH', path: `/assistants/${id}`, body: { context: 'x' }, status: 422, field: 'body.context' },
+      {
+        name: 'patch: unknown graph',
+        method: 'PATCH',
+        path: `/assistants/${id}`,
+        body: { graph_id: 'nope' },
+        status: 422,
+        field: 'body.graph_id',
+      },
+      {
+        name: 'patch: context type',
+        method: 'PATCH',
+        path: `/assistants/${id}`,
+        body: { context: 'x' },
+        status: 422,
+        field: 'body.context',
+      },
       { name: 'patch: unknown', method: 'PATCH', path: `/assistants/${missing}`, body: { name: 'x' }, status: 404 },
       { name: 'patch: not a uuid', method: 'PATCH', path: '/assistants/zzz', body: {}, status: 404 },
       { name: 'patch: too large', method: 'PATCH', path: `/assistants/${id}`, body: huge, status: 413 },
-      { name: 'delete: bad flag', method: 'DELETE', path: `/assistants/${id}?delete_threads=maybe`, status: 422, field: 'query.delete_threads' },
+      {
+        name: 'delete: bad flag',
+        method: 'DELETE',
+        path: `/assistants/${id}?delete_threads=maybe`,
+        status: 422,
+        field: 'query.delete_threads',
+      },
       { name: 'delete: unknown', method: 'DELETE', path: `/assistants/${missing}`, status: 404 },
       { name: 'delete: not a uuid', method: 'DELETE', path: '/assistants/1234', status: 404 },
       { name: 'search: malformed', method: 'POST', path: '/assistants/search', body: '[', status: 400 },
       { name: 'search: limit 0', method: 'POST', path: '/assistants/search', body: { limit: 0 }, status: 422, field: 'body.limit' },
-      { name: 'search: limit too big', method: 'POST', path: '/assistants/search', body: { limit: 1001 }, status: 422, field: 'body.limit' },
+      {
+        name: 'search: limit too big',
+        method: 'POST',
+        path: '/assistants/search',
+        body: { limit: 1001 },
+        status: 422,
+        field: 'body.limit',
+      },
       { name: 'search: limit string', method: 'POST', path: '/assistants/search', body: { limit: '5' }, status: 422, field: 'body.limit' },
       { name: 'search: offset', method: 'POST', path: '/assistants/search', body: { offset: -1 }, status: 422, field: 'body.offset' },
-      { name: 'search: sort_by', method: 'POST', path: '/assistants/search', body: { sort_by: 'version' }, status: 422, field: 'body.sort_by' },
-      { name: 'search: sort_order', method: 'POST', path: '/assistants/search', body: { sort_order: 'up' }, status: 422, field: 'body.sort_order' },
-      { name: 'search: select', method: 'POST', path: '/assistants/search', body: { select: ['nope'] }, status: 422, field: 'body.select.0' },
-      { name: 'search: metadata', method: 'POST', path: '/assistants/search', body: { metadata: 'x' }, status: 422, field: 'body.metadata' },
+      {
+        name: 'search: sort_by',
+        method: 'POST',
+        path: '/assistants/search',
+        body: { sort_by: 'version' },
+        status: 422,
+        field: 'body.sort_by',
+      },
+      {
+        name: 'search: sort_order',
+        method: 'POST',
+        path: '/assistants/search',
+        body: { sort_order: 'up' },
+        status: 422,
+        field: 'body.sort_order',
+      },
+      {
+        name: 'search: select',
+        method: 'POST',
+        path: '/assistants/search',
+        body: { select: ['nope'] },
+        status: 422,
+        field: 'body.select.0',
+      },
+      {
+        name: 'search: metadata',
+        method: 'POST',
+        path: '/assistants/search',
+        body: { metadata: 'x' },
+        status: 422,
+        field: 'body.metadata',
+      },
       { name: 'search: too large', method: 'POST', path: '/assistants/search', body: huge, status: 413 },
       { name: 'count: name type', method: 'POST', path: '/assistants/count', body: { name: 1 }, status: 422, field: 'body.name' },
       { name: 'count: malformed', method: 'POST', path: '/assistants/count', body: '{', status: 400 },
@@ -238,25 +371,65 @@ describe('assistants: bad input over raw HTTP', () => {
       { name: 'graph: unknown', method: 'GET', path: `/assistants/${missing}/graph`, status: 404 },
       { name: 'schemas: unknown', method: 'GET', path: `/assistants/${missing}/schemas`, status: 404 },
       { name: 'schemas: not a uuid', method: 'GET', path: '/assistants/bogus/schemas', status: 404 },
-      { name: 'subgraphs: recurse', method: 'GET', path: `/assistants/${id}/subgraphs?recurse=perhaps`, status: 422, field: 'query.recurse' },
+      {
+        name: 'subgraphs: recurse',
+        method: 'GET',
+        path: `/assistants/${id}/subgraphs?recurse=perhaps`,
+        status: 422,
+        field: 'query.recurse',
+      },
       { name: 'subgraphs: unknown', method: 'GET', path: `/assistants/${missing}/subgraphs`, status: 404 },
       { name: 'subgraph ns: unknown', method: 'GET', path: `/assistants/${missing}/subgraphs/tools`, status: 404 },
-      { name: 'versions: limit type', method: 'POST', path: `/assistants/${id}/versions`, body: { limit: 'x' }, status: 422, field: 'body.limit' },
+      {
+        name: 'versions: limit type',
+        method: 'POST',
+        path: `/assistants/${id}/versions`,
+        body: { limit: 'x' },
+        status: 422,
+        field: 'body.limit',
+      },
       { name: 'versions: unknown', method: 'POST', path: `/assistants/${missing}/versions`, body: {}, status: 404 },
       { name: 'versions: not a uuid', method: 'POST', path: '/assistants/xyz/versions', body: {}, status: 404 },
       { name: 'latest: missing version', method: 'POST', path: `/assistants/${id}/latest`, body: {}, status: 422, field: 'body.version' },
-      { name: 'latest: version 0', method: 'POST', path: `/assistants/${id}/latest`, body: { version: 0 }, status: 422, field: 'body.version' },
-      { name: 'latest: fractional', method: 'POST', path: `/assistants/${id}/latest`, body: { version: 1.5 }, status: 422, field: 'body.version' },
-      { name: 'latest: no such version', method: 'POST', path: `/assistants/${id}/latest`, body: { version: 42 }, status: 404, message: /Assistant version not found/ },
+      {
+        name: 'latest: version 0',
+        method: 'POST',
+        path: `/assistants/${id}/latest`,
+        body: { version: 0 },
+        status: 422,
+        field: 'body.version',
+      },
+      {
+        name: 'latest: fractional',
+        method: 'POST',
+        path: `/assistants/${id}/latest`,
+        body: { version: 1.5 },
+        status: 422,
+        field: 'body.version',
+      },
+      {
+        name: 'latest: no such version',
+        method: 'POST',
+        path: `/assistants/${id}/latest`,
+        body: { version: 42 },
+        status: 404,
+        message: /Assistant version not found/,
+      },
       { name: 'latest: unknown', method: 'POST', path: `/assistants/${missing}/latest`, body: { version: 1 }, status: 404 },
     ];
 
-    const before = { all: await assistants().search({ limit: 1000 }), count: await assistants().count(), versions: await assistants().getVersions(id) };
+    const before = {
+      all: await assistants().search({ limit: 1000 }),
+      count: await assistants().count(),
+      versions: await assistants().getVersions(id),
+    };
     const failures: string[] = [];
     for (const c of cases) {
       const res = await fetch(`${stack.url}${c.path}`, {
         method: c.method,
-        ...(c.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof c.body === 'string' ? c.body : JSON.stringify(c.body) }),
+        ...(c.body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: typeof c.body === 'string' ? c.body : JSON.stringify(c.body) }),
       });
       const body = (await res.json()) as { error: string; message: string; details?: { path: string }[] };
       if (res.status !== c.status) failures.push(`${c.name}: ${res.status} ${body.message}`);

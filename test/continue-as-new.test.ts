@@ -37,18 +37,34 @@ async function runsOfWorkflow(threadId: string): Promise<string[]> {
 describe('continue-as-new', () => {
   it('carries state, queued runs and pending interrupts into the new run', async () => {
     const threadId = (await stack.client.threads.create()).thread_id;
-    const slow = { configurable: { script: Array.from({ length: 12 }, (_, i) => ({ content: `answer ${i}`, delay_ms: i === 0 ? 1500 : 50 })) } };
+    const slow = {
+      configurable: { script: Array.from({ length: 12 }, (_, i) => ({ content: `answer ${i}`, delay_ms: i === 0 ? 1500 : 50 })) },
+    };
     const queued = [];
-    for (const text of ['q1', 'q2', 'q3', 'q4', 'q5']) queued.push(await stack.client.runs.create(threadId, 'agent', { input: human(text), config: slow, multitaskStrategy: 'enqueue' }));
+    for (const text of ['q1', 'q2', 'q3', 'q4', 'q5'])
+      queued.push(await stack.client.runs.create(threadId, 'agent', { input: human(text), config: slow, multitaskStrategy: 'enqueue' }));
     const last = (await stack.client.runs.join(threadId, queued.at(-1)!.run_id)) as Values;
     expect(last.messages.filter((m) => m.type === 'human').map((m) => m.content)).toEqual(['q1', 'q2', 'q3', 'q4', 'q5']);
-    expect(last.messages.filter((m) => m.type === 'ai').map((m) => m.content)).toEqual(['answer 0', 'answer 1', 'answer 2', 'answer 3', 'answer 4']);
+    expect(last.messages.filter((m) => m.type === 'ai').map((m) => m.content)).toEqual([
+      'answer 0',
+      'answer 1',
+      'answer 2',
+      'answer 3',
+      'answer 4',
+    ]);
     // All five were queued at once and each run takes more than 20 events, so the workflow continued as new
     // while runs were still waiting: they crossed the boundary in the carried queue.
     expect((await runsOfWorkflow(threadId)).length).toBeGreaterThanOrEqual(2);
 
     const review = {
-      configurable: { script: [...slow.configurable.script.slice(0, 5), { tool_calls: [{ name: 'create_ticket', args: { title: 'after many runs' } }] }, { content: 'ticket made' }], interrupt_on: { create_ticket: true } },
+      configurable: {
+        script: [
+          ...slow.configurable.script.slice(0, 5),
+          { tool_calls: [{ name: 'create_ticket', args: { title: 'after many runs' } }] },
+          { content: 'ticket made' },
+        ],
+        interrupt_on: { create_ticket: true },
+      },
     };
     const paused = (await stack.client.runs.wait(threadId, 'agent', { input: human('make a ticket'), config: review })) as Values;
     expect(paused.__interrupt__).toHaveLength(1);
@@ -60,7 +76,10 @@ describe('continue-as-new', () => {
     }
     expect(runs.length).toBeGreaterThanOrEqual(2);
 
-    const done = (await stack.client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config: review })) as Values;
+    const done = (await stack.client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'approve' }] } },
+      config: review,
+    })) as Values;
     expect(done.messages.at(-1)!.content).toBe('ticket made');
     const history = await stack.client.threads.getHistory(threadId, { limit: 100 });
     expect(history[0]!.parent_checkpoint?.checkpoint_id).toBe(history[1]!.checkpoint.checkpoint_id);

@@ -24,12 +24,23 @@ describe('a worker crash mid-run', () => {
   it('resumes at the last finished call without repeating the side effect', async () => {
     const threadId = (await stack.client.threads.create()).thread_id;
     const answer = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
-    const config = { configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Server room is hot' } }] }, { content: answer, delay_ms: 6000 }] } };
-    const run = await stack.client.runs.create(threadId, 'agent', { input: { messages: [{ role: 'user', content: 'open a ticket' }] }, config, streamMode: ['messages-tuple'] });
+    const config = {
+      configurable: {
+        script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Server room is hot' } }] }, { content: answer, delay_ms: 6000 }],
+      },
+    };
+    const run = await stack.client.runs.create(threadId, 'agent', {
+      input: { messages: [{ role: 'user', content: 'open a ticket' }] },
+      config,
+      streamMode: ['messages-tuple'],
+    });
 
     // Wait until the tool has run and the second model turn is streaming.
     for (let i = 0; i < 400; i++) {
-      const tokens = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM run_events WHERE run_id = $1 AND event = 'messages' AND data->0->>'content' LIKE 'word%'`, [run.run_id]);
+      const tokens = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM run_events WHERE run_id = $1 AND event = 'messages' AND data->0->>'content' LIKE 'word%'`,
+        [run.run_id],
+      );
       if ((await listEffects(stack.db, threadId)).length === 1 && tokens.rows[0]!.n >= 3) break;
       await new Promise((r) => setTimeout(r, 50));
     }

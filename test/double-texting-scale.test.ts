@@ -43,7 +43,12 @@ interface RunRow {
 const client = (i = 0) => new Client({ apiUrl: apis[i % 2]!.url, apiKey: null });
 /** Turn 0 is slow, so the thread is busy when the 20 arrive; later turns take a little time each. */
 const script = (firstMs: number, laterMs: number) => ({
-  configurable: { script: [{ content: 'first answer', delay_ms: firstMs }, ...Array.from({ length: 30 }, (_, i) => ({ content: `answer ${i + 1}`, delay_ms: laterMs }))] },
+  configurable: {
+    script: [
+      { content: 'first answer', delay_ms: firstMs },
+      ...Array.from({ length: 30 }, (_, i) => ({ content: `answer ${i + 1}`, delay_ms: laterMs })),
+    ],
+  },
 });
 
 async function fire(threadId: string, strategy: string, config: object): Promise<{ status: number; runId?: string; text: string }[]> {
@@ -61,7 +66,10 @@ async function fire(threadId: string, strategy: string, config: object): Promise
 }
 
 async function runsOf(threadId: string): Promise<RunRow[]> {
-  const r = await db.db.query<RunRow>('SELECT run_id, status, started_at, ended_at FROM runs WHERE thread_id = $1 ORDER BY started_at NULLS LAST', [threadId]);
+  const r = await db.db.query<RunRow>(
+    'SELECT run_id, status, started_at, ended_at FROM runs WHERE thread_id = $1 ORDER BY started_at NULLS LAST',
+    [threadId],
+  );
   return r.rows;
 }
 
@@ -83,7 +91,8 @@ function expectSequential(runs: RunRow[]): void {
 }
 
 async function waitRunning(threadId: string, runId: string): Promise<void> {
-  for (let i = 0; i < 200 && (await runsOf(threadId)).find((r) => r.run_id === runId)?.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await runsOf(threadId)).find((r) => r.run_id === runId)?.status !== 'running'; i++)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 describe('20 concurrent runs on one thread, through two API processes', () => {
@@ -112,7 +121,10 @@ describe('20 concurrent runs on one thread, through two API processes', () => {
     expect(runs.every((r) => r.status === 'success')).toBe(true);
     const state = await client(1).threads.getState<{ messages: { type: string; content: string }[] }>(threadId);
     const byRun = new Map(answers.map((a) => [a.runId, a.text]));
-    expect(state.values.messages.filter((m) => m.type === 'human').map((m) => m.content)).toEqual(['first', ...queue.queuedRunIds.map((id) => byRun.get(id))]);
+    expect(state.values.messages.filter((m) => m.type === 'human').map((m) => m.content)).toEqual([
+      'first',
+      ...queue.queuedRunIds.map((id) => byRun.get(id)),
+    ]);
   });
 
   it('rollback: only the last run survives, with no trace of the others in state or history', async () => {

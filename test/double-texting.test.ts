@@ -37,13 +37,17 @@ afterAll(() => stack?.stop());
 
 type Values = { messages: { type: string; content: string }[] };
 // The script answers by turn within a thread, so every turn is slow.
-const slow = { configurable: { script: Array.from({ length: 10 }, () => ({ content: 'a slow answer that takes a while', delay_ms: 30_000 })) } };
+const slow = {
+  configurable: { script: Array.from({ length: 10 }, () => ({ content: 'a slow answer that takes a while', delay_ms: 30_000 })) },
+};
 
 describe('multitask strategies', () => {
   it('reject answers 422 and queues nothing', async () => {
     const threadId = (await client.threads.create()).thread_id;
     const first = await client.runs.create(threadId, 'agent', { input: human('busy'), config: slow });
-    await expect(client.runs.create(threadId, 'agent', { input: human('second'), multitaskStrategy: 'reject' })).rejects.toThrow('HTTP 422');
+    await expect(client.runs.create(threadId, 'agent', { input: human('second'), multitaskStrategy: 'reject' })).rejects.toThrow(
+      'HTTP 422',
+    );
     expect((await client.runs.list(threadId)).map((r) => r.run_id)).toEqual([first.run_id]);
     await client.runs.cancel(threadId, first.run_id, true);
   });
@@ -76,7 +80,8 @@ describe('multitask strategies', () => {
     const threadId = (await client.threads.create()).thread_id;
     const quick = { configurable: { script: [{ content: 'one', delay_ms: 300 }, { content: 'two' }, { content: 'three' }] } };
     const runs = [];
-    for (const text of ['a', 'b', 'c']) runs.push(await client.runs.create(threadId, 'agent', { input: human(text), config: quick, multitaskStrategy: 'enqueue' }));
+    for (const text of ['a', 'b', 'c'])
+      runs.push(await client.runs.create(threadId, 'agent', { input: human(text), config: quick, multitaskStrategy: 'enqueue' }));
     expect((await client.runs.get(threadId, runs[2]!.run_id)).status).toBe('pending');
     const final = (await client.runs.join(threadId, runs[2]!.run_id)) as Values;
     expect(final.messages.map((m) => m.content)).toEqual(['a', 'one', 'b', 'two', 'c', 'three']);

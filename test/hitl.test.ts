@@ -29,7 +29,10 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Msg = { type: string; content: string; status?: string; tool_calls?: { name: string; args: Record<string, unknown> }[] };
-type Values = { messages: Msg[]; __interrupt__?: { id: string; value: { action_requests: { name: string; args: unknown }[]; review_configs: unknown[] } }[] };
+type Values = {
+  messages: Msg[];
+  __interrupt__?: { id: string; value: { action_requests: { name: string; args: unknown }[]; review_configs: unknown[] } }[];
+};
 const ticket = (title: string) => ({ name: 'create_ticket', args: { title, priority: 'high' } });
 const reviewed = (calls: object[], extra: Record<string, unknown> = {}) => ({
   configurable: { script: [{ tool_calls: calls }, { content: 'Ticket handled.' }], interrupt_on: { create_ticket: true }, ...extra },
@@ -47,7 +50,13 @@ describe('tool-call review', () => {
     const { threadId, first } = await parkOnReview(config);
     expect(first.__interrupt__).toHaveLength(1);
     expect(first.__interrupt__![0]!.value).toEqual({
-      action_requests: [{ name: 'create_ticket', args: { title: 'Printer on fire', priority: 'high' }, description: 'Tool execution pending approval: create_ticket' }],
+      action_requests: [
+        {
+          name: 'create_ticket',
+          args: { title: 'Printer on fire', priority: 'high' },
+          description: 'Tool execution pending approval: create_ticket',
+        },
+      ],
       review_configs: [{ action_name: 'create_ticket', allowed_decisions: ['approve', 'edit', 'reject', 'respond'] }],
     });
     const paused = await client.threads.get(threadId);
@@ -57,7 +66,10 @@ describe('tool-call review', () => {
     expect(state.tasks[0]!.interrupts[0]!.id).toBe(first.__interrupt__![0]!.id);
     expect(await listEffects(stack.db, threadId)).toEqual([]);
 
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'approve' }] } },
+      config,
+    })) as Values;
     expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'ai']);
     expect(done.__interrupt__).toBeUndefined();
     const effects = await listEffects(stack.db, threadId);
@@ -70,7 +82,10 @@ describe('tool-call review', () => {
     const config = reviewed([ticket('Printer on fire')]);
     const { threadId } = await parkOnReview(config);
     const edited = { name: 'create_ticket', args: { title: 'Printer smoking', priority: 'low' } };
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'edit', edited_action: edited }] } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'edit', edited_action: edited }] } },
+      config,
+    })) as Values;
     expect((await listEffects(stack.db, threadId)).map((e) => e.args)).toEqual([edited.args]);
     expect(done.messages[1]!.tool_calls![0]!.args).toEqual(edited.args);
   });
@@ -78,7 +93,10 @@ describe('tool-call review', () => {
   it('reject returns the message to the model and never runs the tool', async () => {
     const config = reviewed([ticket('Printer on fire')]);
     const { threadId } = await parkOnReview(config);
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'reject', message: 'Not a real fire.' }] } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'reject', message: 'Not a real fire.' }] } },
+      config,
+    })) as Values;
     expect(await listEffects(stack.db, threadId)).toEqual([]);
     expect(done.messages[2]).toMatchObject({ type: 'tool', content: 'Not a real fire.', status: 'error' });
     expect(done.messages[3]!.content).toBe('Ticket handled.');
@@ -87,7 +105,10 @@ describe('tool-call review', () => {
   it('respond answers in place of the tool, which never runs', async () => {
     const config = reviewed([ticket('Printer on fire')]);
     const { threadId } = await parkOnReview(config);
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'respond', message: 'Ticket T-7 already covers this.' }] } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'respond', message: 'Ticket T-7 already covers this.' }] } },
+      config,
+    })) as Values;
     expect(await listEffects(stack.db, threadId)).toEqual([]);
     expect(done.messages[2]).toMatchObject({ type: 'tool', content: 'Ticket T-7 already covers this.', status: 'success' });
   });
@@ -105,15 +126,25 @@ describe('parallel interrupts', () => {
     expect(new Set(first.__interrupt__!.map((i) => i.id)).size).toBe(2);
     expect(invocations).toEqual(['manual']);
 
-    const half = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as Values;
+    const half = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'approve' }] } },
+      config,
+    })) as Values;
     expect(half.__interrupt__!.map((i) => i.id)).toEqual([first.__interrupt__![1]!.id]);
     expect((await client.threads.get(threadId)).status).toBe('interrupted');
     expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['A']);
 
     const secondId = first.__interrupt__![1]!.id;
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { [secondId]: { decisions: [{ type: 'reject', message: 'No.' }] } } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { [secondId]: { decisions: [{ type: 'reject', message: 'No.' }] } } },
+      config,
+    })) as Values;
     expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'tool', 'tool', 'ai']);
-    expect(done.messages.slice(2, 5).map((m) => m.content.slice(0, 14))).toEqual([expect.stringContaining('"ticket_id"'), 'No.', 'found manual']);
+    expect(done.messages.slice(2, 5).map((m) => m.content.slice(0, 14))).toEqual([
+      expect.stringContaining('"ticket_id"'),
+      'No.',
+      'found manual',
+    ]);
     expect(invocations).toEqual(['manual']);
     expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['A']);
   });
@@ -132,7 +163,9 @@ describe('parallel interrupts', () => {
 describe('other pauses', () => {
   it('pauses on a dynamic interrupt from a tool and resumes with the answer', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    const config = { configurable: { script: [{ tool_calls: [{ name: 'ask_human', args: { question: 'Which colour?' } }] }, { content: 'Noted.' }] } };
+    const config = {
+      configurable: { script: [{ tool_calls: [{ name: 'ask_human', args: { question: 'Which colour?' } }] }, { content: 'Noted.' }] },
+    };
     const first = (await client.runs.wait(threadId, 'agent', { input: human('paint it'), config })) as Values;
     expect(first.__interrupt__!.map((i) => i.value)).toEqual([{ question: 'Which colour?' }]);
     const done = (await client.runs.wait(threadId, 'agent', { command: { resume: 'blue' }, config })) as Values;
@@ -141,7 +174,9 @@ describe('other pauses', () => {
 
   it('stops at static breakpoints and resumes with a null input', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    const config = { configurable: { script: [{ tool_calls: [{ name: 'calculator', args: { expression: '6*7' } }] }, { content: '42.' }] } };
+    const config = {
+      configurable: { script: [{ tool_calls: [{ name: 'calculator', args: { expression: '6*7' } }] }, { content: '42.' }] },
+    };
     const paused = (await client.runs.wait(threadId, 'agent', { input: human('6*7?'), config, interruptBefore: ['tools'] })) as Values;
     expect(paused.__interrupt__).toEqual([]);
     const state = await client.threads.getState(threadId);
@@ -158,7 +193,9 @@ describe('other pauses', () => {
   it('applies command.update and command.goto', async () => {
     const threadId = (await client.threads.create()).thread_id;
     await client.runs.wait(threadId, 'agent', { input: human('first') });
-    const done = (await client.runs.wait(threadId, 'agent', { command: { update: { messages: [{ role: 'user', content: 'injected' }] }, goto: 'agent' } })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { update: { messages: [{ role: 'user', content: 'injected' }] }, goto: 'agent' },
+    })) as Values;
     expect(done.messages.map((m) => m.content)).toEqual(['first', 'first', 'injected', 'injected']);
   });
 
@@ -174,7 +211,10 @@ describe('other pauses', () => {
     // The edit is a new `agent` step, so its tool call is reviewed afresh, showing the edited arguments.
     const again = (await client.runs.wait(threadId, 'agent', { input: null, config })) as Values;
     expect(again.__interrupt__!.map((i) => i.value.action_requests[0]!.args)).toEqual([{ title: 'Edited E', priority: 'high' }]);
-    const done = (await client.runs.wait(threadId, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as Values;
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { decisions: [{ type: 'approve' }] } },
+      config,
+    })) as Values;
     expect(done.messages.at(-1)!.content).toBe('Ticket handled.');
     expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['Edited E']);
   });
@@ -195,12 +235,21 @@ describe('bad resumes', () => {
       ['unknown decision type', threadId, { command: { resume: { decisions: [{ type: 'maybe' }] } } }, 422],
       ['edit without the edited action', threadId, { command: { resume: { decisions: [{ type: 'edit' }] } } }, 422],
       ['decision the tool does not allow', threadId, { command: { resume: { decisions: [{ type: 'respond', message: 'x' }] } } }, 422],
-      ['strict resume of an unknown interrupt', threadId, { command: { resume: { '0b0e2ff1-7fa1-4c5e-9b1f-d0a9f1b9b0c1': 'x' } }, strict_resume: true }, 422],
+      [
+        'strict resume of an unknown interrupt',
+        threadId,
+        { command: { resume: { '0b0e2ff1-7fa1-4c5e-9b1f-d0a9f1b9b0c1': 'x' } }, strict_resume: true },
+        422,
+      ],
       ['goto an unknown node', threadId, { command: { goto: 'nowhere' } }, 422],
     ];
     for (const [name, id, body, status] of cases) {
       const before = await snapshot(id);
-      const res = await fetch(`${stack.url}/threads/${id}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ assistant_id: 'agent', config, ...body }) });
+      const res = await fetch(`${stack.url}/threads/${id}/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ assistant_id: 'agent', config, ...body }),
+      });
       expect([name, res.status]).toEqual([name, status]);
       expect((await res.json()) as object).toMatchObject({ message: expect.any(String) });
       expect(await snapshot(id)).toEqual(before);

@@ -30,9 +30,20 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const oldestFirst = [...history].reverse();
     expect(oldestFirst.map((h) => h.metadata?.step)).toEqual([-1, 0, 1, 2, 3, 4, 5, 6, 7]);
     expect(oldestFirst.map((h) => h.metadata?.source)).toEqual(['input', 'loop', 'loop', 'input', 'loop', 'loop', 'input', 'loop', 'loop']);
-    expect(oldestFirst.map((h) => h.next)).toEqual([['__start__'], ['agent'], [], ['__start__'], ['agent'], [], ['__start__'], ['agent'], []]);
+    expect(oldestFirst.map((h) => h.next)).toEqual([
+      ['__start__'],
+      ['agent'],
+      [],
+      ['__start__'],
+      ['agent'],
+      [],
+      ['__start__'],
+      ['agent'],
+      [],
+    ]);
     expect(oldestFirst[0]!.parent_checkpoint).toBeNull();
-    for (let i = 1; i < oldestFirst.length; i++) expect(oldestFirst[i]!.parent_checkpoint?.checkpoint_id).toBe(oldestFirst[i - 1]!.checkpoint.checkpoint_id);
+    for (let i = 1; i < oldestFirst.length; i++)
+      expect(oldestFirst[i]!.parent_checkpoint?.checkpoint_id).toBe(oldestFirst[i - 1]!.checkpoint.checkpoint_id);
     expect(oldestFirst.map((h) => h.values.messages?.length ?? 0)).toEqual([0, 1, 2, 2, 3, 4, 4, 5, 6]);
     expect(oldestFirst[2]!.metadata?.writes).toEqual({ agent: { messages: [expect.objectContaining({ type: 'ai', content: 'one' })] } });
     expect(new Set(oldestFirst.map((h) => h.metadata?.run_id)).size).toBe(3);
@@ -42,7 +53,10 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const { threadId, history } = await threeTurns();
     const original = history[0]!;
     const turnOne = [...history].reverse()[2]!;
-    const forked = (await client.runs.wait(threadId, 'agent', { input: human('another path'), checkpointId: turnOne.checkpoint.checkpoint_id! })) as Values;
+    const forked = (await client.runs.wait(threadId, 'agent', {
+      input: human('another path'),
+      checkpointId: turnOne.checkpoint.checkpoint_id!,
+    })) as Values;
     expect(forked.messages.map((m) => m.content)).toEqual(['one', 'one', 'another path', 'another path']);
     const head = await client.threads.getState<Values>(threadId);
     expect(head.values).toEqual(forked);
@@ -66,7 +80,10 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const { threadId, history } = await threeTurns();
     const beforeTwo = [...history].reverse()[4]!;
     expect(beforeTwo.next).toEqual(['agent']);
-    const replayed = (await client.runs.wait(threadId, 'agent', { input: null, checkpointId: beforeTwo.checkpoint.checkpoint_id! })) as Values;
+    const replayed = (await client.runs.wait(threadId, 'agent', {
+      input: null,
+      checkpointId: beforeTwo.checkpoint.checkpoint_id!,
+    })) as Values;
     expect(replayed.messages.map((m) => m.content)).toEqual(['one', 'one', 'two', 'two']);
     const after = await client.threads.getHistory<Values>(threadId, { limit: 100 });
     const added = after.slice(0, after.length - history.length);
@@ -77,7 +94,11 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
   it('edits a past state and continues on the new branch, which sees the edit', async () => {
     const { threadId, history } = await threeTurns();
     const turnOne = [...history].reverse()[2]!;
-    await client.threads.updateState(threadId, { values: { messages: [{ role: 'user', content: 'edited question' }] }, asNode: '__start__', checkpointId: turnOne.checkpoint.checkpoint_id! });
+    await client.threads.updateState(threadId, {
+      values: { messages: [{ role: 'user', content: 'edited question' }] },
+      asNode: '__start__',
+      checkpointId: turnOne.checkpoint.checkpoint_id!,
+    });
     const edited = await client.threads.getState<Values>(threadId);
     expect(edited.metadata?.source).toBe('update');
     expect(edited.parent_checkpoint?.checkpoint_id).toBe(turnOne.checkpoint.checkpoint_id);
@@ -92,7 +113,10 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     let messages = 0;
     for (const target of [10, 100, 1000]) {
       while (messages < target) {
-        const batch = Array.from({ length: 10 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message number ${messages + i} with some ordinary text in it` }));
+        const batch = Array.from({ length: 10 }, (_, i) => ({
+          role: i % 2 ? 'assistant' : 'user',
+          content: `message number ${messages + i} with some ordinary text in it`,
+        }));
         await client.threads.updateState(threadId, { values: { messages: batch }, asNode: 'tools' });
         messages += 10;
       }
@@ -102,7 +126,9 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
       );
       perCheckpoint[target] = r.rows[0]!.bytes / r.rows[0]!.n;
     }
-    console.log(`${db}: bytes per checkpoint at 10, 100, 1000 messages: ${[10, 100, 1000].map((n) => perCheckpoint[n]!.toFixed(0)).join(', ')}`);
+    console.log(
+      `${db}: bytes per checkpoint at 10, 100, 1000 messages: ${[10, 100, 1000].map((n) => perCheckpoint[n]!.toFixed(0)).join(', ')}`,
+    );
     // Each checkpoint holds its own step's writes only: its size does not grow with the thread.
     expect(perCheckpoint[1000]!).toBeLessThan(perCheckpoint[100]! * 1.25);
     expect(perCheckpoint[100]!).toBeLessThan(perCheckpoint[10]! * 1.25);

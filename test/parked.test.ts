@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 const config = {
-  configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Waiting for approval' } }] }, { content: 'Done.' }], interrupt_on: { create_ticket: true } },
+  configurable: {
+    script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Waiting for approval' } }] }, { content: 'Done.' }],
+    interrupt_on: { create_ticket: true },
+  },
 };
 
 /** Workflows the worker holds in memory, by its own gauge. */
@@ -56,7 +59,10 @@ async function parkThreads(count: number): Promise<string[]> {
     await Promise.all(
       Array.from({ length: Math.min(25, count - i) }, async () => {
         const thread = await stack.client.threads.create();
-        await stack.client.runs.create(thread.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'please approve' }] }, config });
+        await stack.client.runs.create(thread.thread_id, 'agent', {
+          input: { messages: [{ role: 'user', content: 'please approve' }] },
+          config,
+        });
         ids.push(thread.thread_id);
       }),
     );
@@ -81,7 +87,9 @@ describe('threads parked at an interrupt', () => {
     const rss1000 = workerRss();
     const all = [...warm, ...first, ...rest];
     const cached = await cachedWorkflows();
-    console.log(`worker RSS: ${rssWarm.toFixed(0)} MB at 20 parked, ${rss200.toFixed(0)} MB at 200, ${rss1000.toFixed(0)} MB at ${PARKED}; ${cached} workflows cached`);
+    console.log(
+      `worker RSS: ${rssWarm.toFixed(0)} MB at 20 parked, ${rss200.toFixed(0)} MB at 200, ${rss1000.toFixed(0)} MB at ${PARKED}; ${cached} workflows cached`,
+    );
 
     const interrupted = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM threads WHERE status = 'interrupted'`);
     expect(interrupted.rows[0]!.n).toBe(PARKED);
@@ -103,7 +111,9 @@ describe('threads parked at an interrupt', () => {
     expect(rss1000 - rss200).toBeLessThan(300);
 
     const chosen = all[Math.floor(all.length / 2)]!;
-    const done = (await stack.client.runs.wait(chosen, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as { messages: { content: string }[] };
+    const done = (await stack.client.runs.wait(chosen, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config })) as {
+      messages: { content: string }[];
+    };
     expect(done.messages.at(-1)!.content).toBe('Done.');
   }, 600_000);
 });

@@ -18,10 +18,21 @@ afterAll(() => stack?.stop());
 type Msg = { type: string; content: unknown; id?: string };
 type Values = { messages: Msg[] };
 type ThreadStream = ReturnType<Client['threads']['stream']>;
-type WireEvent = { type: 'event'; event_id: string; seq: number; method: string; params: { namespace: string[]; data: Record<string, unknown> } };
+type WireEvent = {
+  type: 'event';
+  event_id: string;
+  seq: number;
+  method: string;
+  params: { namespace: string[]; data: Record<string, unknown> };
+};
 
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
-const reviewed = { configurable: { interrupt_on: { create_ticket: true }, script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'x' } }] }, { content: 'Done.' }] } };
+const reviewed = {
+  configurable: {
+    interrupt_on: { create_ticket: true },
+    script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'x' } }] }, { content: 'Done.' }],
+  },
+};
 const types = (v: Values) => v.messages.map((m) => m.type);
 
 async function withStream<T>(threadId: string | undefined, fn: (t: ThreadStream) => Promise<T>): Promise<T> {
@@ -41,14 +52,23 @@ async function drain(sub: AsyncIterable<unknown>): Promise<WireEvent[]> {
 }
 
 async function command(threadId: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${stack.url}/threads/${threadId}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${stack.url}/threads/${threadId}/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 /** Reads a raw event stream until the run's terminal lifecycle event, then hangs up. */
 async function readEvents(threadId: string, body: object): Promise<WireEvent[]> {
   const ac = new AbortController();
-  const res = await fetch(`${stack.url}/threads/${threadId}/stream/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ac.signal });
+  const res = await fetch(`${stack.url}/threads/${threadId}/stream/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: ac.signal,
+  });
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const events: WireEvent[] = [];
   let buffer = '';
@@ -58,7 +78,10 @@ async function readEvents(threadId: string, body: object): Promise<WireEvent[]> 
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       let cut: number;
       while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
+        const data = buffer
+          .slice(0, cut)
+          .split('\n')
+          .find((l) => l.startsWith('data: '));
         buffer = buffer.slice(cut + 2);
         if (!data) continue;
         const e = JSON.parse(data.slice(6)) as WireEvent;
@@ -107,7 +130,10 @@ describe('thread stream through the SDK', () => {
     await client.runs.wait(threadId, 'agent', { input: human('first'), config: script({ content: 'First answer.' }) });
     await withStream(threadId, async (t) => {
       // Slow enough that replaying the first run's terminal event would end `values` before this run answers.
-      await t.run.start({ input: human('second'), config: script({ content: 'First answer.' }, { content: 'Second answer.', delay_ms: 600 }) });
+      await t.run.start({
+        input: human('second'),
+        config: script({ content: 'First answer.' }, { content: 'Second answer.', delay_ms: 600 }),
+      });
       const seen: Values[] = [];
       for await (const v of t.values) seen.push(v as Values);
       const last = (await t.values) as Values;
@@ -127,9 +153,18 @@ describe('thread stream through the SDK', () => {
       const [pending] = t.interrupts;
       expect(pending!.payload).toMatchObject({ action_requests: [{ name: 'create_ticket', args: { title: 'x' } }] });
       const thread = await client.threads.get(t.threadId);
-      expect(Object.values(thread.interrupts).flat().map((i) => i.id)).toEqual([pending!.interruptId]);
+      expect(
+        Object.values(thread.interrupts)
+          .flat()
+          .map((i) => i.id),
+      ).toEqual([pending!.interruptId]);
 
-      await t.input.respond({ namespace: [], interrupt_id: pending!.interruptId, response: { decisions: [{ type: 'approve' }] }, config: reviewed });
+      await t.input.respond({
+        namespace: [],
+        interrupt_id: pending!.interruptId,
+        response: { decisions: [{ type: 'approve' }] },
+        config: reviewed,
+      });
       const events = await drain(await t.subscribe(['values', 'tools', 'lifecycle']));
       const lifecycle = events.filter((e) => e.method === 'lifecycle').map((e) => e.params.data.event);
       expect(lifecycle).toEqual(['running', 'completed']);
@@ -166,7 +201,9 @@ describe('thread stream through the SDK', () => {
       expect(ids(replay)).toEqual(ids(one));
       const resumed = await readEvents(t.threadId, { channels: ['values', 'messages', 'lifecycle'], since: one[2]!.seq });
       expect(ids(resumed)).toEqual(ids(one).slice(3));
-      const deltas = one.filter((e) => e.params.data.event === 'content-block-delta').map((e) => (e.params.data.delta as { text: string }).text);
+      const deltas = one
+        .filter((e) => e.params.data.event === 'content-block-delta')
+        .map((e) => (e.params.data.delta as { text: string }).text);
       expect(deltas.join('')).toContain(slow.content);
       expect(one.at(-1)!.params.data).toMatchObject({ event: 'completed' });
     });
@@ -177,18 +214,29 @@ describe('raw protocol over HTTP', () => {
   it('sends only the subscribed channels: updates per node, custom events from a tool', async () => {
     const threadId = (await client.threads.create()).thread_id;
     const toolCall = { content: 'Working.', tool_calls: [{ name: 'report_progress', args: { task: 'report' } }] };
-    const started = await command(threadId, { id: 1, method: 'run.start', params: { assistant_id: 'agent', input: human('go'), config: script(toolCall, { content: 'Done.' }) } });
+    const started = await command(threadId, {
+      id: 1,
+      method: 'run.start',
+      params: { assistant_id: 'agent', input: human('go'), config: script(toolCall, { content: 'Done.' }) },
+    });
     expect(started.json).toMatchObject({ type: 'success' });
     const events = await readEvents(threadId, { channels: ['updates', 'custom', 'lifecycle'] });
     expect(new Set(events.map((e) => e.method))).toEqual(new Set(['updates', 'custom', 'lifecycle']));
     expect(events.filter((e) => e.method === 'updates').map((e) => e.params.data.node)).toEqual(['agent', 'tools', 'agent']);
-    expect(events.filter((e) => e.method === 'custom').map((e) => e.params.data)).toEqual([{ payload: { task: 'report', progress: 0.5 } }, { payload: { task: 'report', progress: 1 } }]);
+    expect(events.filter((e) => e.method === 'custom').map((e) => e.params.data)).toEqual([
+      { payload: { task: 'report', progress: 0.5 } },
+      { payload: { task: 'report', progress: 1 } },
+    ]);
     expect(events.every((e) => e.type === 'event' && e.event_id === String(e.seq) && e.params.namespace.length === 0)).toBe(true);
   });
 
   it('ends a failed run with lifecycle failed and its error', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    await command(threadId, { id: 1, method: 'run.start', params: { assistant_id: 'agent', input: human('go'), config: script({ error: 'the model is down' }) } });
+    await command(threadId, {
+      id: 1,
+      method: 'run.start',
+      params: { assistant_id: 'agent', input: human('go'), config: script({ error: 'the model is down' }) },
+    });
     const events = await readEvents(threadId, { channels: ['lifecycle'] });
     expect(events.map((e) => e.params.data.event)).toEqual(['running', 'failed']);
     expect(events[1]!.params.data.error).toContain('the model is down');
@@ -202,14 +250,36 @@ describe('raw protocol over HTTP', () => {
 
   it('answers bad commands with error envelopes and HTTP 200', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    expect(await command(threadId, { id: 1, method: 'run.start', params: { input: human('hi') } })).toMatchObject({ status: 200, json: { type: 'error', id: 1, error: 'invalid_argument' } });
-    expect((await command(threadId, { id: 2, method: 'run.start', params: { assistant_id: 'no-such-assistant', input: human('hi') } })).json).toMatchObject({ error: 'invalid_argument' });
-    expect((await command(threadId, { id: 3, method: 'run.start', params: { assistant_id: 'agent', input: [1, 2] } })).json).toMatchObject({ error: 'invalid_argument' });
-    expect((await command(threadId, { id: 4, method: 'no.such.method', params: {} })).json).toMatchObject({ type: 'error', id: 4, error: 'unknown_command' });
-    expect((await command(threadId, { id: 5, method: 'subscription.subscribe', params: { channels: ['values'] } })).json).toMatchObject({ error: 'not_supported' });
-    expect((await command(threadId, { id: 6, method: 'input.respond', params: { interrupt_id: 'x', response: 1 } })).json).toMatchObject({ error: 'no_such_run' });
-    expect((await command(threadId, { id: 7, method: 'input.respond', params: { response: 1 } })).json).toMatchObject({ error: 'invalid_argument' });
-    expect((await command(threadId, { id: 8, method: 'state.get', params: { namespace: [] } })).json).toEqual({ type: 'success', id: 8, result: { values: {} }, meta: { thread_id: threadId } });
+    expect(await command(threadId, { id: 1, method: 'run.start', params: { input: human('hi') } })).toMatchObject({
+      status: 200,
+      json: { type: 'error', id: 1, error: 'invalid_argument' },
+    });
+    expect(
+      (await command(threadId, { id: 2, method: 'run.start', params: { assistant_id: 'no-such-assistant', input: human('hi') } })).json,
+    ).toMatchObject({ error: 'invalid_argument' });
+    expect((await command(threadId, { id: 3, method: 'run.start', params: { assistant_id: 'agent', input: [1, 2] } })).json).toMatchObject({
+      error: 'invalid_argument',
+    });
+    expect((await command(threadId, { id: 4, method: 'no.such.method', params: {} })).json).toMatchObject({
+      type: 'error',
+      id: 4,
+      error: 'unknown_command',
+    });
+    expect((await command(threadId, { id: 5, method: 'subscription.subscribe', params: { channels: ['values'] } })).json).toMatchObject({
+      error: 'not_supported',
+    });
+    expect((await command(threadId, { id: 6, method: 'input.respond', params: { interrupt_id: 'x', response: 1 } })).json).toMatchObject({
+      error: 'no_such_run',
+    });
+    expect((await command(threadId, { id: 7, method: 'input.respond', params: { response: 1 } })).json).toMatchObject({
+      error: 'invalid_argument',
+    });
+    expect((await command(threadId, { id: 8, method: 'state.get', params: { namespace: [] } })).json).toEqual({
+      type: 'success',
+      id: 8,
+      result: { values: {} },
+      meta: { thread_id: threadId },
+    });
   });
 
   it('refuses a malformed body, a bad thread id and an unknown thread with HTTP errors', async () => {
@@ -217,16 +287,30 @@ describe('raw protocol over HTTP', () => {
     expect((await command(threadId, '{"id": 1,')).status).toBe(400);
     expect((await command(threadId, { method: 'run.start' })).status).toBe(422);
     expect((await command('not-a-uuid', { id: 1, method: 'state.get' })).status).toBe(422);
-    const missing = await fetch(`${stack.url}/threads/${crypto.randomUUID()}/stream/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"channels":["values"]}' });
+    const missing = await fetch(`${stack.url}/threads/${crypto.randomUUID()}/stream/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"channels":["values"]}',
+    });
     expect(missing.status).toBe(404);
   });
 
   it('strict_resume refuses an unknown interrupt id; a respond with the right id resumes', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    const started = await command(threadId, { id: 1, method: 'run.start', params: { assistant_id: 'agent', input: human('open a ticket'), config: reviewed } });
+    const started = await command(threadId, {
+      id: 1,
+      method: 'run.start',
+      params: { assistant_id: 'agent', input: human('open a ticket'), config: reviewed },
+    });
     expect(started.json).toMatchObject({ type: 'success', result: { run_id: expect.any(String) } });
     const events = await readEvents(threadId, { channels: ['lifecycle', 'input', 'values', 'messages'] });
-    expect(events.filter((e) => e.method !== 'messages').map((e) => e.method)).toEqual(['lifecycle', 'values', 'values', 'input.requested', 'lifecycle']);
+    expect(events.filter((e) => e.method !== 'messages').map((e) => e.method)).toEqual([
+      'lifecycle',
+      'values',
+      'values',
+      'input.requested',
+      'lifecycle',
+    ]);
     expect(events.some((e) => e.method === 'values' && '__interrupt__' in e.params.data)).toBe(false);
     // The streamed tool-call chunks finish as a parsed tool_call block.
     const blocks = events.filter((e) => e.params.data.event === 'content-block-finish').map((e) => e.params.data.content);
@@ -234,9 +318,17 @@ describe('raw protocol over HTTP', () => {
     expect(events.filter((e) => e.method === 'messages').at(-1)!.params.data).toEqual({ event: 'message-finish', reason: 'tool_use' });
     const requested = events.find((e) => e.method === 'input.requested')!.params.data as { interrupt_id: string };
 
-    const strict = await command(threadId, { id: 2, method: 'input.respond', params: { interrupt_id: crypto.randomUUID(), response: {}, strict_resume: true } });
+    const strict = await command(threadId, {
+      id: 2,
+      method: 'input.respond',
+      params: { interrupt_id: crypto.randomUUID(), response: {}, strict_resume: true },
+    });
     expect(strict.json).toMatchObject({ type: 'error', error: 'no_such_interrupt' });
-    const ok = await command(threadId, { id: 3, method: 'input.respond', params: { responses: [{ interrupt_id: requested.interrupt_id, response: { decisions: [{ type: 'approve' }] } }], config: reviewed } });
+    const ok = await command(threadId, {
+      id: 3,
+      method: 'input.respond',
+      params: { responses: [{ interrupt_id: requested.interrupt_id, response: { decisions: [{ type: 'approve' }] } }], config: reviewed },
+    });
     expect(ok.json).toMatchObject({ type: 'success', id: 3, result: { run_id: expect.any(String) } });
     const resumed = await readEvents(threadId, { channels: ['lifecycle'] });
     expect(resumed.map((e) => e.params.data.event)).toEqual(['running', 'completed']);

@@ -81,17 +81,34 @@ function oaChunk(delta: Record<string, unknown>, finish: string | null = null) {
   });
 }
 const oaUsage = (prompt: number, completion: number) =>
-  oaFrame({ id: 'chatcmpl-9x1', object: 'chat.completion.chunk', created: 1_726_000_000, model: 'gpt-4o-mini-2024-07-18', choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } });
+  oaFrame({
+    id: 'chatcmpl-9x1',
+    object: 'chat.completion.chunk',
+    created: 1_726_000_000,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+  });
 const oaToolDelta = (index: number, fn: Record<string, unknown>, id?: string) =>
   oaChunk({ tool_calls: [{ index, ...(id ? { id, type: 'function' } : {}), function: fn }] });
 
 const anFrame = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const anStart = (input: number) =>
   anFrame('message_start', {
-    message: { id: 'msg_01Xyz', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5-20250929', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: input, output_tokens: 1 } },
+    message: {
+      id: 'msg_01Xyz',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-sonnet-4-5-20250929',
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: input, output_tokens: 1 },
+    },
   });
 const anText = (index: number, text: string) => anFrame('content_block_delta', { index, delta: { type: 'text_delta', text } });
-const anJson = (index: number, partial_json: string) => anFrame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json } });
+const anJson = (index: number, partial_json: string) =>
+  anFrame('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json } });
 const anStop = (index: number) => anFrame('content_block_stop', { index });
 const anEnd = (stop: string, output: number) => [
   anFrame('message_delta', { delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: output } }),
@@ -99,7 +116,11 @@ const anEnd = (stop: string, output: number) => [
 ];
 
 const tools: ToolSpec[] = [
-  { name: 'calculator', description: 'Evaluates arithmetic.', parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] } },
+  {
+    name: 'calculator',
+    description: 'Evaluates arithmetic.',
+    parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] },
+  },
 ];
 const conversation: Message[] = [
   humanMessage('What is 6*7, and the time?', 'h1'),
@@ -110,7 +131,13 @@ const conversation: Message[] = [
   toolMessage('42', 'call_1', 'calculator', 't1'),
   toolMessage('clock broken', 'call_2', 'current_time', 't2', 'error'),
 ];
-const request = (over: Partial<ModelRequest> = {}): ModelRequest => ({ model: 'm', system: 'Be brief.', messages: [humanMessage('hi', 'h0')], tools: [], ...over });
+const request = (over: Partial<ModelRequest> = {}): ModelRequest => ({
+  model: 'm',
+  system: 'Be brief.',
+  messages: [humanMessage('hi', 'h0')],
+  tools: [],
+  ...over,
+});
 
 async function run(provider: ModelProvider, req: ModelRequest, signal = new AbortController().signal) {
   const chunks: ModelChunk[] = [];
@@ -124,7 +151,15 @@ const anthropic = () => createAnthropicProvider({ apiKey: 'ak-test', baseUrl });
 
 describe('openai provider', () => {
   it('streams text deltas in order and parses usage', async () => {
-    handler = sse([oaChunk({ role: 'assistant', content: '' }), oaChunk({ content: 'Héllo' }), oaChunk({ content: ', wörld' }), oaChunk({ content: ' 🌍ü'.repeat(8) }), oaChunk({}, 'stop'), oaUsage(12, 5), OA_DONE]);
+    handler = sse([
+      oaChunk({ role: 'assistant', content: '' }),
+      oaChunk({ content: 'Héllo' }),
+      oaChunk({ content: ', wörld' }),
+      oaChunk({ content: ' 🌍ü'.repeat(8) }),
+      oaChunk({}, 'stop'),
+      oaUsage(12, 5),
+      OA_DONE,
+    ]);
     const { chunks, result } = await run(openai(), request({ temperature: 0.2, maxTokens: 50 }));
     expect(chunks).toEqual([{ content: 'Héllo' }, { content: ', wörld' }, { content: ' 🌍ü'.repeat(8) }]);
     expect(result.content).toBe(textOf(chunks));
@@ -135,7 +170,10 @@ describe('openai provider', () => {
     expect(req!.headers.authorization).toBe('Bearer sk-test');
     expect(req!.body).toEqual({
       model: 'm',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+      ],
       stream: true,
       stream_options: { include_usage: true },
       temperature: 0.2,
@@ -157,7 +195,9 @@ describe('openai provider', () => {
       OA_DONE,
     ]);
     const { chunks, result } = await run(openai(), request({ messages: conversation, tools }));
-    expect(received[0]!.body.tools).toEqual([{ type: 'function', function: { name: 'calculator', description: 'Evaluates arithmetic.', parameters: tools[0]!.parameters } }]);
+    expect(received[0]!.body.tools).toEqual([
+      { type: 'function', function: { name: 'calculator', description: 'Evaluates arithmetic.', parameters: tools[0]!.parameters } },
+    ]);
     expect(received[0]!.body.messages).toEqual([
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'What is 6*7, and the time?' },
@@ -173,7 +213,13 @@ describe('openai provider', () => {
       { role: 'tool', tool_call_id: 'call_2', content: 'clock broken' },
     ]);
     expect(chunks[0]).toEqual({ toolCallChunks: [{ index: 0, id: 'call_A', name: 'calculator' }] });
-    expect(chunks.flatMap((c) => c.toolCallChunks ?? []).filter((c) => c.index === 0).map((c) => c.args ?? '').join('')).toBe('{"expression": "2+2"}');
+    expect(
+      chunks
+        .flatMap((c) => c.toolCallChunks ?? [])
+        .filter((c) => c.index === 0)
+        .map((c) => c.args ?? '')
+        .join(''),
+    ).toBe('{"expression": "2+2"}');
     // The second call's arguments were cut off mid-JSON: it degrades to {} instead of failing the turn.
     expect(result.toolCalls).toEqual([
       { name: 'calculator', args: { expression: '2+2' }, id: 'call_A', type: 'tool_call' },
@@ -194,7 +240,10 @@ describe('openai provider', () => {
       'h2',
     );
     const callOnly = aiMessage('', 'a2', [{ name: 'calculator', args: { expression: '1' }, id: 'c9', type: 'tool_call' }]);
-    await run(openai(), request({ system: '', messages: [image, callOnly, toolMessage([{ type: 'text', text: '1' }], 'c9', 'calculator', 't9')] }));
+    await run(
+      openai(),
+      request({ system: '', messages: [image, callOnly, toolMessage([{ type: 'text', text: '1' }], 'c9', 'calculator', 't9')] }),
+    );
     expect(received[0]!.body.messages).toEqual([
       {
         role: 'user',
@@ -205,14 +254,22 @@ describe('openai provider', () => {
           { type: 'image_url', image_url: { url: 'https://example.com/dog.jpg', detail: 'low' } },
         ],
       },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'c9', type: 'function', function: { name: 'calculator', arguments: '{"expression":"1"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c9', type: 'function', function: { name: 'calculator', arguments: '{"expression":"1"}' } }],
+      },
       { role: 'tool', tool_call_id: 'c9', content: '1' },
     ]);
   });
 
   it('tolerates OpenAI-compatible servers that omit usage, ids and tool-call indexes', async () => {
     const bare = (delta: Record<string, unknown>, finish: string | null = null) => oaFrame({ choices: [{ delta, finish_reason: finish }] });
-    handler = sse([bare({ tool_calls: [{ function: { name: 'calculator', arguments: '{"expression":"3"}' } }] }), bare({}, 'tool_calls'), OA_DONE]);
+    handler = sse([
+      bare({ tool_calls: [{ function: { name: 'calculator', arguments: '{"expression":"3"}' } }] }),
+      bare({}, 'tool_calls'),
+      OA_DONE,
+    ]);
     const { result } = await run(createOpenAIProvider({ baseUrl: `${baseUrl}/v1` }), request());
     expect(received[0]!.headers.authorization).toBeUndefined();
     expect(result.usage).toBeUndefined();
@@ -232,7 +289,15 @@ describe('openai provider', () => {
 
 describe('anthropic provider', () => {
   it('streams text deltas in order and parses usage from message_start and message_delta', async () => {
-    handler = sse([anStart(25), anFrame('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }), anFrame('ping', {}), anText(0, 'Bonjour'), anText(0, ' à toi'), anStop(0), ...anEnd('end_turn', 7)]);
+    handler = sse([
+      anStart(25),
+      anFrame('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+      anFrame('ping', {}),
+      anText(0, 'Bonjour'),
+      anText(0, ' à toi'),
+      anStop(0),
+      ...anEnd('end_turn', 7),
+    ]);
     const { chunks, result } = await run(anthropic(), request({ temperature: 0 }));
     expect(chunks).toEqual([{ content: 'Bonjour' }, { content: ' à toi' }]);
     expect(result.content).toBe('Bonjour à toi');
@@ -242,7 +307,14 @@ describe('anthropic provider', () => {
     expect(req!.url).toBe('/v1/messages');
     expect(req!.headers['x-api-key']).toBe('ak-test');
     expect(req!.headers['anthropic-version']).toBe('2023-06-01');
-    expect(req!.body).toEqual({ model: 'm', system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], max_tokens: 4096, temperature: 0, stream: true });
+    expect(req!.body).toEqual({
+      model: 'm',
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      max_tokens: 4096,
+      temperature: 0,
+      stream: true,
+    });
   });
 
   it('sends converted messages and tools, and assembles input_json_delta fragments', async () => {
@@ -309,7 +381,13 @@ describe('anthropic provider', () => {
     const body = received[0]!.body;
     expect(body.system).toBe('Be brief.\n\nAnswer in French.');
     expect(body.messages).toEqual([
-      { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'image', source: { type: 'base64', media_type: 'image/gif', data: 'R0lGOD' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'first' },
+          { type: 'image', source: { type: 'base64', media_type: 'image/gif', data: 'R0lGOD' } },
+        ],
+      },
       {
         role: 'assistant',
         content: [
@@ -331,15 +409,29 @@ describe('anthropic provider', () => {
   it('retries an overloaded_error event mid-stream but not an invalid_request_error', async () => {
     const midStream = (type: string) => sse([anStart(3), anFrame('error', { error: { type, message: `boom: ${type}` } })]);
     handler = midStream('overloaded_error');
-    await expect(run(anthropic(), request())).rejects.toMatchObject({ name: 'ModelCallError', retryable: true, message: expect.stringContaining('boom: overloaded_error') });
+    await expect(run(anthropic(), request())).rejects.toMatchObject({
+      name: 'ModelCallError',
+      retryable: true,
+      message: expect.stringContaining('boom: overloaded_error'),
+    });
     handler = midStream('invalid_request_error');
     await expect(run(anthropic(), request())).rejects.toMatchObject({ name: 'ModelCallError', retryable: false });
   });
 });
 
 const vendors = [
-  { name: 'openai', make: openai, errorBody: (message: string) => ({ error: { message, type: 'invalid_request_error', param: null, code: null } }), cut: [oaChunk({ content: 'half' })] },
-  { name: 'anthropic', make: anthropic, errorBody: (message: string) => ({ type: 'error', error: { type: 'invalid_request_error', message } }), cut: [anStart(1), anText(0, 'half')] },
+  {
+    name: 'openai',
+    make: openai,
+    errorBody: (message: string) => ({ error: { message, type: 'invalid_request_error', param: null, code: null } }),
+    cut: [oaChunk({ content: 'half' })],
+  },
+  {
+    name: 'anthropic',
+    make: anthropic,
+    errorBody: (message: string) => ({ type: 'error', error: { type: 'invalid_request_error', message } }),
+    cut: [anStart(1), anText(0, 'half')],
+  },
 ];
 
 describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, errorBody, cut }) => {
@@ -373,7 +465,10 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const provider = name === 'openai' ? createOpenAIProvider({ baseUrl: `http://127.0.0.1:${port}/v1` }) : createAnthropicProvider({ baseUrl: `http://127.0.0.1:${port}` });
+    const provider =
+      name === 'openai'
+        ? createOpenAIProvider({ baseUrl: `http://127.0.0.1:${port}/v1` })
+        : createAnthropicProvider({ baseUrl: `http://127.0.0.1:${port}` });
     const err = await run(provider, request()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelCallError);
     expect(err).toMatchObject({ retryable: true, status: undefined, message: expect.stringContaining('ECONNREFUSED') });
@@ -388,12 +483,16 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
     handler = sse(cut, { end: false }); // the vendor keeps the connection open
     const controller = new AbortController();
     let abortedAt = 0;
-    const started = make().generate(request(), () => {
-      if (!abortedAt) {
-        abortedAt = Date.now();
-        controller.abort();
-      }
-    }, controller.signal);
+    const started = make().generate(
+      request(),
+      () => {
+        if (!abortedAt) {
+          abortedAt = Date.now();
+          controller.abort();
+        }
+      },
+      controller.signal,
+    );
     const err = await started.catch((e: unknown) => e);
     expect(abortedAt).toBeGreaterThan(0);
     expect((err as Error).name).toBe('AbortError');
@@ -405,7 +504,9 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
     handler = () => undefined; // the vendor never answers
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const err = await make().generate(request(), () => undefined, controller.signal).catch((e: unknown) => e);
+    const err = await make()
+      .generate(request(), () => undefined, controller.signal)
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
     expect(err).not.toBeInstanceOf(ModelCallError);
   });

@@ -8,7 +8,10 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const script = [{ content: 'Let me compute.', tool_calls: [{ name: 'calculator', args: { expression: '2+3*4' } }] }, { content: 'The answer is 14.' }];
+const script = [
+  { content: 'Let me compute.', tool_calls: [{ name: 'calculator', args: { expression: '2+3*4' } }] },
+  { content: 'The answer is 14.' },
+];
 
 describe('runs smoke', () => {
   it('waits for a tool-calling run and streams another', async () => {
@@ -22,7 +25,10 @@ describe('runs smoke', () => {
     expect(values.messages[3]!.content).toBe('The answer is 14.');
 
     const events: { event: string; data: unknown }[] = [];
-    for await (const e of stack.client.runs.stream(threadId, 'agent', { input: { messages: [{ role: 'user', content: 'hi again' }] }, streamMode: ['values', 'messages-tuple'] })) {
+    for await (const e of stack.client.runs.stream(threadId, 'agent', {
+      input: { messages: [{ role: 'user', content: 'hi again' }] },
+      streamMode: ['values', 'messages-tuple'],
+    })) {
       events.push(e);
     }
     expect(events[0]!.event).toBe('metadata');

@@ -41,7 +41,10 @@ describe('streaming', () => {
     const updates = events.filter((e) => e.event === 'updates').map((e) => Object.keys(e.data as object)[0]);
     expect(updates).toEqual(['agent', 'tools', 'agent']);
     const custom = events.filter((e) => e.event === 'custom').map((e) => e.data);
-    expect(custom).toEqual([{ task: 'report', progress: 0.5 }, { task: 'report', progress: 1 }]);
+    expect(custom).toEqual([
+      { task: 'report', progress: 0.5 },
+      { task: 'report', progress: 1 },
+    ]);
     // Custom events come from the tool, so they sit between the first agent update and the tools update.
     const at = (pred: (e: (typeof events)[number]) => boolean) => events.findIndex(pred);
     expect(at((e) => e.event === 'custom')).toBeGreaterThan(at((e) => e.event === 'updates'));
@@ -51,11 +54,16 @@ describe('streaming', () => {
     expect(final.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'ai']);
     // Token deltas of each AI message concatenate to that message's final content.
     for (const ai of final.messages.filter((m) => m.type === 'ai')) {
-      const deltas = events.filter((e) => e.event === 'messages' && (e.data as [Msg])[0].id === ai.id).map((e) => (e.data as [Msg])[0].content);
+      const deltas = events
+        .filter((e) => e.event === 'messages' && (e.data as [Msg])[0].id === ai.id)
+        .map((e) => (e.data as [Msg])[0].content);
       expect(deltas.length).toBeGreaterThan(1);
       expect(deltas.join('')).toBe(ai.content);
     }
-    const toolMessage = events.find((e) => e.event === 'messages' && (e.data as [Msg])[0].type === 'tool')!.data as [Msg, Record<string, unknown>];
+    const toolMessage = events.find((e) => e.event === 'messages' && (e.data as [Msg])[0].type === 'tool')!.data as [
+      Msg,
+      Record<string, unknown>,
+    ];
     expect(toolMessage[0].content).toBe('finished report');
     expect(toolMessage[1]).toMatchObject({ langgraph_node: 'tools', thread_id: threadId });
     const state = await client.threads.getState<Values>(threadId);
@@ -65,10 +73,15 @@ describe('streaming', () => {
   it('streams legacy messages, events, tasks, checkpoints and debug modes', async () => {
     const threadId = await newThread();
     const names = new Set<string>();
-    for await (const part of client.runs.stream(threadId, 'agent', { input: human('hello'), streamMode: ['messages', 'events', 'tasks', 'checkpoints', 'debug'] })) {
+    for await (const part of client.runs.stream(threadId, 'agent', {
+      input: human('hello'),
+      streamMode: ['messages', 'events', 'tasks', 'checkpoints', 'debug'],
+    })) {
       names.add(part.event);
     }
-    expect(names).toEqual(new Set(['metadata', 'messages/metadata', 'messages/partial', 'messages/complete', 'events', 'tasks', 'checkpoints', 'debug']));
+    expect(names).toEqual(
+      new Set(['metadata', 'messages/metadata', 'messages/partial', 'messages/complete', 'events', 'tasks', 'checkpoints', 'debug']),
+    );
   });
 });
 
@@ -95,7 +108,9 @@ describe('wait, join and get', () => {
     const [run] = await client.runs.list(threadId);
     expect(run!.status).toBe('error');
     expect((await client.threads.get(threadId)).status).toBe('error');
-    await expect(client.runs.wait(threadId, 'agent', { input: human('again'), config })).rejects.toThrow('ModelError: scripted model error');
+    await expect(client.runs.wait(threadId, 'agent', { input: human('again'), config })).rejects.toThrow(
+      'ModelError: scripted model error',
+    );
     const joined = (await client.runs.join(threadId, run!.run_id)) as { __error__?: unknown };
     expect(joined.__error__).toEqual({ error: 'ModelError', message: 'scripted model error: the model is on fire' });
   });
@@ -103,14 +118,19 @@ describe('wait, join and get', () => {
   it('reports a broken tool to the model and fails the run on a fatal tool', async () => {
     const threadId = await newThread();
     const script = [{ tool_calls: [{ name: 'broken_tool', args: {} }] }, { content: 'The tool failed, sorry.' }];
-    const values = (await client.runs.wait(threadId, 'agent', { input: human('use the tool'), config: { configurable: { script } } })) as Values;
+    const values = (await client.runs.wait(threadId, 'agent', {
+      input: human('use the tool'),
+      config: { configurable: { script } },
+    })) as Values;
     expect(values.messages[2]).toMatchObject({ type: 'tool', status: 'error', content: 'Error: the service behind this tool is down' });
     expect(values.messages[3]!.content).toBe('The tool failed, sorry.');
 
     // The script answers by turn number within a thread, so the fatal case gets a thread of its own.
     const fatal = [{ tool_calls: [{ name: 'fatal_tool', args: {} }] }];
     const other = await newThread();
-    await expect(client.runs.wait(other, 'agent', { input: human('again'), config: { configurable: { script: fatal } } })).rejects.toThrow('FatalToolError');
+    await expect(client.runs.wait(other, 'agent', { input: human('again'), config: { configurable: { script: fatal } } })).rejects.toThrow(
+      'FatalToolError',
+    );
     expect((await client.threads.get(other)).status).toBe('error');
   });
 });
@@ -144,7 +164,10 @@ describe('run lifecycle', () => {
     await client.runs.join(threadId, run.run_id);
     expect((await client.runs.get(threadId, run.run_id)).status).toBe('interrupted');
 
-    const batch = await client.runs.createBatch([{ assistantId: 'agent', input: human('first') }, { assistantId: 'agent', input: human('second') }]);
+    const batch = await client.runs.createBatch([
+      { assistantId: 'agent', input: human('first') },
+      { assistantId: 'agent', input: human('second') },
+    ]);
     expect(batch).toHaveLength(2);
     const results = await Promise.all(batch.map((r) => client.runs.join(r.thread_id, r.run_id) as Promise<Values>));
     expect(results.map((v) => v.messages.at(-1)!.content)).toEqual(['first', 'second']);
@@ -155,7 +178,11 @@ describe('run lifecycle', () => {
     expect(values.messages.at(-1)!.content).toBe('no thread needed');
     let runId = '';
     const seen: string[] = [];
-    for await (const part of client.runs.stream(null, 'agent', { input: human('stream me'), streamResumable: true, onRunCreated: (r) => void (runId = r.run_id) })) {
+    for await (const part of client.runs.stream(null, 'agent', {
+      input: human('stream me'),
+      streamResumable: true,
+      onRunCreated: (r) => void (runId = r.run_id),
+    })) {
       seen.push(part.event);
     }
     expect(runId).not.toBe('');

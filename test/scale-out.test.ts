@@ -18,7 +18,11 @@ let apiB: RuntimeProcess & { url: string };
 
 beforeAll(async () => {
   db = await openTestDb('postgres', createLogger('warn'));
-  env = { DATABASE_URL: db.url!, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `scale-${randomBytes(4).toString('hex')}` };
+  env = {
+    DATABASE_URL: db.url!,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `scale-${randomBytes(4).toString('hex')}`,
+  };
   const started = await Promise.all([spawnWorker(env), spawnWorker(env), spawnApi(env), spawnApi(env)]);
   procs.push(...started);
   [apiA, apiB] = [started[2] as typeof apiA, started[3] as typeof apiB];
@@ -30,7 +34,9 @@ afterAll(async () => {
 });
 
 type Part = { event: string; data: unknown; id?: string };
-const slowScript = (words: number, ms: number) => ({ configurable: { script: [{ content: Array.from({ length: words }, (_, i) => `word${i}`).join(' '), delay_ms: ms }] } });
+const slowScript = (words: number, ms: number) => ({
+  configurable: { script: [{ content: Array.from({ length: words }, (_, i) => `word${i}`).join(' '), delay_ms: ms }] },
+});
 
 async function collect(stream: AsyncIterable<unknown>, onPart?: (p: Part) => void): Promise<Part[]> {
   const parts: Part[] = [];
@@ -46,7 +52,12 @@ describe('several API processes and workers', () => {
     const a = new Client({ apiUrl: apiA.url, apiKey: null });
     const b = new Client({ apiUrl: apiB.url, apiKey: null });
     const thread = await a.threads.create();
-    const run = await a.runs.create(thread.thread_id, 'agent', { input: human('hello'), config: slowScript(20, 1500), streamMode: ['values', 'messages-tuple'], streamResumable: true });
+    const run = await a.runs.create(thread.thread_id, 'agent', {
+      input: human('hello'),
+      config: slowScript(20, 1500),
+      streamMode: ['values', 'messages-tuple'],
+      streamResumable: true,
+    });
     const parts = await collect(b.runs.joinStream(thread.thread_id, run.run_id, { lastEventId: '-1' }));
     expect(parts[0]!.event).toBe('metadata');
     expect(parts.map((p) => Number(p.id))).toEqual(parts.map((_, i) => i));

@@ -74,7 +74,12 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
     await client.store.putItem([r, 'notes'], 'money', { text: 'Quarterly revenue grew in the European market' });
     await client.store.putItem([r, 'notes'], 'cat2', { text: 'Cats love sleeping on windowsills in the sun' });
     const { items } = await client.store.searchItems([r], { query: 'cat on a windowsill', limit: 10 });
-    expect(items.map((i) => i.key).slice(0, 2).sort()).toEqual(['cat1', 'cat2']);
+    expect(
+      items
+        .map((i) => i.key)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['cat1', 'cat2']);
     expect(items.at(-1)!.key).toBe('money');
     const scores = items.map((i) => i.score!);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
@@ -105,13 +110,36 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
 
   it('lists namespaces by prefix, suffix, wildcard and max_depth', async () => {
     const r = root();
-    for (const ns of [[r, 'a', 'x'], [r, 'a', 'y'], [r, 'b', 'x'], [r, 'b', 'z', 'deep']]) await client.store.putItem(ns, 'k', { v: 1 });
+    for (const ns of [
+      [r, 'a', 'x'],
+      [r, 'a', 'y'],
+      [r, 'b', 'x'],
+      [r, 'b', 'z', 'deep'],
+    ])
+      await client.store.putItem(ns, 'k', { v: 1 });
     const list = async (o: Parameters<Client['store']['listNamespaces']>[0]) => (await client.store.listNamespaces(o)).namespaces;
-    expect(await list({ prefix: [r] })).toEqual([[r, 'a', 'x'], [r, 'a', 'y'], [r, 'b', 'x'], [r, 'b', 'z', 'deep']]);
-    expect(await list({ prefix: [r, 'a'] })).toEqual([[r, 'a', 'x'], [r, 'a', 'y']]);
-    expect(await list({ prefix: [r], suffix: ['x'] })).toEqual([[r, 'a', 'x'], [r, 'b', 'x']]);
-    expect(await list({ prefix: [r, '*', 'x'] })).toEqual([[r, 'a', 'x'], [r, 'b', 'x']]);
-    expect(await list({ prefix: [r], maxDepth: 2 })).toEqual([[r, 'a'], [r, 'b']]);
+    expect(await list({ prefix: [r] })).toEqual([
+      [r, 'a', 'x'],
+      [r, 'a', 'y'],
+      [r, 'b', 'x'],
+      [r, 'b', 'z', 'deep'],
+    ]);
+    expect(await list({ prefix: [r, 'a'] })).toEqual([
+      [r, 'a', 'x'],
+      [r, 'a', 'y'],
+    ]);
+    expect(await list({ prefix: [r], suffix: ['x'] })).toEqual([
+      [r, 'a', 'x'],
+      [r, 'b', 'x'],
+    ]);
+    expect(await list({ prefix: [r, '*', 'x'] })).toEqual([
+      [r, 'a', 'x'],
+      [r, 'b', 'x'],
+    ]);
+    expect(await list({ prefix: [r], maxDepth: 2 })).toEqual([
+      [r, 'a'],
+      [r, 'b'],
+    ]);
     expect(await list({ prefix: [r], limit: 1, offset: 1 })).toEqual([[r, 'a', 'y']]);
   });
 
@@ -137,7 +165,9 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
 
   it('ranks live items even when expired ones (not yet swept) would fill the first candidates', async () => {
     const ns = [root()];
-    await Promise.all(Array.from({ length: 30 }, (_, i) => client.store.putItem(ns, `old${i}`, { text: 'purple llama parade' }, { ttl: 0.01 })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => client.store.putItem(ns, `old${i}`, { text: 'purple llama parade' }, { ttl: 0.01 })),
+    );
     await client.store.putItem(ns, 'live', { text: 'a llama' });
     await sleep(900);
     const { items } = await client.store.searchItems(ns, { query: 'purple llama parade', limit: 1 });
@@ -155,8 +185,16 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
   describe('bad input over raw HTTP', () => {
     const r = root();
     const huge = JSON.stringify({ namespace: [r], key: 'big', value: { blob: 'x'.repeat(1_100_000) } });
-    const put = (body: Record<string, unknown>) => ({ method: 'PUT', path: '/store/items', body: { namespace: [r], key: 'k', value: {}, ...body } });
-    const search = (body: Record<string, unknown>) => ({ method: 'POST', path: '/store/items/search', body: { namespace_prefix: [r], ...body } });
+    const put = (body: Record<string, unknown>) => ({
+      method: 'PUT',
+      path: '/store/items',
+      body: { namespace: [r], key: 'k', value: {}, ...body },
+    });
+    const search = (body: Record<string, unknown>) => ({
+      method: 'POST',
+      path: '/store/items/search',
+      body: { namespace_prefix: [r], ...body },
+    });
     const cases: { name: string; method: string; path: string; body?: unknown; raw?: string; status: number; field?: string }[] = [
       { name: 'empty namespace', ...put({ namespace: [] }), status: 400, field: 'body.namespace' },
       { name: 'label with a period', ...put({ namespace: [r, 'a.b'] }), status: 422, field: 'body.namespace.1' },
@@ -169,10 +207,28 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
       { name: 'index a string', ...put({ index: 'title' }), status: 422, field: 'body.index' },
       { name: 'index with an empty path segment', ...put({ index: ['a..b'] }), status: 422, field: 'body.index.0' },
       { name: 'get with empty namespace', method: 'GET', path: '/store/items?namespace=&key=k', status: 400, field: 'query.namespace' },
-      { name: 'get with empty label', method: 'GET', path: `/store/items?namespace=${r}..x&key=k`, status: 422, field: 'query.namespace.1' },
+      {
+        name: 'get with empty label',
+        method: 'GET',
+        path: `/store/items?namespace=${r}..x&key=k`,
+        status: 422,
+        field: 'query.namespace.1',
+      },
       { name: 'get without key', method: 'GET', path: `/store/items?namespace=${r}`, status: 422, field: 'query.key' },
-      { name: 'delete empty namespace', method: 'DELETE', path: '/store/items', body: { namespace: [], key: 'k' }, status: 400, field: 'body.namespace' },
-      { name: 'unknown filter operator', ...search({ filter: { score: { $regex: 'x' } } }), status: 422, field: 'body.filter.score.$regex' },
+      {
+        name: 'delete empty namespace',
+        method: 'DELETE',
+        path: '/store/items',
+        body: { namespace: [], key: 'k' },
+        status: 400,
+        field: 'body.namespace',
+      },
+      {
+        name: 'unknown filter operator',
+        ...search({ filter: { score: { $regex: 'x' } } }),
+        status: 422,
+        field: 'body.filter.score.$regex',
+      },
       { name: 'range on a boolean', ...search({ filter: { score: { $gt: true } } }), status: 422, field: 'body.filter.score.$gt' },
       { name: 'filter not an object', ...search({ filter: [1] }), status: 422, field: 'body.filter' },
       { name: 'limit 0', ...search({ limit: 0 }), status: 422, field: 'body.limit' },
@@ -190,7 +246,9 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
     it.each(cases)('$name → $status', async (c) => {
       const res = await fetch(`${url}${c.path}`, {
         method: c.method,
-        ...(c.raw !== undefined || c.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: c.raw ?? JSON.stringify(c.body) } : {}),
+        ...(c.raw !== undefined || c.body !== undefined
+          ? { headers: { 'content-type': 'application/json' }, body: c.raw ?? JSON.stringify(c.body) }
+          : {}),
       });
       const text = await res.text();
       expect(res.status, text).toBe(c.status);
@@ -235,7 +293,9 @@ describe('OpenAI-compatible embeddings provider', () => {
     const dims = body.dimensions ?? 4;
     // Answered out of order: the provider must place vectors by `index`.
     const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, dims) })).reverse();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } }));
   }
 
   it('posts model, input and dimensions with the key, and orders vectors by index', async () => {
@@ -251,12 +311,20 @@ describe('OpenAI-compatible embeddings provider', () => {
   it('classifies vendor errors and wrong sizes', async () => {
     const e = createOpenAIEmbedder({ baseUrl, model: 'm', dims: 3 });
     fail = { status: 429, body: JSON.stringify({ error: { message: 'Rate limit reached' } }), headers: { 'retry-after-ms': '250' } };
-    await expect(e.embed(['x'])).rejects.toMatchObject({ name: 'EmbeddingError', retryable: true, status: 429, retryAfterMs: 250, message: expect.stringContaining('Rate limit reached') });
+    await expect(e.embed(['x'])).rejects.toMatchObject({
+      name: 'EmbeddingError',
+      retryable: true,
+      status: 429,
+      retryAfterMs: 250,
+      message: expect.stringContaining('Rate limit reached'),
+    });
     fail = { status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key' } }) };
     await expect(e.embed(['x'])).rejects.toMatchObject({ retryable: false, status: 401 });
     fail = null;
     await expect(createOpenAIEmbedder({ baseUrl, model: 'm' }).embed(['x'])).rejects.toThrow(/got 4 dimensions, expected 1536/);
-    await expect(createOpenAIEmbedder({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }).embed(['x'])).rejects.toBeInstanceOf(EmbeddingError);
+    await expect(createOpenAIEmbedder({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm' }).embed(['x'])).rejects.toBeInstanceOf(
+      EmbeddingError,
+    );
   });
 
   it('serves a store search end to end', async () => {

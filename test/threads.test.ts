@@ -14,11 +14,25 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 type Messages = { messages: { type: string; content: string; id: string }[] };
-const toolScript = [{ content: 'Let me compute.', tool_calls: [{ name: 'calculator', args: { expression: '2+3*4' } }] }, { content: 'The answer is 14.' }];
+const toolScript = [
+  { content: 'Let me compute.', tool_calls: [{ name: 'calculator', args: { expression: '2+3*4' } }] },
+  { content: 'The answer is 14.' },
+];
 const question = { messages: [{ role: 'user', content: 'what is 2+3*4?' }] };
 /** The scripted model plays step i on the turn that sees i AI messages, so later runs need the same step at every index. */
 const always = (step: Record<string, unknown>) => Array.from({ length: 20 }, () => step);
-const threadKeys = ['config', 'created_at', 'error', 'interrupts', 'metadata', 'state_updated_at', 'status', 'thread_id', 'updated_at', 'values'];
+const threadKeys = [
+  'config',
+  'created_at',
+  'error',
+  'interrupts',
+  'metadata',
+  'state_updated_at',
+  'status',
+  'thread_id',
+  'updated_at',
+  'values',
+];
 const stateKeys = ['checkpoint', 'created_at', 'interrupts', 'metadata', 'next', 'parent_checkpoint', 'tasks', 'values'];
 
 function expectThread(t: Thread): void {
@@ -31,7 +45,15 @@ function expectState(s: ThreadState, threadId: string): void {
   expect(Object.keys(s).sort()).toEqual(stateKeys);
   expect(s.checkpoint).toEqual({ thread_id: threadId, checkpoint_ns: '', checkpoint_id: expect.any(String), checkpoint_map: null });
   expect(Array.isArray(s.next) && Array.isArray(s.tasks)).toBe(true);
-  for (const task of s.tasks) expect(task).toMatchObject({ id: expect.any(String), name: expect.any(String), error: null, interrupts: [], checkpoint: null, state: null });
+  for (const task of s.tasks)
+    expect(task).toMatchObject({
+      id: expect.any(String),
+      name: expect.any(String),
+      error: null,
+      interrupts: [],
+      checkpoint: null,
+      state: null,
+    });
 }
 
 const httpStatus = (status: number) => expect.objectContaining({ status });
@@ -72,9 +94,16 @@ describe('threads CRUD', () => {
       ],
     });
     expect(t.status).toBe('idle');
-    expect((t.values as Messages).messages.map((m) => [m.type, m.content])).toEqual([['human', 'hi'], ['ai', 'hello']]);
+    expect((t.values as Messages).messages.map((m) => [m.type, m.content])).toEqual([
+      ['human', 'hi'],
+      ['ai', 'hello'],
+    ]);
     const history = await client.threads.getHistory(t.thread_id);
-    expect(history.map((h) => [h.metadata?.source, h.metadata?.step, h.next])).toEqual([['update', 1, []], ['update', 0, ['agent']], ['input', -1, ['__start__']]]);
+    expect(history.map((h) => [h.metadata?.source, h.metadata?.step, h.next])).toEqual([
+      ['update', 1, []],
+      ['update', 0, ['agent']],
+      ['input', -1, ['__start__']],
+    ]);
 
     const orphan = crypto.randomUUID();
     const refused = client.threads.create({ threadId: orphan, supersteps: [{ updates: [{ values: {}, asNode: '__input__' }] }] });
@@ -110,23 +139,37 @@ describe('threads CRUD', () => {
     const copy = await client.threads.copy(src.thread_id);
     expectThread(copy);
     expect(copy.thread_id).not.toBe(src.thread_id);
-    expect(copy).toMatchObject({ status: 'idle', values: src.values, interrupts: src.interrupts, metadata: { team: 'x', graph_id: 'agent', thread_id: copy.thread_id } });
+    expect(copy).toMatchObject({
+      status: 'idle',
+      values: src.values,
+      interrupts: src.interrupts,
+      metadata: { team: 'x', graph_id: 'agent', thread_id: copy.thread_id },
+    });
     const strip = (h: ThreadState[]) => JSON.parse(JSON.stringify(h).replaceAll(src.thread_id, 'T').replaceAll(copy.thread_id, 'T'));
-    const [srcHistory, copyHistory] = await Promise.all([client.threads.getHistory(src.thread_id), client.threads.getHistory(copy.thread_id)]);
+    const [srcHistory, copyHistory] = await Promise.all([
+      client.threads.getHistory(src.thread_id),
+      client.threads.getHistory(copy.thread_id),
+    ]);
     expect(copyHistory).toHaveLength(5);
     expect(strip(copyHistory)).toEqual(strip(srcHistory));
     expect(copyHistory[0]!.checkpoint.thread_id).toBe(copy.thread_id);
     expect(await client.runs.list(copy.thread_id)).toEqual([]);
     await expect(client.threads.copy(crypto.randomUUID())).rejects.toEqual(httpStatus(404));
 
-    await client.runs.wait(copy.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'again' }] }, config: { configurable: { script: always({ content: 'ok' }) } } });
+    await client.runs.wait(copy.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: 'again' }] },
+      config: { configurable: { script: always({ content: 'ok' }) } },
+    });
     expect((await client.threads.getState<Messages>(copy.thread_id)).values.messages).toHaveLength(6);
     expect((await client.threads.getState<Messages>(src.thread_id)).values.messages).toHaveLength(4);
   });
 
   it('keeps a copy intact when the source rolls back the run that wrote the copied checkpoints', async () => {
     const src = await ranThread();
-    const run = await client.runs.create(src.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'slow' }] }, config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } } });
+    const run = await client.runs.create(src.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: 'slow' }] },
+      config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } },
+    });
     await waitFor(async () => (await client.threads.getHistory(src.thread_id)).length === 7);
     await expect(client.threads.prune([src.thread_id], { strategy: 'keep_latest' })).rejects.toEqual(httpStatus(409));
     const copy = await client.threads.copy(src.thread_id);
@@ -147,8 +190,14 @@ describe('threads CRUD', () => {
     const history = await client.threads.getHistory(t.thread_id);
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ values: before.values, parent_checkpoint: null, checkpoint: before.checkpoint });
-    await client.runs.wait(t.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'more' }] }, config: { configurable: { script: always({ content: 'sure' }) } } });
-    expect((await client.threads.getState<Messages>(t.thread_id)).values.messages.map((m) => m.content).slice(-2)).toEqual(['more', 'sure']);
+    await client.runs.wait(t.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: 'more' }] },
+      config: { configurable: { script: always({ content: 'sure' }) } },
+    });
+    expect((await client.threads.getState<Messages>(t.thread_id)).values.messages.map((m) => m.content).slice(-2)).toEqual([
+      'more',
+      'sure',
+    ]);
 
     const a = await client.threads.create();
     const b = await ranThread();
@@ -177,14 +226,33 @@ describe('threads search and count', () => {
     expect(byValues.map((t) => t.thread_id)).toEqual([ran.thread_id]);
     expect(await client.threads.search({ metadata: { suite }, status: 'busy' })).toEqual([]);
 
-    const picked = await client.threads.search({ ids: [ran.thread_id], select: ['thread_id', 'status'], extract: { last: 'values.messages[-1].content', kind: 'values.messages.0.type', none: 'values.nope' } });
-    expect(picked).toEqual([{ thread_id: ran.thread_id, status: 'idle', extracted: { last: 'The answer is 14.', kind: 'human', none: null } }]);
+    const picked = await client.threads.search({
+      ids: [ran.thread_id],
+      select: ['thread_id', 'status'],
+      extract: { last: 'values.messages[-1].content', kind: 'values.messages.0.type', none: 'values.nope' },
+    });
+    expect(picked).toEqual([
+      { thread_id: ran.thread_id, status: 'idle', extracted: { last: 'The answer is 14.', kind: 'human', none: null } },
+    ]);
 
-    const page = (offset: number) => fetch(`${stack.url}/threads/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { suite }, limit: 3, offset }) });
+    const page = (offset: number) =>
+      fetch(`${stack.url}/threads/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ metadata: { suite }, limit: 3, offset }),
+      });
     const first = await page(0);
-    expect([first.headers.get('x-pagination-total'), first.headers.get('x-pagination-next'), ((await first.json()) as unknown[]).length]).toEqual(['4', '3', 3]);
+    expect([
+      first.headers.get('x-pagination-total'),
+      first.headers.get('x-pagination-next'),
+      ((await first.json()) as unknown[]).length,
+    ]).toEqual(['4', '3', 3]);
     const second = await page(3);
-    expect([second.headers.get('x-pagination-total'), second.headers.get('x-pagination-next'), ((await second.json()) as unknown[]).length]).toEqual(['4', null, 1]);
+    expect([
+      second.headers.get('x-pagination-total'),
+      second.headers.get('x-pagination-next'),
+      ((await second.json()) as unknown[]).length,
+    ]).toEqual(['4', null, 1]);
 
     expect(await client.threads.count({ metadata: { suite } })).toBe(4);
     expect(await client.threads.count({ metadata: { suite }, status: 'idle', values: { messages: [{ type: 'tool' }] } })).toBe(1);
@@ -194,7 +262,16 @@ describe('threads search and count', () => {
 describe('thread state', () => {
   it('reads the state at the head, by checkpoint id and by checkpoint object', async () => {
     const fresh = await client.threads.create();
-    expect(await client.threads.getState(fresh.thread_id)).toEqual({ values: {}, next: [], tasks: [], checkpoint: null, parent_checkpoint: null, metadata: {}, created_at: null, interrupts: [] });
+    expect(await client.threads.getState(fresh.thread_id)).toEqual({
+      values: {},
+      next: [],
+      tasks: [],
+      checkpoint: null,
+      parent_checkpoint: null,
+      metadata: {},
+      created_at: null,
+      interrupts: [],
+    });
     const t = await ranThread();
     const head = await client.threads.getState<Messages>(t.thread_id);
     expectState(head, t.thread_id);
@@ -215,29 +292,49 @@ describe('thread state', () => {
 
   it('updates the state through the workflow, forks, and refuses while a run is in progress', async () => {
     const t = await ranThread();
-    const r = await client.threads.updateState(t.thread_id, { values: { messages: [{ role: 'user', content: 'edited' }] }, asNode: '__start__' });
+    const r = await client.threads.updateState(t.thread_id, {
+      values: { messages: [{ role: 'user', content: 'edited' }] },
+      asNode: '__start__',
+    });
     const head = await client.threads.getState<Messages>(t.thread_id);
-    expect(r).toMatchObject({ checkpoint: head.checkpoint, configurable: { thread_id: t.thread_id, checkpoint_id: head.checkpoint.checkpoint_id } });
+    expect(r).toMatchObject({
+      checkpoint: head.checkpoint,
+      configurable: { thread_id: t.thread_id, checkpoint_id: head.checkpoint.checkpoint_id },
+    });
     expect(head).toMatchObject({ next: ['agent'], metadata: { source: 'update', step: 4 } });
     expect(head.values.messages.at(-1)!.content).toBe('edited');
     expect((await client.threads.get(t.thread_id)).status).toBe('idle');
 
     const history = await client.threads.getHistory(t.thread_id);
-    const fork = await client.threads.updateState(t.thread_id, { values: null, checkpointId: history[4]!.checkpoint.checkpoint_id!, asNode: 'agent' });
+    const fork = await client.threads.updateState(t.thread_id, {
+      values: null,
+      checkpointId: history[4]!.checkpoint.checkpoint_id!,
+      asNode: 'agent',
+    });
     const forked = await client.threads.getState(t.thread_id);
     expect(forked.checkpoint.checkpoint_id).toBe((fork as { checkpoint: Checkpoint }).checkpoint.checkpoint_id);
     expect(forked.parent_checkpoint).toEqual(history[4]!.checkpoint);
-    const viaObject = await client.threads.updateState(t.thread_id, { values: { note: 1 }, checkpoint: history[1]!.checkpoint as Checkpoint });
+    const viaObject = await client.threads.updateState(t.thread_id, {
+      values: { note: 1 },
+      checkpoint: history[1]!.checkpoint as Checkpoint,
+    });
     expect((await client.threads.getState(t.thread_id)).parent_checkpoint!.checkpoint_id).toBe(history[1]!.checkpoint.checkpoint_id);
     expect(viaObject).toHaveProperty('checkpoint.checkpoint_id');
 
-    await expect(client.threads.updateState(t.thread_id, { values: {}, checkpointId: crypto.randomUUID() })).rejects.toEqual(httpStatus(404));
+    await expect(client.threads.updateState(t.thread_id, { values: {}, checkpointId: crypto.randomUUID() })).rejects.toEqual(
+      httpStatus(404),
+    );
     await expect(client.threads.updateState(t.thread_id, { values: { messages: [{ type: 'alien' }] } })).rejects.toEqual(httpStatus(422));
     const plain = await client.threads.create();
-    await expect(client.threads.updateState(plain.thread_id, { values: {} })).rejects.toThrow(`HTTP 400: {"error":"bad_request","message":"Thread ${plain.thread_id} has no graph ID"}`);
+    await expect(client.threads.updateState(plain.thread_id, { values: {} })).rejects.toThrow(
+      `HTTP 400: {"error":"bad_request","message":"Thread ${plain.thread_id} has no graph ID"}`,
+    );
     await expect(client.threads.updateState(crypto.randomUUID(), { values: {} })).rejects.toEqual(httpStatus(404));
 
-    const run = await client.runs.create(t.thread_id, 'agent', { input: { messages: [{ role: 'user', content: 'slow' }] }, config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } } });
+    const run = await client.runs.create(t.thread_id, 'agent', {
+      input: { messages: [{ role: 'user', content: 'slow' }] },
+      config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } },
+    });
     await expect(client.threads.updateState(t.thread_id, { values: { note: 2 } })).rejects.toEqual(httpStatus(409));
     await client.runs.join(t.thread_id, run.run_id);
     await client.threads.updateState(t.thread_id, { values: { note: 3 } });
@@ -262,19 +359,29 @@ describe('thread state', () => {
     const h = await client.threads.getHistory<Messages>(t.thread_id);
     h.forEach((s) => expectState(s, t.thread_id));
     expect(h.map((s) => [s.metadata?.step, s.metadata?.source, s.next])).toEqual([
-      [3, 'loop', []], [2, 'loop', ['agent']], [1, 'loop', ['tools']], [0, 'loop', ['agent']], [-1, 'input', ['__start__']],
+      [3, 'loop', []],
+      [2, 'loop', ['agent']],
+      [1, 'loop', ['tools']],
+      [0, 'loop', ['agent']],
+      [-1, 'input', ['__start__']],
     ]);
     for (let i = 0; i < 4; i++) expect(h[i]!.parent_checkpoint).toEqual(h[i + 1]!.checkpoint);
     expect(h[4]!.parent_checkpoint).toBeNull();
     expect(h.map((s) => s.values.messages?.length ?? 0)).toEqual([4, 3, 2, 1, 0]);
 
     expect((await client.threads.getHistory(t.thread_id, { metadata: { source: 'loop' } })).length).toBe(4);
-    const before = await client.threads.getHistory(t.thread_id, { before: { configurable: { checkpoint_id: h[1]!.checkpoint.checkpoint_id } } });
+    const before = await client.threads.getHistory(t.thread_id, {
+      before: { configurable: { checkpoint_id: h[1]!.checkpoint.checkpoint_id } },
+    });
     expect(before).toEqual(h.slice(2));
     expect(await client.threads.getHistory(t.thread_id, { limit: 2 })).toEqual(h.slice(0, 2));
     expect(await client.threads.getHistory(t.thread_id, { checkpoint: { checkpoint_id: h[3]!.checkpoint.checkpoint_id } })).toEqual([h[3]]);
-    expect(await client.threads.getHistory(t.thread_id, { limit: 1, select: ['values.messages'] })).toEqual([{ values: { messages: h[0]!.values.messages } }]);
-    const viaGet = await (await fetch(`${stack.url}/threads/${t.thread_id}/history?limit=2&before=${h[0]!.checkpoint.checkpoint_id}`)).json();
+    expect(await client.threads.getHistory(t.thread_id, { limit: 1, select: ['values.messages'] })).toEqual([
+      { values: { messages: h[0]!.values.messages } },
+    ]);
+    const viaGet = await (
+      await fetch(`${stack.url}/threads/${t.thread_id}/history?limit=2&before=${h[0]!.checkpoint.checkpoint_id}`)
+    ).json();
     expect(viaGet).toEqual(h.slice(1, 3));
   });
 });
@@ -283,7 +390,11 @@ describe('bad input on every thread route', () => {
   it('answers 400/404/413/422 and changes nothing', async () => {
     const t = await ranThread({ guard: true });
     const id = t.thread_id;
-    const snapshot = async () => [await client.threads.get(id), await client.threads.getState(id), await client.threads.getHistory(id, { limit: 100 })];
+    const snapshot = async () => [
+      await client.threads.get(id),
+      await client.threads.getState(id),
+      await client.threads.getHistory(id, { limit: 100 }),
+    ];
     const before = await snapshot();
     const missing = crypto.randomUUID();
     const cid = (before[1] as ThreadState).checkpoint.checkpoint_id!;
@@ -294,7 +405,13 @@ describe('bad input on every thread route', () => {
       ['POST', '/threads', { thread_id: 'nope' }, 422, 'body.thread_id'],
       ['POST', '/threads', { if_exists: 'maybe' }, 422, 'body.if_exists'],
       ['POST', '/threads', { supersteps: [{ updates: [{ values: {} }] }] }, 422, 'body.supersteps.0.updates.0.as_node'],
-      ['POST', '/threads', { metadata: { graph_id: 'agent' }, supersteps: [{ updates: [{ values: { messages: [{ type: 'x' }] }, as_node: '__start__' }] }] }, 422, 'body.supersteps.0.updates.0.values'],
+      [
+        'POST',
+        '/threads',
+        { metadata: { graph_id: 'agent' }, supersteps: [{ updates: [{ values: { messages: [{ type: 'x' }] }, as_node: '__start__' }] }] },
+        422,
+        'body.supersteps.0.updates.0.values',
+      ],
       ['POST', '/threads', { ttl: -1 }, 422, 'body.ttl'],
       ['POST', '/threads', huge, 413],
       ['POST', '/threads', { thread_id: id }, 409],

@@ -57,10 +57,14 @@ afterAll(async () => {
 /** The delivery's outcome; its workflow starts only once the run has ended, so wait for it to exist first. */
 async function delivery(runId: string): Promise<unknown> {
   const handle = stack.temporal.workflow.getHandle(webhookWorkflowId(runId));
-  const started = () => handle.describe().then(() => true, (err: unknown) => {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  });
+  const started = () =>
+    handle.describe().then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
   await until(started);
   return handle.result();
 }
@@ -75,12 +79,22 @@ describe('webhooks', () => {
     expect(sent!.headers['content-type']).toBe('application/json');
     expect(sent!.headers['x-run-id']).toBe(run.run_id);
     const body = sent!.body;
-    expect(body).toMatchObject({ run_id: run.run_id, thread_id: thread.thread_id, assistant_id: run.assistant_id, status: 'success', multitask_strategy: 'enqueue' });
+    expect(body).toMatchObject({
+      run_id: run.run_id,
+      thread_id: thread.thread_id,
+      assistant_id: run.assistant_id,
+      status: 'success',
+      multitask_strategy: 'enqueue',
+    });
     expect(body).not.toHaveProperty('error');
-    for (const key of ['created_at', 'run_started_at', 'run_ended_at', 'webhook_sent_at']) expect(Date.parse(body[key] as string)).not.toBeNaN();
+    for (const key of ['created_at', 'run_started_at', 'run_ended_at', 'webhook_sent_at'])
+      expect(Date.parse(body[key] as string)).not.toBeNaN();
     expect(Date.parse(body.run_ended_at as string)).toBeLessThanOrEqual(Date.parse(body.webhook_sent_at as string));
     const messages = (body.values as { messages: { type: string; content: string }[] }).messages;
-    expect(messages.map((m) => [m.type, m.content])).toEqual([['human', 'hello hook'], ['ai', 'hello hook']]);
+    expect(messages.map((m) => [m.type, m.content])).toEqual([
+      ['human', 'hello hook'],
+      ['ai', 'hello hook'],
+    ]);
   });
 
   it('reports a failed run with its error, and retries while the receiver is unavailable', async () => {
@@ -112,7 +126,9 @@ describe('webhooks', () => {
     const first = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('first'), webhook: receiver.url });
     await stack.client.runs.join(thread.thread_id, first.run_id);
     // The receiver is holding the first delivery open, yet the thread's next run completes.
-    const values = (await stack.client.runs.wait(thread.thread_id, 'agent', { input: human('second') })) as { messages: { content: string }[] };
+    const values = (await stack.client.runs.wait(thread.thread_id, 'agent', { input: human('second') })) as {
+      messages: { content: string }[];
+    };
     expect(values.messages.at(-1)!.content).toBe('second');
     expect(receiver.forRun(first.run_id)).toHaveLength(1);
     release(200);
@@ -122,10 +138,18 @@ describe('webhooks', () => {
   it('sends nothing for a rolled-back run', async () => {
     const thread = await stack.client.threads.create();
     const slow = { configurable: { script: [{ content: 'slow', delay_ms: 3000 }] } };
-    const doomed = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('doomed'), config: slow, webhook: receiver.url });
+    const doomed = await stack.client.runs.create(thread.thread_id, 'agent', {
+      input: human('doomed'),
+      config: slow,
+      webhook: receiver.url,
+    });
     // Rolled back mid-flight, after its input checkpoint, not while still queued.
     await until(async () => (await stack.client.runs.get(thread.thread_id, doomed.run_id)).status === 'running');
-    const next = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('instead'), multitaskStrategy: 'rollback', webhook: receiver.url });
+    const next = await stack.client.runs.create(thread.thread_id, 'agent', {
+      input: human('instead'),
+      multitaskStrategy: 'rollback',
+      webhook: receiver.url,
+    });
     await expect(delivery(next.run_id)).resolves.toEqual({ delivered: true, status: 200 });
     await expect(stack.temporal.workflow.getHandle(webhookWorkflowId(doomed.run_id)).describe()).rejects.toThrow(/not found/i);
     expect(receiver.forRun(doomed.run_id)).toEqual([]);

@@ -16,7 +16,11 @@ describe('server-sent events', () => {
     const res = await fetch(`${stack.url}/threads/${threadId}/runs/stream`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ assistant_id: 'agent', input: { messages: [{ role: 'user', content: 'hi' }] }, config: { configurable: { script: [{ content: 'slow reply', delay_ms: 3500 }] } } }),
+      body: JSON.stringify({
+        assistant_id: 'agent',
+        input: { messages: [{ role: 'user', content: 'hi' }] },
+        config: { configurable: { script: [{ content: 'slow reply', delay_ms: 3500 }] } },
+      }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -40,9 +44,19 @@ describe('server-sent events', () => {
 
 describe('documentation', () => {
   it('serves an OpenAPI document generated from the route schemas, and a docs page', async () => {
-    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(doc.openapi).toBe('3.0.3');
-    for (const path of ['/assistants/search', '/threads/{thread_id}/state', '/threads/{thread_id}/runs/stream', '/runs/wait', '/store/items', '/threads/{thread_id}/commands']) {
+    for (const path of [
+      '/assistants/search',
+      '/threads/{thread_id}/state',
+      '/threads/{thread_id}/runs/stream',
+      '/runs/wait',
+      '/store/items',
+      '/threads/{thread_id}/commands',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(Object.keys(doc.paths['/threads/{thread_id}/runs']!).sort()).toEqual(['get', 'post']);
@@ -55,7 +69,9 @@ describe('documentation', () => {
 describe('operator view', () => {
   it('finds threads by status, graph and assistant search attributes', async () => {
     const threadId = (await stack.client.threads.create()).thread_id;
-    const config = { configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'x' } }] }], interrupt_on: { create_ticket: true } } };
+    const config = {
+      configurable: { script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'x' } }] }], interrupt_on: { create_ticket: true } },
+    };
     await stack.client.runs.wait(threadId, 'agent', { input: { messages: [{ role: 'user', content: 'hi' }] }, config });
     const query = `WorkflowId = 'thread-${threadId}' AND ThreadStatus = 'interrupted' AND GraphId = 'agent' AND AssistantId = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca'`;
     let found: string[] = [];

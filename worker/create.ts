@@ -36,7 +36,14 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ db: o.db, log: o.log, models: o.models, tools, ...(o.hooks ? { hooks: o.hooks } : {}), ...(o.store ? { store: o.store } : {}) }),
+    activities: createActivities({
+      db: o.db,
+      log: o.log,
+      models: o.models,
+      tools,
+      ...(o.hooks ? { hooks: o.hooks } : {}),
+      ...(o.store ? { store: o.store } : {}),
+    }),
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',

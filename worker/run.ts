@@ -34,13 +34,24 @@ export function installTemporalRuntime(log: Logger, metricsPort?: number): void 
 }
 
 /** Starts one worker polling the runtime's task queue; stop() drains it and closes its connections. */
-export async function runWorker(o: { config: Config; db: Db; address: string; log: Logger; tools?: ToolDefinition[] }): Promise<RunningWorker> {
+export async function runWorker(o: {
+  config: Config;
+  db: Db;
+  address: string;
+  log: Logger;
+  tools?: ToolDefinition[];
+}): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
   await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.log);
   if (o.config.SWEEP_INTERVAL_SECONDS > 0) {
-    await ensureSweeperSchedule(new Client({ connection: client, namespace: o.config.TEMPORAL_NAMESPACE }), o.config.TEMPORAL_TASK_QUEUE, o.config.SWEEP_INTERVAL_SECONDS, o.log);
+    await ensureSweeperSchedule(
+      new Client({ connection: client, namespace: o.config.TEMPORAL_NAMESPACE }),
+      o.config.TEMPORAL_TASK_QUEUE,
+      o.config.SWEEP_INTERVAL_SECONDS,
+      o.log,
+    );
   }
   await client.close();
   const connection = await NativeConnection.connect(options);

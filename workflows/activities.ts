@@ -18,7 +18,13 @@ export const model = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6, nonRetryableErrorTypes: [...permanent, 'ModelError'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [...permanent, 'ModelError'],
+  },
 });
 
 /** Tools: the activity decides when a tool error is final; these retries cover crashes and timeouts. */
@@ -26,5 +32,11 @@ export const tools = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...permanent, 'FatalToolError'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...permanent, 'FatalToolError'],
+  },
 });

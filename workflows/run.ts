@@ -70,14 +70,25 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
   }
   if (spec.command?.update) {
     t.head = await db.commitUpdate({
-      threadId: t.threadId, run, expectedHead: t.head.checkpointId, baseCheckpointId: t.head.checkpointId,
-      checkpointId: newCheckpointId(), values: normalizeUpdate(spec.command.update), asNode: null, keepNext: t.head.next,
+      threadId: t.threadId,
+      run,
+      expectedHead: t.head.checkpointId,
+      baseCheckpointId: t.head.checkpointId,
+      checkpointId: newCheckpointId(),
+      values: normalizeUpdate(spec.command.update),
+      asNode: null,
+      keepNext: t.head.next,
     });
   }
   let answers: Record<string, unknown> = {};
   let resuming = false;
   if (spec.hasInput) {
-    t.head = await db.commitInput({ run, expectedHead: t.head.checkpointId, baseCheckpointId: travel ?? t.head.checkpointId, ids: [newCheckpointId(), newCheckpointId()] });
+    t.head = await db.commitInput({
+      run,
+      expectedHead: t.head.checkpointId,
+      baseCheckpointId: travel ?? t.head.checkpointId,
+      ids: [newCheckpointId(), newCheckpointId()],
+    });
   } else {
     if (spec.command?.goto?.length) t.head = { ...t.head, next: spec.command.goto };
     if (spec.command && 'resume' in spec.command && pendingInterrupts(t.head).length) {
@@ -89,15 +100,30 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
   await stepThrough(t, spec, run, answers, resuming);
 }
 
-async function stepThrough(t: ThreadCore, spec: RunSpec, run: RunContext, answers: Record<string, unknown>, resuming: boolean): Promise<void> {
+async function stepThrough(
+  t: ThreadCore,
+  spec: RunSpec,
+  run: RunContext,
+  answers: Record<string, unknown>,
+  resuming: boolean,
+): Promise<void> {
   for (let steps = 0; t.head.next.length; steps++) {
     const node = t.head.next[0]!;
     if (!(resuming && steps === 0) && pausesAt(spec.interruptBefore, node)) return;
     if (steps >= spec.agent.maxSteps) {
-      throw ApplicationFailure.nonRetryable(`Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`, 'GraphRecursionError');
+      throw ApplicationFailure.nonRetryable(
+        `Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`,
+        'GraphRecursionError',
+      );
     }
     if (node === Node.agent) {
-      t.head = await model.callModel({ run, agent: spec.agent, head: t.head, checkpointId: newCheckpointId(), messageId: `run-${run.runId}-${t.head.step + 1}` });
+      t.head = await model.callModel({
+        run,
+        agent: spec.agent,
+        head: t.head,
+        checkpointId: newCheckpointId(),
+        messageId: `run-${run.runId}-${t.head.step + 1}`,
+      });
     } else if (node === Node.tools) {
       const result = await runToolsStep(t, spec, run, answers);
       answers = {};

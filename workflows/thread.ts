@@ -52,7 +52,11 @@ export async function threadWorkflow(input: ThreadWorkflowInput): Promise<void> 
   setHandler(submitRun, (spec) => thread.admit(spec), { validator: (spec) => thread.validateSubmit(spec) });
   setHandler(cancelRuns, (req) => thread.cancel(req));
   setHandler(updateState, (req) => thread.updateState(req), { validator: (_req: StateUpdateRequest) => thread.validateUpdate() });
-  setHandler(threadSnapshot, () => ({ head: thread.head, activeRunId: thread.active?.spec.runId ?? null, queuedRunIds: thread.queue.map((e) => e.spec.runId) }));
+  setHandler(threadSnapshot, () => ({
+    head: thread.head,
+    activeRunId: thread.active?.spec.runId ?? null,
+    queuedRunIds: thread.queue.map((e) => e.spec.runId),
+  }));
   await thread.loop();
 }
 
@@ -75,7 +79,8 @@ class Thread implements ThreadCore {
   }
 
   validateSubmit(spec: RunSpec): void {
-    if (spec.multitaskStrategy === 'reject' && this.busy) fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
+    if (spec.multitaskStrategy === 'reject' && this.busy)
+      fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
     const goto = spec.command?.goto ?? [];
     const badNode = goto.find((n) => !nodeNames.includes(n));
     if (badNode) fail(ThreadErrorType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${nodeNames.join(', ')})`);
@@ -83,10 +88,15 @@ class Thread implements ThreadCore {
     try {
       // With nothing ahead of it, a resume is checked against the interrupts it answers; behind other runs, only its shape.
       if (this.busy && spec.multitaskStrategy === 'enqueue') checkDecisionShapes(spec.command.resume);
-      else if (pendingInterrupts(this.head).length || !this.head.next.length) validateAnswers(this.head, resolveResume(this.head, spec.command.resume, spec.strictResume));
+      else if (pendingInterrupts(this.head).length || !this.head.next.length)
+        validateAnswers(this.head, resolveResume(this.head, spec.command.resume, spec.strictResume));
     } catch (err) {
       if (!(err instanceof ResumeError)) throw err;
-      const type = { not_interrupted: ThreadErrorType.notInterrupted, unknown_interrupt: ThreadErrorType.unknownInterrupt, invalid_decision: ThreadErrorType.invalidDecision }[err.code];
+      const type = {
+        not_interrupted: ThreadErrorType.notInterrupted,
+        unknown_interrupt: ThreadErrorType.unknownInterrupt,
+        invalid_decision: ThreadErrorType.invalidDecision,
+      }[err.code];
       fail(type, err.message);
     }
   }
@@ -102,7 +112,9 @@ class Thread implements ThreadCore {
   }
 
   private cancelInFlight(runIds: string[] | 'all', action: CancelAction): CancelResult['cancelled'] {
-    const targets = [this.active, ...this.queue].filter((e): e is QueuedRun => !!e && !e.cancel && (runIds === 'all' || runIds.includes(e.spec.runId)));
+    const targets = [this.active, ...this.queue].filter(
+      (e): e is QueuedRun => !!e && !e.cancel && (runIds === 'all' || runIds.includes(e.spec.runId)),
+    );
     for (const e of targets) {
       e.cancel = action;
       e.scope?.cancel();
@@ -119,8 +131,13 @@ class Thread implements ThreadCore {
     try {
       const checkpointId = newCheckpointId();
       this.head = await db.commitUpdate({
-        threadId: this.threadId, run: null, expectedHead: this.head.checkpointId, baseCheckpointId: req.checkpointId ?? this.head.checkpointId,
-        checkpointId, values: req.values, asNode: req.asNode,
+        threadId: this.threadId,
+        run: null,
+        expectedHead: this.head.checkpointId,
+        baseCheckpointId: req.checkpointId ?? this.head.checkpointId,
+        checkpointId,
+        values: req.values,
+        asNode: req.asNode,
       });
       return { checkpointId };
     } finally {
@@ -153,7 +170,10 @@ class Thread implements ThreadCore {
         continue;
       }
       this.active = entry;
-      upsertSearchAttributes([{ key: GraphIdKey, value: entry.spec.graphId }, { key: AssistantIdKey, value: entry.spec.assistantId }]);
+      upsertSearchAttributes([
+        { key: GraphIdKey, value: entry.spec.graphId },
+        { key: AssistantIdKey, value: entry.spec.assistantId },
+      ]);
       await executeRun(this, entry);
       this.active = null;
       if (entry.spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(entry.spec.runId, entry.spec.webhook);

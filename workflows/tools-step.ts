@@ -14,15 +14,32 @@ import type { ThreadCore } from './run.js';
 
 export type ToolsStepResult = 'continue' | 'interrupted';
 
-export async function runToolsStep(t: ThreadCore, spec: RunSpec, run: RunContext, answers: Record<string, unknown>): Promise<ToolsStepResult> {
+export async function runToolsStep(
+  t: ThreadCore,
+  spec: RunSpec,
+  run: RunContext,
+  answers: Record<string, unknown>,
+): Promise<ToolsStepResult> {
   const checkpointId = t.head.checkpointId!;
   const tasks = t.head.tasks.map((task) => ({ ...task }));
   const edited: ToolCall[] = [];
   const work: { task: HeadTask; outcome: Promise<ToolOutcome> }[] = [];
   const execute = (task: HeadTask, call: ToolCall, resume?: { value: unknown }) =>
-    work.push({ task, outcome: tools.runTool({ run, checkpointId, task: { ...task, toolCall: call }, ...(resume ? { resume } : {}), ...(spec.agent.userId ? { userId: spec.agent.userId } : {}) }) });
+    work.push({
+      task,
+      outcome: tools.runTool({
+        run,
+        checkpointId,
+        task: { ...task, toolCall: call },
+        ...(resume ? { resume } : {}),
+        ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
+      }),
+    });
   const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>
-    work.push({ task, outcome: db.writeToolResult({ threadId: t.threadId, checkpointId, task, content, status }).then(() => ({ status: 'done' as const })) });
+    work.push({
+      task,
+      outcome: db.writeToolResult({ threadId: t.threadId, checkpointId, task, content, status }).then(() => ({ status: 'done' as const })),
+    });
 
   for (const task of tasks) {
     if (task.name !== Node.tools || task.done || !task.toolCall) continue;

@@ -8,7 +8,13 @@ import type { WebhookDelivery, WebhookOutcome } from '../activities/webhooks.js'
 const { deliverWebhook } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   // About an hour of retries: long enough for a receiver's deploy or outage, short enough not to pile up.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 20, nonRetryableErrorTypes: ['WebhookRefused'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: ['WebhookRefused'],
+  },
 });
 
 export async function webhookWorkflow(delivery: WebhookDelivery): Promise<WebhookOutcome> {

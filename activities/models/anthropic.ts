@@ -104,8 +104,7 @@ function assistantBlocks(m: Message): Json[] {
 }
 
 function toolResult(m: Message): Json {
-  const content =
-    typeof m.content === 'string' ? m.content : userBlocks(m.content).filter((b) => b.type === 'text' || b.type === 'image');
+  const content = typeof m.content === 'string' ? m.content : userBlocks(m.content).filter((b) => b.type === 'text' || b.type === 'image');
   const block: Json = { type: 'tool_result', tool_use_id: m.tool_call_id, content };
   if (m.status === 'error') block.is_error = true;
   return block;

@@ -18,7 +18,11 @@ export type ModelResolver = (model: string) => { provider: ModelProvider; modelN
 export function createModelResolver(s: ModelSettings): ModelResolver {
   const scripted = createScriptedProvider();
   const openai = createOpenAIProvider({ apiKey: s.openaiApiKey, baseUrl: s.openaiBaseUrl, ...(s.fetch ? { fetch: s.fetch } : {}) });
-  const anthropic = createAnthropicProvider({ apiKey: s.anthropicApiKey, baseUrl: s.anthropicBaseUrl, ...(s.fetch ? { fetch: s.fetch } : {}) });
+  const anthropic = createAnthropicProvider({
+    apiKey: s.anthropicApiKey,
+    baseUrl: s.anthropicBaseUrl,
+    ...(s.fetch ? { fetch: s.fetch } : {}),
+  });
   const providers: Record<string, ModelProvider> = { scripted, openai, anthropic };
   return (model) => {
     const [prefix, ...rest] = model.split(':');

@@ -25,7 +25,8 @@ export function evaluate(expression: string): number {
   const peek = () => tokens[pos];
   const take = (expected?: string) => {
     const t = tokens[pos++];
-    if (t === undefined || (expected !== undefined && t !== expected)) throw new Error(`expected ${expected ?? 'more input'} at token ${pos}`);
+    if (t === undefined || (expected !== undefined && t !== expected))
+      throw new Error(`expected ${expected ?? 'more input'} at token ${pos}`);
     return t;
   };
 

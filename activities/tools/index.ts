@@ -30,14 +30,22 @@ export interface RunToolArgs {
   userId?: string;
 }
 
-export const idempotencyKey = (threadId: string, runId: string, toolCallId: string) => `${threadWorkflowId(threadId)}/${runId}/${toolCallId}`;
+export const idempotencyKey = (threadId: string, runId: string, toolCallId: string) =>
+  `${threadWorkflowId(threadId)}/${runId}/${toolCallId}`;
 
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
 
   async function record(a: RunToolArgs, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
     const call = a.task.toolCall!;
-    await putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', toolMessage(content, call.id, call.name, randomUUID(), status));
+    await putPendingWrite(
+      db,
+      a.run.threadId,
+      a.checkpointId,
+      a.task.id,
+      'messages',
+      toolMessage(content, call.id, call.name, randomUUID(), status),
+    );
     await emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content });
     return { status: 'done' };
   }
@@ -71,7 +79,15 @@ export function createToolActivities(deps: ActivityDeps) {
       }
       // Only the tool's own errors go to the model; a failure to record its result is retried by Temporal.
       if (tool.sideEffects) {
-        await insertEffect(db, { idempotency_key: key, thread_id: a.run.threadId, run_id: a.task.issuedByRun ?? a.run.runId, tool_call_id: call.id, tool_name: call.name, args: parsed.data, result });
+        await insertEffect(db, {
+          idempotency_key: key,
+          thread_id: a.run.threadId,
+          run_id: a.task.issuedByRun ?? a.run.runId,
+          tool_call_id: call.id,
+          tool_name: call.name,
+          args: parsed.data,
+          result,
+        });
       }
       return record(a, stringify(result), 'success');
     },
@@ -81,7 +97,8 @@ export function createToolActivities(deps: ActivityDeps) {
   function failed(a: RunToolArgs, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
     const message = err instanceof Error ? err.message : String(err);
     if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, ToolErrorType.fatal);
-    if (ctx.info.attempt < (tool.attempts ?? 3)) throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, ToolErrorType.failed);
+    if (ctx.info.attempt < (tool.attempts ?? 3))
+      throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, ToolErrorType.failed);
     return record(a, `Error: ${message}`, 'error');
   }
 

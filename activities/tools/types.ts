@@ -38,7 +38,10 @@ export interface ToolDefinition<A = Record<string, unknown>> {
 }
 
 export function defineTool<S extends z.ZodType<Record<string, unknown>>>(
-  def: Omit<ToolDefinition<z.infer<S>>, 'schema' | 'run'> & { schema: S; run(args: z.infer<S>, ctx: ToolContext): Promise<unknown> | unknown },
+  def: Omit<ToolDefinition<z.infer<S>>, 'schema' | 'run'> & {
+    schema: S;
+    run(args: z.infer<S>, ctx: ToolContext): Promise<unknown> | unknown;
+  },
 ): ToolDefinition {
   return def as unknown as ToolDefinition;
 }

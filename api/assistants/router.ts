@@ -34,7 +34,12 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
   const find = (p: { assistant_id: string }) => requireAssistant(deps.db, p.assistant_id);
 
   mount(router, registry, {
-    method: 'post', path: '/assistants', summary: 'Create an assistant', tag, body: s.assistantCreate, response: s.assistantResponse,
+    method: 'post',
+    path: '/assistants',
+    summary: 'Create an assistant',
+    tag,
+    body: s.assistantCreate,
+    response: s.assistantResponse,
     handler: async ({ body }) => {
       const id = body.assistant_id ?? uuid7();
       const created = await deps.db.tx((q) =>
@@ -54,7 +59,12 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     },
   });
   mount(router, registry, {
-    method: 'post', path: '/assistants/search', summary: 'Search assistants', tag, body: s.assistantSearch, response: z.array(s.assistantResponse.partial()),
+    method: 'post',
+    path: '/assistants/search',
+    summary: 'Search assistants',
+    tag,
+    body: s.assistantSearch,
+    response: z.array(s.assistantResponse.partial()),
     handler: async ({ body }, _req, res) => {
       const { rows, total } = await searchAssistants(deps.db, {
         ...filterOf(body),
@@ -70,15 +80,31 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     },
   });
   mount(router, registry, {
-    method: 'post', path: '/assistants/count', summary: 'Count assistants', tag, body: s.assistantCount, response: z.number().int(),
+    method: 'post',
+    path: '/assistants/count',
+    summary: 'Count assistants',
+    tag,
+    body: s.assistantCount,
+    response: z.number().int(),
     handler: ({ body }) => countAssistants(deps.db, filterOf(body)),
   });
   mount(router, registry, {
-    method: 'get', path: '/assistants/:assistant_id', summary: 'Get an assistant', tag, params, response: s.assistantResponse,
+    method: 'get',
+    path: '/assistants/:assistant_id',
+    summary: 'Get an assistant',
+    tag,
+    params,
+    response: s.assistantResponse,
     handler: ({ params: p }) => find(p),
   });
   mount(router, registry, {
-    method: 'patch', path: '/assistants/:assistant_id', summary: 'Update an assistant (every update is a new version)', tag, params, body: s.assistantPatch, response: s.assistantResponse,
+    method: 'patch',
+    path: '/assistants/:assistant_id',
+    summary: 'Update an assistant (every update is a new version)',
+    tag,
+    params,
+    body: s.assistantPatch,
+    response: s.assistantResponse,
     handler: ({ params: p, body }) =>
       deps.db.tx(async (q) => {
         const id = assistantIdOf(p.assistant_id);
@@ -95,7 +121,12 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
       }),
   });
   mount(router, registry, {
-    method: 'delete', path: '/assistants/:assistant_id', summary: 'Delete an assistant, optionally with its threads', tag, params, query: s.deleteQuery,
+    method: 'delete',
+    path: '/assistants/:assistant_id',
+    summary: 'Delete an assistant, optionally with its threads',
+    tag,
+    params,
+    query: s.deleteQuery,
     handler: async ({ params: p, query }) => {
       const a = await find(p);
       // Threads go first: if this fails part way the assistant is still there, and the (retried) DELETE finishes the job.
@@ -104,17 +135,34 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     },
   });
   mount(router, registry, {
-    method: 'get', path: '/assistants/:assistant_id/graph', summary: "The assistant's graph (nodes and edges)", tag, params, query: s.graphQuery, response: jsonObject,
+    method: 'get',
+    path: '/assistants/:assistant_id/graph',
+    summary: "The assistant's graph (nodes and edges)",
+    tag,
+    params,
+    query: s.graphQuery,
+    response: jsonObject,
     handler: async ({ params: p }) => graphJson((await find(p)).graph_id),
   });
   mount(router, registry, {
-    method: 'get', path: '/assistants/:assistant_id/schemas', summary: "The JSON schemas of the assistant's graph", tag, params, response: jsonObject,
+    method: 'get',
+    path: '/assistants/:assistant_id/schemas',
+    summary: "The JSON schemas of the assistant's graph",
+    tag,
+    params,
+    response: jsonObject,
     handler: async ({ params: p }) => graphSchemas((await find(p)).graph_id),
   });
   // Every registered graph is the flat ReAct engine, so there are never subgraphs to describe.
   for (const path of ['/assistants/:assistant_id/subgraphs', '/assistants/:assistant_id/subgraphs/:namespace']) {
     mount(router, registry, {
-      method: 'get', path, summary: "The graph's subgraphs (none for this engine)", tag, params: s.subgraphParams.partial({ namespace: true }), query: s.subgraphsQuery, response: jsonObject,
+      method: 'get',
+      path,
+      summary: "The graph's subgraphs (none for this engine)",
+      tag,
+      params: s.subgraphParams.partial({ namespace: true }),
+      query: s.subgraphsQuery,
+      response: jsonObject,
       handler: async ({ params: p }) => {
         await find(p);
         return {};
@@ -122,14 +170,26 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     });
   }
   mount(router, registry, {
-    method: 'post', path: '/assistants/:assistant_id/versions', summary: 'List versions, newest first', tag, params, body: s.versionsBody, response: z.array(s.versionResponse),
+    method: 'post',
+    path: '/assistants/:assistant_id/versions',
+    summary: 'List versions, newest first',
+    tag,
+    params,
+    body: s.versionsBody,
+    response: z.array(s.versionResponse),
     handler: async ({ params: p, body }) => {
       const a = await find(p);
       return listVersions(deps.db, a.assistant_id, { metadata: body.metadata ?? undefined, limit: body.limit, offset: body.offset });
     },
   });
   mount(router, registry, {
-    method: 'post', path: '/assistants/:assistant_id/latest', summary: 'Make a stored version the current one', tag, params, body: s.latestBody, response: s.assistantResponse,
+    method: 'post',
+    path: '/assistants/:assistant_id/latest',
+    summary: 'Make a stored version the current one',
+    tag,
+    params,
+    body: s.latestBody,
+    response: s.assistantResponse,
     handler: async ({ params: p, body }) => {
       const a = await find(p);
       const updated = await setLatestVersion(deps.db, a.assistant_id, body.version);
@@ -141,7 +201,11 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
 }
 
 function filterOf(b: { graph_id?: string | null; name?: string | null; metadata?: Record<string, unknown> | null }): AssistantFilter {
-  return { ...(b.graph_id ? { graph_id: b.graph_id } : {}), ...(b.name ? { name: b.name } : {}), ...(b.metadata ? { metadata: b.metadata } : {}) };
+  return {
+    ...(b.graph_id ? { graph_id: b.graph_id } : {}),
+    ...(b.name ? { name: b.name } : {}),
+    ...(b.metadata ? { metadata: b.metadata } : {}),
+  };
 }
 
 function pick(row: AssistantRow, keys: readonly string[]): Partial<AssistantRow> {

@@ -16,7 +16,13 @@ export type TailItem = { kind: 'event'; event: RunEvent } | { kind: 'idle' } | {
  * append them. It waits on notifications, not a poll interval; `idle` comes every `idleMs` of silence, so
  * the caller can send heartbeats. It ends with the run's end marker, or `end: null` if the run was deleted.
  */
-export async function* tailRun(deps: Pick<AppDeps, 'db' | 'hub'>, runId: string, afterSeq: number, idleMs: number, signal: AbortSignal): AsyncGenerator<TailItem> {
+export async function* tailRun(
+  deps: Pick<AppDeps, 'db' | 'hub'>,
+  runId: string,
+  afterSeq: number,
+  idleMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<TailItem> {
   let cursor = afterSeq;
   const wakeup = new Wakeup();
   const unsubscribe = deps.hub.subscribe(runId, wakeup.notify);

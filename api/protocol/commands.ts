@@ -21,7 +21,15 @@ type Handler = (deps: AppDeps, threadId: string, params: unknown, headers: Incom
 const runStreamModes: RunCreate['stream_mode'] = ['values', 'updates', 'messages-tuple', 'custom', 'tools'];
 
 /** Protocol methods this server knows but does not implement (SSE subscriptions need no commands). */
-const unsupported = new Set(['subscription.subscribe', 'subscription.unsubscribe', 'subscription.reconnect', 'agent.getTree', 'input.inject', 'state.listCheckpoints', 'state.fork']);
+const unsupported = new Set([
+  'subscription.subscribe',
+  'subscription.unsubscribe',
+  'subscription.reconnect',
+  'agent.getTree',
+  'input.inject',
+  'state.listCheckpoints',
+  'state.fork',
+]);
 
 class CommandError extends Error {
   constructor(
@@ -38,11 +46,21 @@ const handlers: Record<string, Handler> = {
   'state.get': stateGet,
 };
 
-export async function runCommand(deps: AppDeps, threadId: string, cmd: CommandEnvelope, headers: IncomingHttpHeaders): Promise<CommandResponse> {
+export async function runCommand(
+  deps: AppDeps,
+  threadId: string,
+  cmd: CommandEnvelope,
+  headers: IncomingHttpHeaders,
+): Promise<CommandResponse> {
   const handler = Object.hasOwn(handlers, cmd.method) ? handlers[cmd.method] : undefined;
   if (!handler) {
     const code = unsupported.has(cmd.method) ? 'not_supported' : 'unknown_command';
-    return { type: 'error', id: cmd.id, error: code, message: `${cmd.method} is not ${code === 'not_supported' ? 'supported by this server' : 'a protocol command'}` };
+    return {
+      type: 'error',
+      id: cmd.id,
+      error: code,
+      message: `${cmd.method} is not ${code === 'not_supported' ? 'supported by this server' : 'a protocol command'}`,
+    };
   }
   try {
     const result = await handler(deps, threadId, cmd.params ?? {}, headers);

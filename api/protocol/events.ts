@@ -85,7 +85,15 @@ function updates(data: unknown): Mapped[] {
 function tools(data: unknown): Mapped[] {
   if (!isRecord(data) || typeof data.toolCallId !== 'string') return [];
   const base = { tool_call_id: data.toolCallId };
-  if (data.event === 'on_tool_start') return [{ method: 'tools', node: 'tools', data: { event: 'tool-started', ...base, tool_name: String(data.name ?? 'tool'), input: data.input } }];
-  if (data.event === 'on_tool_end') return [{ method: 'tools', node: 'tools', data: { event: 'tool-finished', ...base, output: data.output } }];
+  if (data.event === 'on_tool_start')
+    return [
+      {
+        method: 'tools',
+        node: 'tools',
+        data: { event: 'tool-started', ...base, tool_name: String(data.name ?? 'tool'), input: data.input },
+      },
+    ];
+  if (data.event === 'on_tool_end')
+    return [{ method: 'tools', node: 'tools', data: { event: 'tool-finished', ...base, output: data.output } }];
   return [];
 }

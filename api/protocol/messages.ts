@@ -70,7 +70,8 @@ export class MessageAssembler {
     if (m.active?.key !== key) {
       if (m.active) out.push(finishBlock(m.node, m.active));
       m.active = { key, index: m.nextIndex++, text: '', id: piece.id ?? null, name: piece.name ?? null };
-      const content = key === 'text' ? { type: 'text', text: '' } : { type: 'tool_call_chunk', id: m.active.id, name: m.active.name, args: '' };
+      const content =
+        key === 'text' ? { type: 'text', text: '' } : { type: 'tool_call_chunk', id: m.active.id, name: m.active.name, args: '' };
       out.push(ev(m.node, { event: 'content-block-start', index: m.active.index, content }));
     }
     const b = m.active;
@@ -86,7 +87,11 @@ export class MessageAssembler {
 }
 
 function finishBlock(node: string | undefined, b: Block): Mapped {
-  return ev(node, { event: 'content-block-finish', index: b.index, content: b.key === 'text' ? { type: 'text', text: b.text } : toolCall(b) });
+  return ev(node, {
+    event: 'content-block-finish',
+    index: b.index,
+    content: b.key === 'text' ? { type: 'text', text: b.text } : toolCall(b),
+  });
 }
 
 /** A finished chunk becomes a tool_call with parsed args, or an invalid_tool_call when they are not JSON. */
@@ -126,7 +131,11 @@ function contentBlocks(content: unknown): Data[] {
 const metadataKeys = { provider: 'ls_provider', model: 'ls_model_name', run_id: 'run_id', thread_id: 'thread_id' } as const;
 
 function startData(msg: Data, meta: Data): Data {
-  const metadata = Object.fromEntries(Object.entries(metadataKeys).filter(([, from]) => typeof meta[from] === 'string').map(([to, from]) => [to, meta[from]]));
+  const metadata = Object.fromEntries(
+    Object.entries(metadataKeys)
+      .filter(([, from]) => typeof meta[from] === 'string')
+      .map(([to, from]) => [to, meta[from]]),
+  );
   return { event: 'message-start', role: roleOf(msg.type), id: msg.id, ...(Object.keys(metadata).length ? { metadata } : {}) };
 }
 
@@ -139,7 +148,9 @@ function roleOf(type: unknown): string {
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
-  return contentBlocks(content).map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : '')).join('');
+  return contentBlocks(content)
+    .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
+    .join('');
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);

@@ -14,7 +14,14 @@ export const commandEnvelope = z.object({
 });
 export type CommandEnvelope = z.infer<typeof commandEnvelope>;
 
-export const protocolErrorCodes = ['invalid_argument', 'no_such_run', 'no_such_interrupt', 'unknown_command', 'not_supported', 'unknown_error'] as const;
+export const protocolErrorCodes = [
+  'invalid_argument',
+  'no_such_run',
+  'no_such_interrupt',
+  'unknown_command',
+  'not_supported',
+  'unknown_error',
+] as const;
 export type ProtocolErrorCode = (typeof protocolErrorCodes)[number];
 
 export const commandResponse = z.union([

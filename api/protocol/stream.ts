@@ -59,7 +59,8 @@ async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, filter: Fil
   if (filter.since !== undefined && base + RUN_STRIDE - 1 <= filter.since) return;
   const mapper = new RunEventMapper(run);
   const send = (logSeq: number, events: Mapped[]) => {
-    if (events.length > EVENT_STRIDE) deps.log.warn('protocol stream: too many events for one record; the rest are dropped', { run_id: run.run_id, seq: logSeq });
+    if (events.length > EVENT_STRIDE)
+      deps.log.warn('protocol stream: too many events for one record; the rest are dropped', { run_id: run.run_id, seq: logSeq });
     events.slice(0, EVENT_STRIDE).forEach((e, i) => deliver(sse, filter, base + logSeq * EVENT_STRIDE + i, e));
   };
   let last = -1;

@@ -16,13 +16,17 @@ export async function cancelRuns(deps: AppDeps, threadId: string, runIds: string
     await callThread(deps, () => handle.executeUpdate(cancelRunsUpdate, { args: [{ runIds, action }] }));
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const ids = runIds === 'all' ? (await listRuns(deps.db, { threadId, statuses: ['pending', 'running'], limit: 10_000, offset: 0 })).map((r) => r.run_id) : runIds;
+    const ids =
+      runIds === 'all'
+        ? (await listRuns(deps.db, { threadId, statuses: ['pending', 'running'], limit: 10_000, offset: 0 })).map((r) => r.run_id)
+        : runIds;
     for (const id of ids) {
       await deps.db.tx(async (q) => {
         await markRunEnded(q, id, 'interrupted', null);
-        await appendEvents(q, id, [{ event: END_EVENT, data: { status: 'interrupted', error: null, checkpoint_id: null, interrupts: null } }]);
+        await appendEvents(q, id, [
+          { event: END_EVENT, data: { status: 'interrupted', error: null, checkpoint_id: null, interrupts: null } },
+        ]);
       });
     }
   }
 }
-

@@ -29,9 +29,18 @@ export interface CreatedRun {
 
 const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
 
-export async function createRun(deps: AppDeps, threadId: string | null, body: RunCreate, headers: IncomingHttpHeaders, defaultModes: StreamMode[] = ['values']): Promise<CreatedRun> {
+export async function createRun(
+  deps: AppDeps,
+  threadId: string | null,
+  body: RunCreate,
+  headers: IncomingHttpHeaders,
+  defaultModes: StreamMode[] = ['values'],
+): Promise<CreatedRun> {
   const assistant = await findAssistant(deps.db, body.assistant_id);
-  if (!assistant) throw notFound(`No assistant found for "${body.assistant_id}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`);
+  if (!assistant)
+    throw notFound(
+      `No assistant found for "${body.assistant_id}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
+    );
   const graph = graphRegistry[assistant.graph_id];
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
   // Everything checkable without the thread is checked before a thread is created for the run.
@@ -42,7 +51,10 @@ export async function createRun(deps: AppDeps, threadId: string | null, body: Ru
     return await submit(deps, { thread, assistant, graph, body, headers, defaultModes, stateless: threadId === null });
   } catch (err) {
     // A thread made for this run goes with it: a refused run leaves nothing behind.
-    if (created) await deleteThread(deps, thread.thread_id).catch((e: unknown) => deps.log.warn('could not remove the thread of a refused run', { err: e }));
+    if (created)
+      await deleteThread(deps, thread.thread_id).catch((e: unknown) =>
+        deps.log.warn('could not remove the thread of a refused run', { err: e }),
+      );
     throw err;
   }
 }
@@ -57,16 +69,22 @@ interface Submission {
   stateless: boolean;
 }
 
-async function submit(deps: AppDeps, { thread, assistant, graph, body, headers, defaultModes, stateless }: Submission): Promise<CreatedRun> {
+async function submit(
+  deps: AppDeps,
+  { thread, assistant, graph, body, headers, defaultModes, stateless }: Submission,
+): Promise<CreatedRun> {
   const runId = uuid7();
   if (body.checkpoint_id ?? body.checkpoint?.checkpoint_id) {
     const cid = (body.checkpoint_id ?? body.checkpoint?.checkpoint_id)!;
-    if (!(await checkpointExists(deps.db, thread.thread_id, cid))) throw notFound(`Checkpoint ${cid} not found in thread ${thread.thread_id}`);
+    if (!(await checkpointExists(deps.db, thread.thread_id, cid)))
+      throw notFound(`Checkpoint ${cid} not found in thread ${thread.thread_id}`);
   }
   const config = mergeConfig(assistant.config, thread.config, body.config ?? {});
-  const userId = [body.config?.configurable?.user_id, (thread.config.configurable as Config | undefined)?.user_id, assistant.config.configurable?.user_id].find(
-    (v): v is string => typeof v === 'string' && v.length > 0,
-  );
+  const userId = [
+    body.config?.configurable?.user_id,
+    (thread.config.configurable as Config | undefined)?.user_id,
+    assistant.config.configurable?.user_id,
+  ].find((v): v is string => typeof v === 'string' && v.length > 0);
   config.configurable = {
     ...config.configurable,
     ...forwardedHeaders(headers),
@@ -116,28 +134,63 @@ async function submit(deps: AppDeps, { thread, assistant, graph, body, headers, 
     webhook: kwargs.webhook,
     agent,
   };
-  await insertRunRequest(deps.db, { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, metadata, kwargs, multitask_strategy: strategy });
+  await insertRunRequest(deps.db, {
+    run_id: runId,
+    thread_id: thread.thread_id,
+    assistant_id: assistant.assistant_id,
+    metadata,
+    kwargs,
+    multitask_strategy: strategy,
+  });
   try {
     await callThread(deps, async () =>
-      deps.temporal.workflow.executeUpdateWithStart(submitRun, { args: [spec], updateId: runId, startWorkflowOperation: await startOperation(deps, thread.thread_id) }),
+      deps.temporal.workflow.executeUpdateWithStart(submitRun, {
+        args: [spec],
+        updateId: runId,
+        startWorkflowOperation: await startOperation(deps, thread.thread_id),
+      }),
     );
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
     throw err;
   }
-  const admitted = await admitRun(deps.db, { runId, threadId: thread.thread_id, graphId: assistant.graph_id, assistantId: assistant.assistant_id });
+  const admitted = await admitRun(deps.db, {
+    runId,
+    threadId: thread.thread_id,
+    graphId: assistant.graph_id,
+    assistantId: assistant.assistant_id,
+  });
   if (admitted) return { run: admitted, threadId: thread.thread_id, stateless };
   // The workflow may record, run and roll back an accepted run before we get here; it was still created.
   if (!(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
   const now = new Date().toISOString();
-  const run: RunRow = { run_id: runId, thread_id: thread.thread_id, assistant_id: assistant.assistant_id, created_at: now, updated_at: now, status: 'pending', metadata, kwargs, multitask_strategy: strategy };
+  const run: RunRow = {
+    run_id: runId,
+    thread_id: thread.thread_id,
+    assistant_id: assistant.assistant_id,
+    created_at: now,
+    updated_at: now,
+    status: 'pending',
+    metadata,
+    kwargs,
+    multitask_strategy: strategy,
+  };
   return { run, threadId: thread.thread_id, stateless };
 }
 
 /** The run's thread: a new temporary one for a stateless run, the named one, or a new one under if_not_exists. */
-async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCreate, assistant: AssistantRow): Promise<{ thread: ThreadRow; created: boolean }> {
+async function resolveThread(
+  deps: AppDeps,
+  threadId: string | null,
+  body: RunCreate,
+  assistant: AssistantRow,
+): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
-  if (threadId === null) return { thread: (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!, created: true };
+  if (threadId === null)
+    return {
+      thread: (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!,
+      created: true,
+    };
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
@@ -147,7 +200,12 @@ async function resolveThread(deps: AppDeps, threadId: string | null, body: RunCr
 
 function agentConfig(deps: AppDeps, graph: AgentDefinition, config: Config, context: Record<string, unknown>): AgentConfig {
   try {
-    return resolveAgentConfig(graph, { ...config.configurable, ...context }, config.recursion_limit as number | undefined, deps.settings.modelDefaults);
+    return resolveAgentConfig(
+      graph,
+      { ...config.configurable, ...context },
+      config.recursion_limit as number | undefined,
+      deps.settings.modelDefaults,
+    );
   } catch (err) {
     if (err instanceof AgentConfigError) throw invalid(err.message);
     throw err;
@@ -199,7 +257,8 @@ function checkInput(input: RunCreate['input']): void {
   try {
     normalizeWrites(input, randomUUID);
   } catch (err) {
-    if (err instanceof MessageFormatError) throw invalid(`Invalid body: body.input: ${err.message}`, [{ path: 'body.input', message: err.message }]);
+    if (err instanceof MessageFormatError)
+      throw invalid(`Invalid body: body.input: ${err.message}`, [{ path: 'body.input', message: err.message }]);
     throw err;
   }
 }

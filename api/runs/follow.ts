@@ -69,7 +69,9 @@ export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal
 /** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */
 export async function runResult(deps: AppDeps, threadId: string, end: TailEnd | null): Promise<Record<string, unknown>> {
   if (end?.error) return { __error__: end.error };
-  const values = end?.checkpoint_id ? await valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {});
+  const values = end?.checkpoint_id
+    ? await valuesAt(deps.db, threadId, end.checkpoint_id)
+    : ((await getThread(deps.db, threadId))?.values ?? {});
   return end?.interrupts ? { ...values, __interrupt__: end.interrupts } : values;
 }
 

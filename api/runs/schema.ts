@@ -1,7 +1,18 @@
 import { z } from 'zod';
 import { jsonObject, limit, offset, queryArray, queryBool, uuid } from '../schemas.js';
 
-export const streamModes = ['values', 'updates', 'messages-tuple', 'messages', 'custom', 'events', 'debug', 'tasks', 'checkpoints', 'tools'] as const;
+export const streamModes = [
+  'values',
+  'updates',
+  'messages-tuple',
+  'messages',
+  'custom',
+  'events',
+  'debug',
+  'tasks',
+  'checkpoints',
+  'tools',
+] as const;
 export const streamMode = z.enum(streamModes);
 export const multitaskStrategy = z.enum(['reject', 'enqueue', 'interrupt', 'rollback']);
 export const runStatus = z.enum(['pending', 'running', 'error', 'success', 'timeout', 'interrupted']);
@@ -18,8 +29,14 @@ export const checkpointRef = z.object({
 
 export const runCommand = z.object({
   resume: z.unknown().optional(),
-  update: z.union([jsonObject, z.array(z.tuple([z.string(), z.unknown()]))]).nullable().optional(),
-  goto: z.union([z.string(), send, z.array(z.union([z.string(), send]))]).nullable().optional(),
+  update: z
+    .union([jsonObject, z.array(z.tuple([z.string(), z.unknown()]))])
+    .nullable()
+    .optional(),
+  goto: z
+    .union([z.string(), send, z.array(z.union([z.string(), send]))])
+    .nullable()
+    .optional(),
 });
 
 export const runConfig = z
@@ -32,12 +49,18 @@ export const runConfig = z
 
 export const runCreate = z.object({
   assistant_id: z.string().min(1),
-  input: z.union([jsonObject, z.array(z.unknown())]).nullable().optional(),
+  input: z
+    .union([jsonObject, z.array(z.unknown())])
+    .nullable()
+    .optional(),
   command: runCommand.nullable().optional(),
   config: runConfig.nullable().optional(),
   context: jsonObject.nullable().optional(),
   metadata: jsonObject.nullable().optional(),
-  stream_mode: z.union([streamMode, z.array(streamMode)]).nullable().optional(),
+  stream_mode: z
+    .union([streamMode, z.array(streamMode)])
+    .nullable()
+    .optional(),
   stream_subgraphs: z.boolean().nullable().optional(),
   stream_resumable: z.boolean().nullable().optional(),
   feedback_keys: z.array(z.string()).nullable().optional(),
@@ -45,7 +68,11 @@ export const runCreate = z.object({
   interrupt_after: breakpoints.nullable().optional(),
   checkpoint: checkpointRef.nullable().optional(),
   checkpoint_id: uuid.nullable().optional(),
-  webhook: z.url({ protocol: /^https?$/, error: 'webhook must be an absolute http(s) URL' }).max(2048).nullable().optional(),
+  webhook: z
+    .url({ protocol: /^https?$/, error: 'webhook must be an absolute http(s) URL' })
+    .max(2048)
+    .nullable()
+    .optional(),
   multitask_strategy: multitaskStrategy.nullable().optional(),
   on_completion: z.enum(['delete', 'keep']).nullable().optional(),
   on_disconnect: z.enum(['cancel', 'continue']).nullable().optional(),

@@ -10,7 +10,6 @@ import { tailRun } from '../events/tail.js';
 // thread in order (`run_modes`), run start and end (`lifecycle`), and the state after each run (`state_update`),
 // and stays open for later runs. Event ids are `<run_id>:<seq>`, so Last-Event-ID resumes across runs.
 
-
 /** Where a stream resumes: inside `runId` after `seq` when inclusive, otherwise after that run. */
 interface Cursor extends ThreadCursor {
   seq: number;
@@ -29,7 +28,14 @@ export async function streamThread(deps: AppDeps, req: Request, res: Response, t
 }
 
 /** Streams one run until it ends. */
-async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, afterSeq: number, modes: Set<string>, signal: AbortSignal): Promise<void> {
+async function followRun(
+  deps: AppDeps,
+  sse: SseStream,
+  run: RunRow,
+  afterSeq: number,
+  modes: Set<string>,
+  signal: AbortSignal,
+): Promise<void> {
   let seq = afterSeq;
   if (modes.has('lifecycle') && afterSeq < 0) sse.send('lifecycle', { event: 'started', run_id: run.run_id }, `${run.run_id}:-1`);
   for await (const item of tailRun(deps, run.run_id, afterSeq, deps.settings.heartbeatSeconds * 1000, signal)) {

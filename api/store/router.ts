@@ -15,36 +15,71 @@ export function storeRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
   const tag = 'Store';
 
   mount(router, registry, {
-    method: 'put', path: '/store/items', summary: 'Create or replace an item', tag, body: s.putBody,
+    method: 'put',
+    path: '/store/items',
+    summary: 'Create or replace an item',
+    tag,
+    body: s.putBody,
     handler: ({ body }) =>
       guard('body', () => store.put(body.namespace, body.key, body.value, { index: body.index ?? null, ttl: body.ttl ?? null })),
   });
   mount(router, registry, {
-    method: 'get', path: '/store/items', summary: 'Get an item (null when there is none)', tag, query: s.getQuery, response: s.itemResponse.nullable(),
+    method: 'get',
+    path: '/store/items',
+    summary: 'Get an item (null when there is none)',
+    tag,
+    query: s.getQuery,
+    response: s.itemResponse.nullable(),
     handler: ({ query }) => {
       const namespace = query.namespace === '' ? [] : query.namespace.split('.');
       return guard('query', () => store.get(namespace, query.key, { refreshTtl: query.refresh_ttl ?? null }));
     },
   });
   mount(router, registry, {
-    method: 'delete', path: '/store/items', summary: 'Delete an item', tag, body: s.deleteBody,
+    method: 'delete',
+    path: '/store/items',
+    summary: 'Delete an item',
+    tag,
+    body: s.deleteBody,
     handler: async ({ body }) => {
       await guard('body', () => store.delete(body.namespace, body.key));
     },
   });
   mount(router, registry, {
-    method: 'post', path: '/store/items/search', summary: 'Search items by namespace prefix, filter and query', tag, body: s.searchBody, response: s.searchResponse,
+    method: 'post',
+    path: '/store/items/search',
+    summary: 'Search items by namespace prefix, filter and query',
+    tag,
+    body: s.searchBody,
+    response: s.searchResponse,
     handler: async ({ body }) => ({
       items: await guard('body', () =>
-        store.search(body.namespace_prefix ?? [], { filter: body.filter ?? null, limit: body.limit, offset: body.offset, query: body.query ?? null, refreshTtl: body.refresh_ttl ?? null }),
+        store.search(body.namespace_prefix ?? [], {
+          filter: body.filter ?? null,
+          limit: body.limit,
+          offset: body.offset,
+          query: body.query ?? null,
+          refreshTtl: body.refresh_ttl ?? null,
+        }),
       ),
     }),
   });
   mount(router, registry, {
-    method: 'post', path: '/store/namespaces', summary: 'List namespaces', tag, body: s.namespacesBody, response: s.namespacesResponse,
+    method: 'post',
+    path: '/store/namespaces',
+    summary: 'List namespaces',
+    tag,
+    body: s.namespacesBody,
+    response: s.namespacesResponse,
     handler: async ({ body }) => ({
       namespaces: await guard('body', () =>
-        store.listNamespaces({ prefix: body.prefix ?? null, suffix: body.suffix ?? null, maxDepth: body.max_depth ?? null, limit: body.limit, offset: body.offset }),
+        store.listNamespaces({
+          prefix: body.prefix ?? null,
+          suffix: body.suffix ?? null,
+          maxDepth: body.max_depth ?? null,
+          limit: body.limit,
+          offset: body.offset,
+        }),
       ),
     }),
   });

@@ -17,7 +17,10 @@ export function pickKeys<T extends object>(obj: T, keys: readonly string[]): Par
 
 /** `values.messages[-1].content` or `values.messages.-1.content`: keys, and array indices that may count from the end. */
 export function extractPath(root: unknown, path: string): unknown {
-  const parts = path.replace(/\[(-?\d+)\]/g, '.$1').split('.').filter(Boolean);
+  const parts = path
+    .replace(/\[(-?\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean);
   let at: unknown = root;
   for (const part of parts) {
     if (Array.isArray(at) && /^-?\d+$/.test(part)) at = at.at(Number(part));

@@ -7,7 +7,13 @@ import { collapseToHead, copyCheckpoints } from '../../db/checkpoints.js';
 import type { Queryable } from '../../db/pool.js';
 import { countActiveRuns } from '../../db/runs.js';
 import { deleteThreadRow, getThread, insertThread, insertThreadCopy, lockThread, setThreadTtl, type ThreadRow } from '../../db/threads.js';
-import { threadWorkflowId, ThreadErrorType, updateState, type StateUpdateRequest, type StateUpdateResult } from '../../workflows/messages.js';
+import {
+  threadWorkflowId,
+  ThreadErrorType,
+  updateState,
+  type StateUpdateRequest,
+  type StateUpdateResult,
+} from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
@@ -41,7 +47,9 @@ const updatableNodes = [INPUT, START, ...nodeNames];
  */
 export function checkUpdate(values: unknown, asNode: string | null | undefined, path: string): void {
   if (asNode && !updatableNodes.includes(asNode)) {
-    throw invalid(`Invalid body: ${path}.as_node must be one of ${updatableNodes.join(', ')}`, [{ path: `${path}.as_node`, message: `unknown node "${asNode}"` }]);
+    throw invalid(`Invalid body: ${path}.as_node must be one of ${updatableNodes.join(', ')}`, [
+      { path: `${path}.as_node`, message: `unknown node "${asNode}"` },
+    ]);
   }
   try {
     normalizeWrites(values, randomUUID);
@@ -55,7 +63,11 @@ export function checkUpdate(values: unknown, asNode: string | null | undefined, 
 export async function applyStateUpdate(deps: AppDeps, threadId: string, req: StateUpdateRequest): Promise<StateUpdateResult> {
   return callThread(
     deps,
-    async () => deps.temporal.workflow.executeUpdateWithStart(updateState, { args: [req], startWorkflowOperation: await startOperation(deps, threadId) }),
+    async () =>
+      deps.temporal.workflow.executeUpdateWithStart(updateState, {
+        args: [req],
+        startWorkflowOperation: await startOperation(deps, threadId),
+      }),
     { [ThreadErrorType.busy]: ErrorCode.conflict },
   );
 }
@@ -65,12 +77,18 @@ type Superstep = NonNullable<ThreadCreate['supersteps']>[number]['updates'][numb
 /** Supersteps carry their writes in `values` or, as LangGraph also allows, in `command.update`. */
 function superstepRequest(u: Superstep, path: string): StateUpdateRequest {
   if (u.command && (u.command.resume !== undefined || u.command.goto !== undefined)) {
-    throw invalid(`Invalid body: ${path}.command supports only update in supersteps`, [{ path: `${path}.command`, message: 'only update is supported' }]);
+    throw invalid(`Invalid body: ${path}.command supports only update in supersteps`, [
+      { path: `${path}.command`, message: 'only update is supported' },
+    ]);
   }
   const update = u.command?.update;
-  const fromCommand = Array.isArray(update) && update.every((p) => Array.isArray(p) && p.length === 2) ? Object.fromEntries(update as [string, unknown][]) : update;
+  const fromCommand =
+    Array.isArray(update) && update.every((p) => Array.isArray(p) && p.length === 2)
+      ? Object.fromEntries(update as [string, unknown][])
+      : update;
   const values = u.values ?? fromCommand ?? null;
-  if (values !== null && !isRecord(values)) throw invalid(`Invalid body: ${path}.values must be an object`, [{ path: `${path}.values`, message: 'expected an object' }]);
+  if (values !== null && !isRecord(values))
+    throw invalid(`Invalid body: ${path}.values must be an object`, [{ path: `${path}.values`, message: 'expected an object' }]);
   checkUpdate(values, u.as_node, path);
   return { values, asNode: u.as_node, checkpointId: null };
 }
@@ -132,7 +150,10 @@ export async function pruneThreads(deps: AppDeps, threadIds: string[], strategy:
   if (strategy === 'keep_latest') for (const id of ids) await refuseIfRunning(deps.db, id);
   let pruned = 0;
   for (const threadId of ids) {
-    const done = strategy === 'delete' ? (await getThread(deps.db, threadId)) !== undefined && (await deleteThread(deps, threadId)) : await keepLatest(deps, threadId);
+    const done =
+      strategy === 'delete'
+        ? (await getThread(deps.db, threadId)) !== undefined && (await deleteThread(deps, threadId))
+        : await keepLatest(deps, threadId);
     if (done) pruned++;
   }
   return pruned;
@@ -140,7 +161,8 @@ export async function pruneThreads(deps: AppDeps, threadIds: string[], strategy:
 
 /** A running run may roll back to the checkpoint it started from, which keep_latest would delete. */
 async function refuseIfRunning(q: Queryable, threadId: string): Promise<void> {
-  if ((await countActiveRuns(q, threadId)) > 0) throw conflict(`Thread ${threadId} has a pending or running run; prune it with keep_latest once the run finishes.`);
+  if ((await countActiveRuns(q, threadId)) > 0)
+    throw conflict(`Thread ${threadId} has a pending or running run; prune it with keep_latest once the run finishes.`);
 }
 
 async function keepLatest(deps: AppDeps, threadId: string): Promise<boolean> {

@@ -17,28 +17,60 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
   const tag = 'Threads';
 
   mount(router, registry, {
-    method: 'post', path: '/threads', summary: 'Create a thread, optionally replaying supersteps', tag, body: s.threadCreate, response: s.threadResponse,
+    method: 'post',
+    path: '/threads',
+    summary: 'Create a thread, optionally replaying supersteps',
+    tag,
+    body: s.threadCreate,
+    response: s.threadResponse,
     handler: async ({ body }) => threadJson(await createThread(deps, body)),
   });
   mount(router, registry, {
-    method: 'post', path: '/threads/search', summary: 'Search threads', tag, body: s.threadSearch, response: z.array(s.threadResponse),
+    method: 'post',
+    path: '/threads/search',
+    summary: 'Search threads',
+    tag,
+    body: s.threadSearch,
+    response: z.array(s.threadResponse),
     handler: async ({ body }, _req, res) => search(deps, body, res),
   });
   mount(router, registry, {
-    method: 'post', path: '/threads/count', summary: 'Count threads', tag, body: s.threadCount, response: z.number().int(),
+    method: 'post',
+    path: '/threads/count',
+    summary: 'Count threads',
+    tag,
+    body: s.threadCount,
+    response: z.number().int(),
     handler: async ({ body }) => countThreads(deps.db, filterOf(body)),
   });
   mount(router, registry, {
-    method: 'post', path: '/threads/prune', summary: 'Delete threads, or keep only their latest checkpoint', tag, body: s.threadPrune, response: z.object({ pruned_count: z.number().int() }),
+    method: 'post',
+    path: '/threads/prune',
+    summary: 'Delete threads, or keep only their latest checkpoint',
+    tag,
+    body: s.threadPrune,
+    response: z.object({ pruned_count: z.number().int() }),
     handler: async ({ body }) => ({ pruned_count: await pruneThreads(deps, body.thread_ids, body.strategy) }),
   });
 
   mount(router, registry, {
-    method: 'get', path: '/threads/:thread_id', summary: 'Get a thread', tag, params: s.threadParams, query: s.getThreadQuery, response: s.threadResponse,
+    method: 'get',
+    path: '/threads/:thread_id',
+    summary: 'Get a thread',
+    tag,
+    params: s.threadParams,
+    query: s.getThreadQuery,
+    response: s.threadResponse,
     handler: async ({ params: p }) => threadJson(await requireThread(deps, p.thread_id)),
   });
   mount(router, registry, {
-    method: 'patch', path: '/threads/:thread_id', summary: 'Merge metadata into a thread (Prefer: return=minimal answers 204)', tag, params: s.threadParams, body: s.threadPatch, response: s.threadResponse,
+    method: 'patch',
+    path: '/threads/:thread_id',
+    summary: 'Merge metadata into a thread (Prefer: return=minimal answers 204)',
+    tag,
+    params: s.threadParams,
+    body: s.threadPatch,
+    response: s.threadResponse,
     handler: async ({ params: p, body }, req) => {
       await requireThread(deps, p.thread_id);
       if (body.metadata) await mergeThreadMetadata(deps.db, p.thread_id, body.metadata);
@@ -48,14 +80,23 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
     },
   });
   mount(router, registry, {
-    method: 'delete', path: '/threads/:thread_id', summary: 'Delete a thread, its runs and checkpoints', tag, params: s.threadParams,
+    method: 'delete',
+    path: '/threads/:thread_id',
+    summary: 'Delete a thread, its runs and checkpoints',
+    tag,
+    params: s.threadParams,
     handler: async ({ params: p }) => {
       await requireThread(deps, p.thread_id);
       if (!(await deleteThread(deps, p.thread_id))) throw threadNotFound(p.thread_id);
     },
   });
   mount(router, registry, {
-    method: 'post', path: '/threads/:thread_id/copy', summary: 'Copy a thread with its checkpoints (not its runs)', tag, params: s.threadParams, response: s.threadResponse,
+    method: 'post',
+    path: '/threads/:thread_id/copy',
+    summary: 'Copy a thread with its checkpoints (not its runs)',
+    tag,
+    params: s.threadParams,
+    response: s.threadResponse,
     handler: async ({ params: p }) => threadJson(await copyThread(deps, p.thread_id)),
   });
 
@@ -63,7 +104,11 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
   return router;
 }
 
-function filterOf(body: { metadata?: Record<string, unknown> | null; values?: Record<string, unknown> | null; status?: ThreadRow['status'] | null }): ThreadFilter {
+function filterOf(body: {
+  metadata?: Record<string, unknown> | null;
+  values?: Record<string, unknown> | null;
+  status?: ThreadRow['status'] | null;
+}): ThreadFilter {
   return {
     ...(body.metadata ? { metadata: body.metadata } : {}),
     ...(body.values ? { values: body.values } : {}),
@@ -74,7 +119,13 @@ function filterOf(body: { metadata?: Record<string, unknown> | null; values?: Re
 async function search(deps: AppDeps, body: s.ThreadSearchBody, res: Response) {
   const filter: ThreadFilter = { ...filterOf(body), ...(body.ids ? { ids: body.ids } : {}) };
   const [rows, total] = await Promise.all([
-    searchThreads(deps.db, { ...filter, sortBy: body.sort_by ?? 'created_at', sortOrder: body.sort_order ?? 'desc', limit: body.limit, offset: body.offset }),
+    searchThreads(deps.db, {
+      ...filter,
+      sortBy: body.sort_by ?? 'created_at',
+      sortOrder: body.sort_order ?? 'desc',
+      limit: body.limit,
+      offset: body.offset,
+    }),
     countThreads(deps.db, filter),
   ]);
   res.setHeader('X-Pagination-Total', String(total));
@@ -82,7 +133,8 @@ async function search(deps: AppDeps, body: s.ThreadSearchBody, res: Response) {
   return rows.map((row) => {
     const full = threadJson(row);
     const out: Record<string, unknown> = body.select?.length ? pickKeys(full, body.select) : full;
-    if (body.extract) out.extracted = Object.fromEntries(Object.entries(body.extract).map(([alias, path]) => [alias, extractPath(full, path)]));
+    if (body.extract)
+      out.extracted = Object.fromEntries(Object.entries(body.extract).map(([alias, path]) => [alias, extractPath(full, path)]));
     return out;
   });
 }

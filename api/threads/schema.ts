@@ -10,17 +10,18 @@ export const threadParams = z.object({ thread_id: uuid });
 export const checkpointParams = z.object({ thread_id: uuid, checkpoint_id: uuid });
 
 /** Minutes until the thread expires; the SDK turns a bare number into `{ttl, strategy: "delete"}`. */
-const ttl = z.union([z.number().positive(), z.object({ ttl: z.number().positive(), strategy: z.literal('delete').optional() })]).nullable().optional();
+const ttl = z
+  .union([z.number().positive(), z.object({ ttl: z.number().positive(), strategy: z.literal('delete').optional() })])
+  .nullable()
+  .optional();
 
 /** The ttl setting as minutes, or null to clear it. */
-export const ttlMinutes = (t: z.infer<typeof ttl>): number | null => (t === null || t === undefined ? null : typeof t === 'number' ? t : t.ttl);
+export const ttlMinutes = (t: z.infer<typeof ttl>): number | null =>
+  t === null || t === undefined ? null : typeof t === 'number' ? t : t.ttl;
 
 const superstepUpdate = z.object({
   values: z.unknown().optional(),
-  command: z
-    .object({ update: z.unknown().optional(), resume: z.unknown().optional(), goto: z.unknown().optional() })
-    .nullable()
-    .optional(),
+  command: z.object({ update: z.unknown().optional(), resume: z.unknown().optional(), goto: z.unknown().optional() }).nullable().optional(),
   as_node: z.string().min(1),
 });
 
@@ -28,7 +29,10 @@ export const threadCreate = z.object({
   thread_id: uuid.optional(),
   metadata: metadata.nullable().optional(),
   if_exists: z.enum(['raise', 'do_nothing']).nullable().optional(),
-  supersteps: z.array(z.object({ updates: z.array(superstepUpdate).min(1) })).nullable().optional(),
+  supersteps: z
+    .array(z.object({ updates: z.array(superstepUpdate).min(1) }))
+    .nullable()
+    .optional(),
   ttl,
 });
 export type ThreadCreate = z.infer<typeof threadCreate>;
@@ -43,7 +47,19 @@ const threadFilter = {
   status: threadStatus.nullable().optional(),
 };
 
-export const threadSelectFields = ['thread_id', 'created_at', 'updated_at', 'state_updated_at', 'metadata', 'config', 'context', 'status', 'values', 'interrupts', 'error'] as const;
+export const threadSelectFields = [
+  'thread_id',
+  'created_at',
+  'updated_at',
+  'state_updated_at',
+  'metadata',
+  'config',
+  'context',
+  'status',
+  'values',
+  'interrupts',
+  'error',
+] as const;
 
 export const threadSearch = z.object({
   ...threadFilter,
@@ -85,7 +101,10 @@ export const stateAtCheckpoint = z.object({
 });
 
 export const stateUpdate = z.object({
-  values: z.union([jsonObject, z.array(z.unknown())]).nullable().optional(),
+  values: z
+    .union([jsonObject, z.array(z.unknown())])
+    .nullable()
+    .optional(),
   as_node: z.string().min(1).nullable().optional(),
   checkpoint: checkpointInput.nullable().optional(),
   checkpoint_id: uuid.nullable().optional(),
@@ -129,7 +148,12 @@ export const threadResponse = z.object({
   extracted: jsonObject.optional(),
 });
 
-const checkpointResponse = z.object({ thread_id: uuid, checkpoint_ns: z.string(), checkpoint_id: uuid, checkpoint_map: jsonObject.nullable() });
+const checkpointResponse = z.object({
+  thread_id: uuid,
+  checkpoint_ns: z.string(),
+  checkpoint_id: uuid,
+  checkpoint_map: jsonObject.nullable(),
+});
 
 export const threadStateResponse = z.object({
   values: jsonObject,

@@ -16,42 +16,86 @@ export function mountStateRoutes(router: Router, registry: OpenAPIRegistry, deps
   const tag = 'Thread state';
 
   mount(router, registry, {
-    method: 'get', path: '/threads/:thread_id/state', summary: 'Get the state at the head', tag, params: s.threadParams, query: s.stateQuery, response: s.threadStateResponse,
+    method: 'get',
+    path: '/threads/:thread_id/state',
+    summary: 'Get the state at the head',
+    tag,
+    params: s.threadParams,
+    query: s.stateQuery,
+    response: s.threadStateResponse,
     handler: async ({ params: p, query }) => selectState(await stateAt(deps, p.thread_id, null), query.select),
   });
   mount(router, registry, {
-    method: 'get', path: '/threads/:thread_id/state/:checkpoint_id', summary: 'Get the state at a checkpoint', tag, params: s.checkpointParams, query: s.stateQuery, response: s.threadStateResponse,
+    method: 'get',
+    path: '/threads/:thread_id/state/:checkpoint_id',
+    summary: 'Get the state at a checkpoint',
+    tag,
+    params: s.checkpointParams,
+    query: s.stateQuery,
+    response: s.threadStateResponse,
     handler: async ({ params: p, query }) => selectState(await stateAt(deps, p.thread_id, p.checkpoint_id), query.select),
   });
   mount(router, registry, {
-    method: 'post', path: '/threads/:thread_id/state/checkpoint', summary: 'Get the state at a checkpoint given as an object', tag, params: s.threadParams, body: s.stateAtCheckpoint, response: s.threadStateResponse,
-    handler: async ({ params: p, body }) => selectState(await stateAt(deps, p.thread_id, body.checkpoint.checkpoint_id ?? null), body.select),
+    method: 'post',
+    path: '/threads/:thread_id/state/checkpoint',
+    summary: 'Get the state at a checkpoint given as an object',
+    tag,
+    params: s.threadParams,
+    body: s.stateAtCheckpoint,
+    response: s.threadStateResponse,
+    handler: async ({ params: p, body }) =>
+      selectState(await stateAt(deps, p.thread_id, body.checkpoint.checkpoint_id ?? null), body.select),
   });
 
   mount(router, registry, {
-    method: 'post', path: '/threads/:thread_id/state', summary: 'Update the state (refused while a run is pending or running)', tag, params: s.threadParams, body: s.stateUpdate, response: s.stateUpdateResponse,
+    method: 'post',
+    path: '/threads/:thread_id/state',
+    summary: 'Update the state (refused while a run is pending or running)',
+    tag,
+    params: s.threadParams,
+    body: s.stateUpdate,
+    response: s.stateUpdateResponse,
     handler: async ({ params: p, body }) => {
       const thread = await requireThread(deps, p.thread_id);
       requireGraph(thread.thread_id, thread.metadata);
       const base = body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? null;
       if (base && !(await checkpointExists(deps.db, thread.thread_id, base))) throw checkpointNotFound(thread.thread_id, base);
       checkUpdate(body.values ?? null, body.as_node, 'body');
-      const r = await applyStateUpdate(deps, thread.thread_id, { values: body.values ?? null, asNode: body.as_node ?? null, checkpointId: base });
-      return { checkpoint: checkpointRef(thread.thread_id, r.checkpointId), configurable: checkpointConfig(thread.thread_id, r.checkpointId).configurable };
+      const r = await applyStateUpdate(deps, thread.thread_id, {
+        values: body.values ?? null,
+        asNode: body.as_node ?? null,
+        checkpointId: base,
+      });
+      return {
+        checkpoint: checkpointRef(thread.thread_id, r.checkpointId),
+        configurable: checkpointConfig(thread.thread_id, r.checkpointId).configurable,
+      };
     },
   });
 
   mount(router, registry, {
-    method: 'patch', path: '/threads/:thread_id/state', summary: 'Merge metadata into the head checkpoint', tag, params: s.threadParams, body: s.statePatch,
+    method: 'patch',
+    path: '/threads/:thread_id/state',
+    summary: 'Merge metadata into the head checkpoint',
+    tag,
+    params: s.threadParams,
+    body: s.statePatch,
     handler: async ({ params: p, body }) => {
       const thread = await requireThread(deps, p.thread_id);
-      const patched = thread.head_checkpoint_id && (await mergeCheckpointMetadata(deps.db, thread.thread_id, thread.head_checkpoint_id, body.metadata));
+      const patched =
+        thread.head_checkpoint_id && (await mergeCheckpointMetadata(deps.db, thread.thread_id, thread.head_checkpoint_id, body.metadata));
       if (!patched) throw notFound(`Thread ${thread.thread_id} has no checkpoint to patch`);
     },
   });
 
   mount(router, registry, {
-    method: 'post', path: '/threads/:thread_id/history', summary: 'List past states, newest first', tag, params: s.threadParams, body: s.historyBody, response: z.array(s.threadStateResponse),
+    method: 'post',
+    path: '/threads/:thread_id/history',
+    summary: 'List past states, newest first',
+    tag,
+    params: s.threadParams,
+    body: s.historyBody,
+    response: z.array(s.threadStateResponse),
     handler: async ({ params: p, body }) =>
       history(deps, p.thread_id, {
         limit: body.limit,
@@ -62,12 +106,19 @@ export function mountStateRoutes(router: Router, registry: OpenAPIRegistry, deps
       }),
   });
   mount(router, registry, {
-    method: 'get', path: '/threads/:thread_id/history', summary: 'List past states, newest first', tag, params: s.threadParams, query: s.historyQuery, response: z.array(s.threadStateResponse),
+    method: 'get',
+    path: '/threads/:thread_id/history',
+    summary: 'List past states, newest first',
+    tag,
+    params: s.threadParams,
+    query: s.historyQuery,
+    response: z.array(s.threadStateResponse),
     handler: async ({ params: p, query }) => history(deps, p.thread_id, { limit: query.limit, before: query.before, select: query.select }),
   });
 }
 
-const checkpointNotFound = (threadId: string, checkpointId: string) => notFound(`Checkpoint ${checkpointId} not found in thread ${threadId}`);
+const checkpointNotFound = (threadId: string, checkpointId: string) =>
+  notFound(`Checkpoint ${checkpointId} not found in thread ${threadId}`);
 
 /** The state at a checkpoint, or at the head when none is named; the head's values come from the thread row. */
 async function stateAt(deps: AppDeps, threadId: string, checkpointId: string | null) {
@@ -96,7 +147,11 @@ async function history(deps: AppDeps, threadId: string, h: HistoryQuery) {
     ...(h.metadata ? { metadata: h.metadata } : {}),
     ...(h.checkpointId ? { checkpointId: h.checkpointId } : {}),
   });
-  const values = await valuesAtMany(deps.db, threadId, rows.map((r) => r.checkpoint_id));
+  const values = await valuesAtMany(
+    deps.db,
+    threadId,
+    rows.map((r) => r.checkpoint_id),
+  );
   return rows.map((r) => selectState(threadState(r, values.get(r.checkpoint_id) ?? {}), h.select));
 }
 

@@ -32,7 +32,13 @@ function launch(entry: string, env: Record<string, string>): RuntimeProcess {
   // is the runtime's: SIGKILL really kills it, and its memory is the runtime's memory.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
     cwd: root,
-    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', SWEEP_INTERVAL_SECONDS: '0', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rt-proc-')), ...env },
+    env: {
+      ...inheritedEnv(),
+      LOG_LEVEL: 'warn',
+      SWEEP_INTERVAL_SECONDS: '0',
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rt-proc-')),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,7 +66,11 @@ export async function spawnApi(env: ProcessEnv, port?: number): Promise<RuntimeP
   const p = port ?? (await freePort());
   const proc = launch('api/main.ts', { ...env, PORT: String(p), HOST: '127.0.0.1' });
   const url = `http://127.0.0.1:${p}`;
-  await waitFor(async () => (await fetch(`${url}/ok`)).ok, 60_000, () => proc.output());
+  await waitFor(
+    async () => (await fetch(`${url}/ok`)).ok,
+    60_000,
+    () => proc.output(),
+  );
   return { ...proc, url };
 }
 
@@ -70,16 +80,30 @@ export async function spawnApi(env: ProcessEnv, port?: number): Promise<RuntimeP
  */
 export async function spawnRuntime(env: Record<string, string>): Promise<RuntimeProcess & { url: string }> {
   const port = env.PORT ?? String(await freePort());
-  const proc = launch('scripts/start.ts', { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), ...env, PORT: port, HOST: '127.0.0.1' });
+  const proc = launch('scripts/start.ts', {
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    ...env,
+    PORT: port,
+    HOST: '127.0.0.1',
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/ok`)).ok, 120_000, () => proc.output());
+  await waitFor(
+    async () => (await fetch(`${url}/ok`)).ok,
+    120_000,
+    () => proc.output(),
+  );
   return { ...proc, url };
 }
 
 /** A worker is ready when its first log line about running appears; LOG_LEVEL info is needed for that line. */
 export async function spawnWorker(env: ProcessEnv): Promise<RuntimeProcess> {
   const proc = launch('worker/main.ts', { ...env, LOG_LEVEL: 'info' });
-  await waitFor(async () => proc.output().includes('worker running'), 90_000, () => proc.output());
+  await waitFor(
+    async () => proc.output().includes('worker running'),
+    90_000,
+    () => proc.output(),
+  );
   return proc;
 }
 

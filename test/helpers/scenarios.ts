@@ -30,7 +30,10 @@ export const scenarios: Scenario[] = [
     name: 'tool-call',
     async run(client) {
       const id = await thread(client);
-      await client.runs.wait(id, 'agent', { input: human('2+2?'), config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }) });
+      await client.runs.wait(id, 'agent', {
+        input: human('2+2?'),
+        config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }),
+      });
       return id;
     },
   },
@@ -40,7 +43,10 @@ export const scenarios: Scenario[] = [
       const id = await thread(client);
       const config = { configurable: { ...script(ticket, { content: 'done' }).configurable, interrupt_on: { create_ticket: true } } };
       await client.runs.wait(id, 'agent', { input: human('ticket please'), config });
-      await client.runs.wait(id, 'agent', { command: { resume: { decisions: [{ type: 'edit', edited_action: { name: 'create_ticket', args: { title: 'edited' } } }] } }, config });
+      await client.runs.wait(id, 'agent', {
+        command: { resume: { decisions: [{ type: 'edit', edited_action: { name: 'create_ticket', args: { title: 'edited' } } }] } },
+        config,
+      });
       return id;
     },
   },

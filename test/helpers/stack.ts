@@ -181,7 +181,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     stopWorker,
     triggerSweep,
     async stop() {
-      if (o.sweeper) await temporal.schedule.getHandle(sweeperScheduleId(taskQueue)).delete().catch(() => undefined);
+      if (o.sweeper)
+        await temporal.schedule
+          .getHandle(sweeperScheduleId(taskQueue))
+          .delete()
+          .catch(() => undefined);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
