@@ -8,6 +8,11 @@ export interface Scenario {
   name: string;
   /** Plays the scenario on a fresh thread and returns its id once the thread is at rest. */
   run(client: Client, apiUrl: string): Promise<string>;
+  /**
+   * The recorded history is the thread's first workflow execution rather than its latest: the one that ended in
+   * continue-as-new. Recording needs a dev server that suggests continue-as-new early (see record-histories).
+   */
+  firstExecution?: boolean;
 }
 
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
@@ -98,6 +103,60 @@ export const scenarios: Scenario[] = [
       await client.runs.wait(id, 'agent', { input: human('hook me'), webhook });
       // The delivery starts once the run has ended; a next run puts that start inside the recorded history.
       await client.runs.wait(id, 'agent', { input: human('again') });
+      return id;
+    },
+  },
+  {
+    name: 'continue-as-new-with-queue',
+    firstExecution: true,
+    async run(client) {
+      const id = await thread(client);
+      const slow = script(...Array.from({ length: 6 }, (_, i) => ({ content: `answer ${i}`, delay_ms: i === 0 ? 1500 : 50 })));
+      const runs = [];
+      for (const text of ['q1', 'q2', 'q3', 'q4']) {
+        runs.push(await client.runs.create(id, 'agent', { input: human(text), config: slow, multitaskStrategy: 'enqueue' }));
+      }
+      await client.runs.join(id, runs.at(-1)!.run_id);
+      return id;
+    },
+  },
+  {
+    name: 'stateless-delete',
+    async run(client) {
+      // The temporary thread lingers for a grace period before it is deleted: the history ends inside that wait.
+      const run = await client.runs.create(null, 'agent', { input: human('no thread needed') });
+      await client.runs.join(run.thread_id, run.run_id);
+      return run.thread_id;
+    },
+  },
+  {
+    name: 'after-seconds',
+    async run(client) {
+      const id = await thread(client);
+      const run = await client.runs.create(id, 'agent', { input: human('later'), afterSeconds: 1 });
+      await client.runs.join(id, run.run_id);
+      return id;
+    },
+  },
+  {
+    name: 'command-update-and-goto',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', { input: human('first') });
+      await client.runs.wait(id, 'agent', { command: { update: { messages: [{ role: 'user', content: 'added' }] }, goto: 'agent' } });
+      return id;
+    },
+  },
+  {
+    name: 'recursion-limit',
+    async run(client) {
+      const id = await thread(client);
+      const loop = { tool_calls: [{ name: 'calculator', args: { expression: '1+1' } }] };
+      await client.runs.wait(id, 'agent', {
+        input: human('loop forever'),
+        config: { recursion_limit: 3, ...script(loop, loop, loop, loop) },
+        raiseError: false,
+      });
       return id;
     },
   },
