@@ -23,7 +23,7 @@ export interface HeadTask {
   review?: ReviewConfig;
   /**
    * The review interrupt that lists this call. One model turn raises one review interrupt for all its reviewed
-   * calls, as LangChain's human-in-the-loop middleware does; the first of them holds it in `interrupts`.
+   * calls, as LangChain's human-in-the-loop middleware does; the last of them holds it in `interrupts`.
    * Absent on calls reviewed one interrupt each, as threads recorded before that did.
    */
   batch?: string;

@@ -16,7 +16,7 @@ const call = (id: string, name = 'create_ticket'): HeadTask => ({
 const batch = (interruptId: string, ...ids: string[]): HeadTask[] =>
   ids.map((id, i) => ({
     ...call(id),
-    interrupts: i === 0 ? [{ id: interruptId, value: {} }] : [],
+    interrupts: i === ids.length - 1 ? [{ id: interruptId, value: {} }] : [],
     interruptKind: 'review' as const,
     review,
     batch: interruptId,

@@ -76,8 +76,9 @@ export async function runToolsStep(
 }
 
 /**
- * One interrupt lists every call of the turn under review, and the first call's task holds it. Threads from
- * before (unpatched) gave each call an interrupt of its own.
+ * One interrupt lists every call of the turn under review. The last call's task holds it, since clients that
+ * read a thread's state take the interrupt of its last task (useStream does). Threads from before (unpatched)
+ * gave each call an interrupt of its own.
  */
 function awaitReview(calls: [HeadTask, ReviewConfig][], batched: boolean): void {
   if (!batched) {
@@ -89,7 +90,7 @@ function awaitReview(calls: [HeadTask, ReviewConfig][], batched: boolean): void 
   }
   const interrupt = { id: uuid4(), value: reviewInterruptValue(calls.map(([task, review]) => [task.toolCall!, review])) };
   for (const [i, [task, review]] of calls.entries()) {
-    Object.assign(task, { interrupts: i === 0 ? [interrupt] : [], interruptKind: 'review', review, batch: interrupt.id });
+    Object.assign(task, { interrupts: i === calls.length - 1 ? [interrupt] : [], interruptKind: 'review', review, batch: interrupt.id });
   }
 }
 
