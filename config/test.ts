@@ -5,6 +5,8 @@ const testSchema = z.object({
   TEST_DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/postgres'),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+  /** The browser of test/browser.test.ts; by default Debian's chromium where installed. */
+  CHROMIUM_PATH: z.string().optional(),
 });
 
 export type TestConfig = z.infer<typeof testSchema>;

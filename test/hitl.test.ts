@@ -44,6 +44,14 @@ async function parkOnReview(config: object): Promise<{ threadId: string; first: 
   return { threadId, first };
 }
 
+function postRun(threadId: string, body: object): Promise<Response> {
+  return fetch(`${stack.url}/threads/${threadId}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ assistant_id: 'agent', ...body }),
+  });
+}
+
 describe('tool-call review', () => {
   it('approve runs the tool with the proposed arguments, once', async () => {
     const config = reviewed([ticket('Printer on fire')]);
@@ -114,49 +122,114 @@ describe('tool-call review', () => {
   });
 });
 
-describe('parallel interrupts', () => {
-  it('resumes two reviewed calls one at a time; the unreviewed call ran exactly once', async () => {
+describe('several reviewed calls in one turn', () => {
+  it('raise one interrupt listing every call; decisions apply in call order; the unreviewed call ran once', async () => {
     invocations.length = 0;
-    const config = reviewed([ticket('A'), ticket('B'), { name: 'lookup', args: { q: 'manual' } }]);
+    const config = reviewed([ticket('A'), { name: 'lookup', args: { q: 'manual' } }, ticket('B')]);
     const { threadId, first } = await parkOnReview(config);
-    expect(first.__interrupt__!.map((i) => i.value.action_requests[0]!.args)).toEqual([
+    // LangChain's human-in-the-loop middleware: one interrupt per model turn, one request per reviewed call.
+    expect(first.__interrupt__).toHaveLength(1);
+    const pending = first.__interrupt__![0]!;
+    expect(pending.value.action_requests.map((r) => r.args)).toEqual([
       { title: 'A', priority: 'high' },
       { title: 'B', priority: 'high' },
     ]);
-    expect(new Set(first.__interrupt__!.map((i) => i.id)).size).toBe(2);
+    expect(pending.value.review_configs).toEqual([
+      { action_name: 'create_ticket', allowed_decisions: ['approve', 'edit', 'reject', 'respond'] },
+      { action_name: 'create_ticket', allowed_decisions: ['approve', 'edit', 'reject', 'respond'] },
+    ]);
     expect(invocations).toEqual(['manual']);
+    const state = await client.threads.getState(threadId);
+    expect(state.tasks.flatMap((t) => t.interrupts.map((i) => i.id))).toEqual([pending.id]);
 
-    const half = (await client.runs.wait(threadId, 'agent', {
-      command: { resume: { decisions: [{ type: 'approve' }] } },
-      config,
-    })) as Values;
-    expect(half.__interrupt__!.map((i) => i.id)).toEqual([first.__interrupt__![1]!.id]);
-    expect((await client.threads.get(threadId)).status).toBe('interrupted');
-    expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['A']);
-
-    const secondId = first.__interrupt__![1]!.id;
     const done = (await client.runs.wait(threadId, 'agent', {
-      command: { resume: { [secondId]: { decisions: [{ type: 'reject', message: 'No.' }] } } },
+      command: { resume: { decisions: [{ type: 'approve' }, { type: 'reject', message: 'No.' }] } },
       config,
     })) as Values;
     expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'tool', 'tool', 'ai']);
     expect(done.messages.slice(2, 5).map((m) => m.content.slice(0, 14))).toEqual([
       expect.stringContaining('"ticket_id"'),
-      'No.',
       'found manual',
+      'No.',
     ]);
     expect(invocations).toEqual(['manual']);
     expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['A']);
   });
 
-  it('resumes several interrupts together with a map of interrupt ids', async () => {
+  it('refuse a resume whose decisions do not match the calls, and change nothing', async () => {
     const config = reviewed([ticket('C'), ticket('D')]);
     const { threadId, first } = await parkOnReview(config);
-    const [c, d] = first.__interrupt__!;
-    const resume = { [c!.id]: { decisions: [{ type: 'approve' }] }, [d!.id]: { decisions: [{ type: 'approve' }] } };
+    const before = await client.threads.getState(threadId);
+    for (const decisions of [
+      [{ type: 'reject', message: 'meant for D' }],
+      [{ type: 'approve' }, { type: 'approve' }, { type: 'approve' }],
+    ]) {
+      const res = await postRun(threadId, { input: {}, command: { resume: { decisions } }, config });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as { message: string }).message).toContain('Expected 2 decisions');
+    }
+    expect(await client.threads.getState(threadId)).toEqual(before);
+    expect(await listEffects(stack.db, threadId)).toEqual([]);
+
+    // Answered by its id, the same interrupt resumes.
+    const resume = { [first.__interrupt__![0]!.id]: { decisions: [{ type: 'approve' }, { type: 'edit', edited_action: ticket('D2') }] } };
     const done = (await client.runs.wait(threadId, 'agent', { command: { resume }, config })) as Values;
     expect(done.messages.at(-1)!.content).toBe('Ticket handled.');
-    expect((await listEffects(stack.db, threadId)).map((e) => e.args.title).sort()).toEqual(['C', 'D']);
+    expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['C', 'D2']);
+  });
+
+  it('refuse a value that could answer either of two pending interrupts', async () => {
+    const config = reviewed([ticket('E'), { name: 'ask_human', args: { question: 'Which queue?' } }]);
+    const { threadId, first } = await parkOnReview(config);
+    const [review, question] = first.__interrupt__!;
+    expect([review!.value.action_requests.length, question!.value]).toEqual([1, { question: 'Which queue?' }]);
+    const before = await client.threads.getState(threadId);
+    const res = await postRun(threadId, { command: { resume: 'support' }, config });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { message: string }).message).toContain('answer them by id');
+    expect(await client.threads.getState(threadId)).toEqual(before);
+
+    const done = (await client.runs.wait(threadId, 'agent', {
+      command: { resume: { [review!.id]: { decisions: [{ type: 'approve' }] }, [question!.id]: 'support' } },
+      config,
+    })) as Values;
+    expect(done.messages.slice(2, 4).map((m) => m.content.slice(0, 14))).toEqual([expect.stringContaining('"ticket_id"'), 'support']);
+  });
+});
+
+describe('agent-chat-ui requests', () => {
+  it('an empty input next to a command is no input: the decision reaches the call', async () => {
+    const config = reviewed([ticket('F')]);
+    const { threadId } = await parkOnReview(config);
+    const head = (await client.threads.getState(threadId)).checkpoint;
+    const res = await postRun(threadId, {
+      input: {},
+      command: { resume: { decisions: [{ type: 'edit', edited_action: ticket('F, edited') }] } },
+      checkpoint: head,
+      on_disconnect: 'cancel',
+      config,
+    });
+    expect(res.status).toBe(200);
+    const done = (await client.runs.join(threadId, ((await res.json()) as { run_id: string }).run_id)) as Values;
+    expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'ai']);
+    expect((await listEffects(stack.db, threadId)).map((e) => e.args.title)).toEqual(['F, edited']);
+  });
+
+  it('goto __end__ is accepted and, as in LangGraph, leaves the reviewed call waiting', async () => {
+    const config = reviewed([ticket('G')]);
+    const { threadId, first } = await parkOnReview(config);
+    const res = await postRun(threadId, { input: {}, command: { goto: '__end__' }, config });
+    expect(res.status).toBe(200);
+    const after = (await client.runs.join(threadId, ((await res.json()) as { run_id: string }).run_id)) as Values;
+    expect(after.__interrupt__!.map((i) => i.id)).toEqual([first.__interrupt__![0]!.id]);
+    expect((await client.threads.get(threadId)).status).toBe('interrupted');
+    expect(await listEffects(stack.db, threadId)).toEqual([]);
+    const done = (await client.runs.wait(threadId, 'agent', {
+      input: {},
+      command: { resume: { decisions: [{ type: 'approve' }] } },
+      config,
+    })) as Values;
+    expect(done.messages.at(-1)!.content).toBe('Ticket handled.');
   });
 });
 
@@ -245,11 +318,7 @@ describe('bad resumes', () => {
     ];
     for (const [name, id, body, status] of cases) {
       const before = await snapshot(id);
-      const res = await fetch(`${stack.url}/threads/${id}/runs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ assistant_id: 'agent', config, ...body }),
-      });
+      const res = await postRun(id, { config, ...body });
       expect([name, res.status]).toEqual([name, status]);
       expect((await res.json()) as object).toMatchObject({ message: expect.any(String) });
       expect(await snapshot(id)).toEqual(before);

@@ -1,11 +1,11 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
-import { Node } from '../core/graphs.js';
+import { END, Node } from '../core/graphs.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
 import { newCheckpointId } from './ids.js';
-import { runToolsStep } from './tools-step.js';
+import { ReviewBatchPatch, runToolsStep } from './tools-step.js';
 
 // Executes one run of a thread: position the head (time travel, command.update, input or resume), then
 // step through the ReAct graph until it ends, hits a breakpoint or waits on a person. Every step is an
@@ -90,9 +90,12 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
       ids: [newCheckpointId(), newCheckpointId()],
     });
   } else {
-    if (spec.command?.goto?.length) t.head = { ...t.head, next: spec.command.goto };
+    // goto END adds no node: as in LangGraph, whose input `Command(goto=END)` writes to no channel, the tasks
+    // already pending run again, so a call waiting on review keeps waiting (agent-chat-ui's "Mark as Resolved").
+    const goto = (spec.command?.goto ?? []).filter((n) => n !== END);
+    if (goto.length) t.head = { ...t.head, next: goto };
     if (spec.command && 'resume' in spec.command && pendingInterrupts(t.head).length) {
-      answers = resolveResume(t.head, spec.command.resume, spec.strictResume);
+      answers = resolveResume(t.head, spec.command.resume, { strictResume: spec.strictResume, exact: patched(ReviewBatchPatch) });
       validateAnswers(t.head, answers);
     }
     resuming = t.head.next.length > 0;

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { allDecisions, nodeNames } from '../core/graphs.js';
+import { allDecisions, END, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
 import { isRecord } from '../core/messages.js';
 import type { CancelAction, RunSpec, ThreadStatus } from '../core/runs.js';
@@ -82,19 +82,21 @@ class Thread implements ThreadCore {
     if (spec.multitaskStrategy === 'reject' && this.busy)
       fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
     const goto = spec.command?.goto ?? [];
-    const badNode = goto.find((n) => !nodeNames.includes(n));
-    if (badNode) fail(ThreadErrorType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${nodeNames.join(', ')})`);
+    const targets = [...nodeNames, END];
+    const badNode = goto.find((n) => !targets.includes(n));
+    if (badNode) fail(ThreadErrorType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${targets.join(', ')})`);
     if (!spec.command || !('resume' in spec.command)) return;
     try {
       // With nothing ahead of it, a resume is checked against the interrupts it answers; behind other runs, only its shape.
       if (this.busy && spec.multitaskStrategy === 'enqueue') checkDecisionShapes(spec.command.resume);
       else if (pendingInterrupts(this.head).length || !this.head.next.length)
-        validateAnswers(this.head, resolveResume(this.head, spec.command.resume, spec.strictResume));
+        validateAnswers(this.head, resolveResume(this.head, spec.command.resume, { strictResume: spec.strictResume, exact: true }));
     } catch (err) {
       if (!(err instanceof ResumeError)) throw err;
       const type = {
         not_interrupted: ThreadErrorType.notInterrupted,
         unknown_interrupt: ThreadErrorType.unknownInterrupt,
+        ambiguous_resume: ThreadErrorType.unknownInterrupt,
         invalid_decision: ThreadErrorType.invalidDecision,
       }[err.code];
       fail(type, err.message);

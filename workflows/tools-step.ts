@@ -1,7 +1,7 @@
-import { ActivityFailure, ApplicationFailure, isCancellation, uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, patched, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
-import { parseDecision, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
-import { Node } from '../core/graphs.js';
+import { parseDecision, parseDecisions, reviewBatch, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
+import { Node, type ReviewConfig } from '../core/graphs.js';
 import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
@@ -9,10 +9,13 @@ import { newCheckpointId } from './ids.js';
 import type { ThreadCore } from './run.js';
 
 // The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
-// need review become interrupts (one id each); answered ones execute, reject or respond. The step completes
-// (one checkpoint with all results) only when no call is left waiting, so nothing that ran runs again.
+// need review wait on one interrupt that lists them all; answered ones execute, reject or respond. The step
+// completes (one checkpoint with all results) only when no call is left waiting, so nothing that ran runs again.
 
 export type ToolsStepResult = 'continue' | 'interrupted';
+
+/** Threads from before it raised one review interrupt per call; from it on, one per model turn. */
+export const ReviewBatchPatch = 'review-one-interrupt-per-turn';
 
 export async function runToolsStep(
   t: ThreadCore,
@@ -40,29 +43,28 @@ export async function runToolsStep(
       task,
       outcome: db.writeToolResult({ threadId: t.threadId, checkpointId, task, content, status }).then(() => ({ status: 'done' as const })),
     });
+  const decide = batchDecisions(tasks, answers);
+  const toReview: [HeadTask, ReviewConfig][] = [];
 
   for (const task of tasks) {
     if (task.name !== Node.tools || task.done || !task.toolCall) continue;
     const call = task.toolCall;
-    const pending = task.interrupts[0];
+    const pending = task.batch ?? task.interrupts[0]?.id;
     if (pending) {
-      if (!(pending.id in answers)) continue;
-      const answer = answers[pending.id];
+      if (!(pending in answers)) continue;
       if (task.interruptKind === 'dynamic') {
-        execute(task, call, { value: answer });
+        execute(task, call, { value: answers[pending] });
         continue;
       }
-      const decision = parseDecision(answer, task.review!, call.name);
+      const decision = task.batch ? decide(task) : parseDecision(answers[pending], task.review!, call.name);
       applyDecision(decision, task, call, { execute, answerWith, edited });
       continue;
     }
     const review = spec.agent.interruptOn[call.name];
-    if (review) {
-      Object.assign(task, { interrupts: [{ id: uuid4(), value: reviewInterruptValue(call, review) }], interruptKind: 'review', review });
-      continue;
-    }
-    execute(task, call);
+    if (review) toReview.push([task, review]);
+    else execute(task, call);
   }
+  if (toReview.length) awaitReview(toReview, patched(ReviewBatchPatch));
 
   await settle(t, work, checkpointId);
   if (tasks.some((task) => task.name === Node.tools && !task.done)) {
@@ -71,6 +73,35 @@ export async function runToolsStep(
   }
   t.head = await db.commitTools({ run, head: { ...t.head, tasks }, checkpointId: newCheckpointId(), editedCalls: edited });
   return 'continue';
+}
+
+/**
+ * One interrupt lists every call of the turn under review. The last call's task holds it, since clients that
+ * read a thread's state take the interrupt of its last task (useStream does). Threads from before (unpatched)
+ * gave each call an interrupt of its own.
+ */
+function awaitReview(calls: [HeadTask, ReviewConfig][], batched: boolean): void {
+  if (!batched) {
+    for (const [task, review] of calls) {
+      const interrupt = { id: uuid4(), value: reviewInterruptValue([[task.toolCall!, review]]) };
+      Object.assign(task, { interrupts: [interrupt], interruptKind: 'review', review });
+    }
+    return;
+  }
+  const interrupt = { id: uuid4(), value: reviewInterruptValue(calls.map(([task, review]) => [task.toolCall!, review])) };
+  for (const [i, [task, review]] of calls.entries()) {
+    Object.assign(task, { interrupts: i === calls.length - 1 ? [interrupt] : [], interruptKind: 'review', review, batch: interrupt.id });
+  }
+}
+
+/** The decision for each call of an answered review interrupt: the answer's decisions, in call order. */
+function batchDecisions(tasks: HeadTask[], answers: Record<string, unknown>): (task: HeadTask) => ReviewDecision {
+  const parsed = new Map<string, ReviewDecision[]>();
+  return (task) => {
+    const calls = reviewBatch(tasks, task.batch!);
+    if (!parsed.has(task.batch!)) parsed.set(task.batch!, parseDecisions(answers[task.batch!], calls));
+    return parsed.get(task.batch!)![calls.findIndex((c) => c.id === task.id)]!;
+  };
 }
 
 interface DecisionActions {
@@ -100,8 +131,14 @@ async function settle(t: ThreadCore, work: { task: HeadTask; outcome: Promise<To
   for (const [i, r] of results.entries()) {
     const task = work[i]!.task;
     if (r.status === 'fulfilled') {
-      if (r.value.status === 'done') Object.assign(task, { done: true, interrupts: [] });
-      else Object.assign(task, { interrupts: [{ id: uuid4(), value: r.value.value }], interruptKind: 'dynamic', review: undefined });
+      if (r.value.status === 'done') Object.assign(task, { done: true, interrupts: [], batch: undefined });
+      else
+        Object.assign(task, {
+          interrupts: [{ id: uuid4(), value: r.value.value }],
+          interruptKind: 'dynamic',
+          review: undefined,
+          batch: undefined,
+        });
       continue;
     }
     if (isCancellation(r.reason) || isFatal(r.reason)) {
@@ -110,7 +147,7 @@ async function settle(t: ThreadCore, work: { task: HeadTask; outcome: Promise<To
     }
     const message = failureMessage(r.reason);
     await db.writeToolResult({ threadId: t.threadId, checkpointId, task, content: `Error: ${message}`, status: 'error' });
-    Object.assign(task, { done: true, interrupts: [] });
+    Object.assign(task, { done: true, interrupts: [], batch: undefined });
   }
   if (fatal) throw fatal;
 }

@@ -44,7 +44,7 @@ export async function createRun(
   const graph = graphRegistry[assistant.graph_id];
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
   // Everything checkable without the thread is checked before a thread is created for the run.
-  checkInput(body.input);
+  if (!normalizeCommand(body.command)) checkInput(body.input);
   agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
   const { thread, created } = await resolveThread(deps, threadId, body, assistant);
   try {
@@ -116,14 +116,17 @@ async function submit(
     checkpoint_id: body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? null,
     after_seconds: body.after_seconds ?? 0,
   };
+  const command = normalizeCommand(body.command);
   const spec: RunSpec = {
     runId,
     threadId: thread.thread_id,
     assistantId: assistant.assistant_id,
     graphId: assistant.graph_id,
     multitaskStrategy: strategy,
-    hasInput: body.input !== null && body.input !== undefined,
-    command: normalizeCommand(body.command),
+    // A command takes the place of the input, as on the production Agent Server (the graph runs the command,
+    // not the input): agent-chat-ui sends `input: {}` beside every resume, which is no new message.
+    hasInput: !command && body.input !== null && body.input !== undefined,
+    command,
     checkpointId: kwargs.checkpoint_id,
     interruptBefore: breakpoints(body.interrupt_before),
     interruptAfter: breakpoints(body.interrupt_after),
@@ -241,13 +244,14 @@ function normalizeModes(mode: RunCreate['stream_mode'], defaults: StreamMode[]):
 
 const breakpoints = (b: RunCreate['interrupt_before']): string[] => (b === '*' ? ['*'] : (b ?? []));
 
+/** The command, or null when it has nothing to do (`{}` is no command, as the Python server treats it). */
 function normalizeCommand(c: RunCreate['command']): RunCommand | null {
   if (!c) return null;
   const out: RunCommand = {};
   if ('resume' in c && c.resume !== undefined) out.resume = c.resume;
   if (c.update) out.update = c.update;
   if (c.goto) out.goto = (Array.isArray(c.goto) ? c.goto : [c.goto]).map((g) => (typeof g === 'string' ? g : g.node));
-  return out;
+  return Object.keys(out).length ? out : null;
 }
 
 /** Malformed messages are refused here, before anything is stored, rather than failing the run later. */

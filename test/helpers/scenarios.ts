@@ -56,6 +56,27 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // One interrupt lists both reviewed calls; agent-chat-ui's "Mark as Resolved" (goto __end__) leaves it
+    // waiting; its resume, an empty input beside the command, answers both calls in order.
+    name: 'review-batch',
+    async run(client) {
+      const id = await thread(client);
+      const calls = [
+        { name: 'create_ticket', args: { title: 'first' } },
+        { name: 'calculator', args: { expression: '1+1' } },
+        { name: 'create_ticket', args: { title: 'second' } },
+      ];
+      const config = {
+        configurable: { ...script({ tool_calls: calls }, { content: 'done' }).configurable, interrupt_on: { create_ticket: true } },
+      };
+      await client.runs.wait(id, 'agent', { input: human('two tickets'), config });
+      await client.runs.wait(id, 'agent', { input: {}, command: { goto: '__end__' }, config });
+      const decisions = [{ type: 'approve' }, { type: 'reject', message: 'one is enough' }];
+      await client.runs.wait(id, 'agent', { input: {}, command: { resume: { decisions } }, config });
+      return id;
+    },
+  },
+  {
     name: 'dynamic-interrupt-and-breakpoint',
     async run(client) {
       const id = await thread(client);
