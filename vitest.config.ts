@@ -23,6 +23,8 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // Conditions a test waits on get this long on a loaded machine before the test fails (test/helpers/input.ts).
+          expect: { poll: { timeout: 30_000, interval: 50 } },
         },
       },
     ],
