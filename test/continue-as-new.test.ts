@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
-import { threadWorkflowId } from '../workflows/messages.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { threadSnapshot, threadWorkflowId } from '../workflows/messages.js';
+import { ModelGate } from './helpers/gate.js';
+import { startStack, testModels, type Stack } from './helpers/stack.js';
 import { human } from './helpers/input.js';
 
 // Long-lived threads continue as new when Temporal suggests it, so no history grows without bound. A dev server
 // of its own suggests it after 40 events; the thread keeps its state, its queue of runs and its pending
 // interrupts across the boundary.
 
+const gate = new ModelGate();
 let server: DevServer;
 let stack: Stack;
 beforeAll(async () => {
@@ -19,8 +21,9 @@ beforeAll(async () => {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
     log: createLogger('warn'),
   });
-  stack = await startStack({ temporalAddress: server.address });
+  stack = await startStack({ temporalAddress: server.address, models: gate.wrap(testModels()) });
 }, 120_000);
+afterEach(() => gate.releaseAll());
 afterAll(async () => {
   await stack?.stop();
   await server?.stop();
@@ -37,12 +40,17 @@ async function runsOfWorkflow(threadId: string): Promise<string[]> {
 describe('continue-as-new', () => {
   it('carries state, queued runs and pending interrupts into the new run', async () => {
     const threadId = (await stack.client.threads.create()).thread_id;
-    const slow = {
-      configurable: { script: Array.from({ length: 12 }, (_, i) => ({ content: `answer ${i}`, delay_ms: i === 0 ? 1500 : 50 })) },
-    };
+    const slow = { configurable: { script: Array.from({ length: 12 }, (_, i) => ({ content: `answer ${i}`, delay_ms: 50 })) } };
+    // The first answer waits until the other four are queued behind it.
+    const first = gate.hold('q1');
     const queued = [];
-    for (const text of ['q1', 'q2', 'q3', 'q4', 'q5'])
+    for (const text of ['q1', 'q2', 'q3', 'q4', 'q5']) {
       queued.push(await stack.client.runs.create(threadId, 'agent', { input: human(text), config: slow, multitaskStrategy: 'enqueue' }));
+      if (text === 'q1') await expect.poll(() => first.entered).toBeGreaterThan(0);
+    }
+    const snapshot = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).query(threadSnapshot);
+    expect(snapshot.queuedRunIds).toEqual(queued.slice(1).map((r) => r.run_id));
+    first.release();
     const last = (await stack.client.runs.join(threadId, queued.at(-1)!.run_id)) as Values;
     expect(last.messages.filter((m) => m.type === 'human').map((m) => m.content)).toEqual(['q1', 'q2', 'q3', 'q4', 'q5']);
     expect(last.messages.filter((m) => m.type === 'ai').map((m) => m.content)).toEqual([
@@ -68,13 +76,8 @@ describe('continue-as-new', () => {
     };
     const paused = (await stack.client.runs.wait(threadId, 'agent', { input: human('make a ticket'), config: review })) as Values;
     expect(paused.__interrupt__).toHaveLength(1);
-    // Wait for the now idle thread to act on the suggestion.
-    let runs: string[] = [];
-    for (let i = 0; i < 100 && runs.length < 3; i++) {
-      runs = await runsOfWorkflow(threadId);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(runs.length).toBeGreaterThanOrEqual(2);
+    // Wait for the now idle thread to act on the suggestion: a third execution, with the interrupt still pending.
+    await expect.poll(async () => (await runsOfWorkflow(threadId)).length).toBeGreaterThanOrEqual(3);
 
     const done = (await stack.client.runs.wait(threadId, 'agent', {
       command: { resume: { decisions: [{ type: 'approve' }] } },

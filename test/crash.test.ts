@@ -24,9 +24,10 @@ describe('a worker crash mid-run', () => {
   it('resumes at the last finished call without repeating the side effect', async () => {
     const threadId = (await stack.client.threads.create()).thread_id;
     const answer = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    // A third of a second a word: the kill lands early in a 10 s turn, and the checks after it prove that it did.
     const config = {
       configurable: {
-        script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Server room is hot' } }] }, { content: answer, delay_ms: 6000 }],
+        script: [{ tool_calls: [{ name: 'create_ticket', args: { title: 'Server room is hot' } }] }, { content: answer, delay_ms: 10_000 }],
       },
     };
     const run = await stack.client.runs.create(threadId, 'agent', {
@@ -34,18 +35,23 @@ describe('a worker crash mid-run', () => {
       config,
       streamMode: ['messages-tuple'],
     });
+    const tokens = async () =>
+      (
+        await stack.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM run_events WHERE run_id = $1 AND event = 'messages' AND data->0->>'content' LIKE 'word%'`,
+          [run.run_id],
+        )
+      ).rows[0]!.n;
 
     // Wait until the tool has run and the second model turn is streaming.
-    for (let i = 0; i < 400; i++) {
-      const tokens = await stack.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM run_events WHERE run_id = $1 AND event = 'messages' AND data->0->>'content' LIKE 'word%'`,
-        [run.run_id],
-      );
-      if ((await listEffects(stack.db, threadId)).length === 1 && tokens.rows[0]!.n >= 3) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await expect.poll(async () => (await listEffects(stack.db, threadId)).length).toBe(1);
+    await expect.poll(tokens).toBeGreaterThanOrEqual(3);
     await workers[0]!.kill();
     workers.shift();
+    // The precondition, checked while no worker runs: the kill came mid-turn, so the answer is not in yet.
+    expect(await tokens()).toBeLessThan(30);
+    expect((await stack.client.runs.get(threadId, run.run_id)).status).toBe('running');
+    expect((await stack.client.threads.getHistory(threadId, { limit: 20 })).map((h) => h.metadata?.step)).toEqual([2, 1, 0, -1]);
     workers.push(await spawnWorker(env));
 
     const done = (await stack.client.runs.join(threadId, run.run_id)) as { messages: { type: string; content: string }[] };

@@ -1,9 +1,10 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineTool } from '../activities/tools/types.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { human, until } from './helpers/input.js';
+import { ModelGate } from './helpers/gate.js';
+import { startStack, testModels, type Stack } from './helpers/stack.js';
+import { human } from './helpers/input.js';
 
 // Double-texting on one stack: what each multitask strategy does to a run in flight. The multi-process,
 // 20-concurrent-runs version of these invariants is in double-texting-scale.test.ts.
@@ -27,12 +28,14 @@ const longTool = defineTool({
   },
 });
 
+const gate = new ModelGate();
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack({ tools: [longTool] });
+  stack = await startStack({ tools: [longTool], models: gate.wrap(testModels()) });
   client = stack.client;
 });
+afterEach(() => gate.releaseAll());
 afterAll(() => stack?.stop());
 
 type Values = { messages: { type: string; content: string }[] };
@@ -55,7 +58,7 @@ describe('multitask strategies', () => {
   it('interrupt keeps the completed steps and continues from the latest state', async () => {
     const threadId = (await client.threads.create()).thread_id;
     const first = await client.runs.create(threadId, 'agent', { input: human('first'), config: slow });
-    await until(async () => (await client.runs.get(threadId, first.run_id)).status === 'running');
+    await expect.poll(async () => (await client.runs.get(threadId, first.run_id)).status).toBe('running');
     const second = (await client.runs.wait(threadId, 'agent', { input: human('second'), multitaskStrategy: 'interrupt' })) as Values;
     expect((await client.runs.get(threadId, first.run_id)).status).toBe('interrupted');
     expect(second.messages.map((m) => m.content)).toEqual(['first', 'second', 'second']);
@@ -68,7 +71,9 @@ describe('multitask strategies', () => {
     await client.runs.wait(threadId, 'agent', { input: human('kept') });
     const before = await client.threads.getState(threadId);
     const doomed = await client.runs.create(threadId, 'agent', { input: human('doomed'), config: slow });
-    await until(async () => (await client.threads.getState(threadId)).checkpoint.checkpoint_id !== before.checkpoint.checkpoint_id);
+    await expect
+      .poll(async () => (await client.threads.getState(threadId)).checkpoint.checkpoint_id)
+      .not.toBe(before.checkpoint.checkpoint_id);
     const after = (await client.runs.wait(threadId, 'agent', { input: human('instead'), multitaskStrategy: 'rollback' })) as Values;
     await expect(client.runs.get(threadId, doomed.run_id)).rejects.toThrow('HTTP 404');
     expect(after.messages.map((m) => m.content)).toEqual(['kept', 'kept', 'instead', 'instead']);
@@ -78,11 +83,17 @@ describe('multitask strategies', () => {
 
   it('enqueue runs later runs in order once the earlier ones finish', async () => {
     const threadId = (await client.threads.create()).thread_id;
-    const quick = { configurable: { script: [{ content: 'one', delay_ms: 300 }, { content: 'two' }, { content: 'three' }] } };
-    const runs = [];
-    for (const text of ['a', 'b', 'c'])
+    const quick = { configurable: { script: [{ content: 'one' }, { content: 'two' }, { content: 'three' }] } };
+    // The first run's answer waits for the gate, so the thread is busy while the others arrive, however slow.
+    const first = gate.hold('a');
+    const runs = [await client.runs.create(threadId, 'agent', { input: human('a'), config: quick, multitaskStrategy: 'enqueue' })];
+    await expect.poll(() => first.entered).toBeGreaterThan(0);
+    for (const text of ['b', 'c'])
       runs.push(await client.runs.create(threadId, 'agent', { input: human(text), config: quick, multitaskStrategy: 'enqueue' }));
+    expect((await client.runs.get(threadId, runs[0]!.run_id)).status).toBe('running');
+    expect((await client.runs.get(threadId, runs[1]!.run_id)).status).toBe('pending');
     expect((await client.runs.get(threadId, runs[2]!.run_id)).status).toBe('pending');
+    first.release();
     const final = (await client.runs.join(threadId, runs[2]!.run_id)) as Values;
     expect(final.messages.map((m) => m.content)).toEqual(['a', 'one', 'b', 'two', 'c', 'three']);
   });
@@ -92,7 +103,7 @@ describe('multitask strategies', () => {
     const threadId = (await client.threads.create()).thread_id;
     const config = { configurable: { script: [{ tool_calls: [{ name: 'long_tool', args: {} }] }, { content: 'done' }] } };
     const run = await client.runs.create(threadId, 'agent', { input: human('work'), config });
-    await until(async () => toolEvents.includes('started'));
+    await expect.poll(() => toolEvents).toContain('started');
     await client.runs.cancel(threadId, run.run_id, true, 'interrupt');
     expect(toolEvents).toEqual(['started', 'cancelled']);
     expect((await client.runs.get(threadId, run.run_id)).status).toBe('interrupted');

@@ -69,11 +69,10 @@ async function parkThreads(count: number): Promise<string[]> {
   }
   parked += ids.length;
   const want = parked;
-  for (let i = 0; i < 1200; i++) {
-    const r = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM threads WHERE status = 'interrupted'`);
-    if (r.rows[0]!.n >= want) break;
-    await new Promise((res) => setTimeout(res, 250));
-  }
+  // Memory is read once they are all parked, so the figures are taken at the counts they claim.
+  const parkedNow = async () =>
+    (await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM threads WHERE status = 'interrupted'`)).rows[0]!.n;
+  await expect.poll(parkedNow, { timeout: 300_000, interval: 250 }).toBeGreaterThanOrEqual(want);
   return ids;
 }
 

@@ -1,18 +1,21 @@
 import type { Client } from '@langchain/langgraph-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers/stack.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ModelGate } from './helpers/gate.js';
+import { startStack, testModels, type Stack } from './helpers/stack.js';
 import { reportProgress } from './helpers/tools.js';
 import { human } from './helpers/input.js';
 
 // The SDK's thread stream ("protocol v2": POST /threads/{id}/commands + POST /threads/{id}/stream/events) driven
 // through the official client, against a real stack. The scripted model stands in for a model.
 
+const gate = new ModelGate();
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack({ tools: [reportProgress] });
+  stack = await startStack({ tools: [reportProgress], models: gate.wrap(testModels()) });
   client = stack.client;
 });
+afterEach(() => gate.releaseAll());
 afterAll(() => stack?.stop());
 
 type Msg = { type: string; content: unknown; id?: string };
@@ -129,13 +132,18 @@ describe('thread stream through the SDK', () => {
     const threadId = (await client.threads.create()).thread_id;
     await client.runs.wait(threadId, 'agent', { input: human('first'), config: script({ content: 'First answer.' }) });
     await withStream(threadId, async (t) => {
-      // Slow enough that replaying the first run's terminal event would end `values` before this run answers.
+      // The answer waits until `values` has yielded, so replaying the first run's terminal event would end
+      // `values` before this run answers, however fast or slow the machine.
+      const answer = gate.hold('second');
       await t.run.start({
         input: human('second'),
-        config: script({ content: 'First answer.' }, { content: 'Second answer.', delay_ms: 600 }),
+        config: script({ content: 'First answer.' }, { content: 'Second answer.' }),
       });
       const seen: Values[] = [];
-      for await (const v of t.values) seen.push(v as Values);
+      for await (const v of t.values) {
+        seen.push(v as Values);
+        answer.release();
+      }
       const last = (await t.values) as Values;
       expect(seen.every((v) => v.messages.length >= 3)).toBe(true);
       expect(types(last)).toEqual(['human', 'ai', 'human', 'ai']);
@@ -180,13 +188,16 @@ describe('thread stream through the SDK', () => {
   it('a subscription opened mid-run replays without gaps, and the first one sees nothing twice', async () => {
     await withStream(undefined, async (t) => {
       const slow = { content: 'one two three four five six seven eight', delay_ms: 1600 };
+      // The answer stops after three words until released, so the run is mid-stream when the second one opens.
+      const midStream = gate.hold('count', 3);
       const { run_id: runId } = (await t.run.start({ input: human('count'), config: script(slow) })) as { run_id: string };
       const firstEvents = drain(await t.subscribe(['values', 'messages', 'lifecycle']));
       // Once the answer is streaming, open a second subscription: the SDK rotates to a new connection.
       const streaming = `SELECT 1 FROM run_events WHERE run_id = $1 AND event = 'messages'`;
-      while (!(await stack.db.query(streaming, [runId])).rowCount) await new Promise((r) => setTimeout(r, 50));
+      await expect.poll(async () => (await stack.db.query(streaming, [runId])).rowCount).toBeGreaterThan(0);
       const secondEvents = drain(await t.subscribe(['values', 'messages', 'lifecycle']));
       expect((await client.runs.get(t.threadId, runId)).status).toBe('running');
+      midStream.release();
       const [one, second] = await Promise.all([firstEvents, secondEvents]);
 
       const ids = (es: WireEvent[]) => es.map((e) => e.event_id);

@@ -1,18 +1,21 @@
 import type { Client } from '@langchain/langgraph-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers/stack.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ModelGate } from './helpers/gate.js';
+import { startStack, testModels, type Stack } from './helpers/stack.js';
 import { testTools } from './helpers/tools.js';
 import { human } from './helpers/input.js';
 
 // Runs through the official SDK client against a real stack: Temporal dev server, database, worker and the
 // scripted model (no model API is reachable here; the script stands in for the model's answers).
 
+const gate = new ModelGate();
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack({ tools: testTools });
+  stack = await startStack({ tools: testTools, models: gate.wrap(testModels()) });
   client = stack.client;
 });
+afterEach(() => gate.releaseAll());
 afterAll(() => stack?.stop());
 
 type Msg = { type: string; content: string; id: string; tool_calls?: { name: string }[] };
@@ -195,21 +198,27 @@ describe('run lifecycle', () => {
     const threadId = await newThread();
     const abort = new AbortController();
     const seen: { event: string; data: unknown }[] = [];
+    const lifecycle = () => seen.filter((e) => e.event === 'lifecycle').map((e) => (e.data as { event: string }).event);
     const following = (async () => {
       try {
         for await (const part of client.threads.joinStream(threadId, { streamMode: ['run_modes', 'lifecycle'], signal: abort.signal })) {
           seen.push(part as { event: string; data: unknown });
-          if (seen.filter((e) => e.event === 'lifecycle' && (e.data as { event: string }).event === 'success').length === 2) abort.abort();
+          if (lifecycle().filter((e) => e === 'success').length === 2) abort.abort();
         }
       } catch (err) {
         if (!abort.signal.aborted) throw err;
       }
     })();
-    await client.runs.wait(threadId, 'agent', { input: human('first') });
+    // The stream may reach the server before or after run 1 is admitted; either way it follows run 1 as long as
+    // run 1 has not ended, so run 1's answer waits until the stream has shown run 1 starting.
+    const first = gate.hold('first');
+    const run1 = await client.runs.create(threadId, 'agent', { input: human('first') });
+    await expect.poll(lifecycle).toEqual(['started']);
+    first.release();
+    await client.runs.join(threadId, run1.run_id);
     await client.runs.wait(threadId, 'agent', { input: human('second') });
     await following;
-    const lifecycle = seen.filter((e) => e.event === 'lifecycle').map((e) => (e.data as { event: string }).event);
-    expect(lifecycle).toEqual(['started', 'success', 'started', 'success']);
+    expect(lifecycle()).toEqual(['started', 'success', 'started', 'success']);
     expect(seen.filter((e) => e.event === 'metadata')).toHaveLength(2);
   });
 });

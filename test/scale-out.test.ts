@@ -79,7 +79,8 @@ describe('several API processes and workers', () => {
     const firstLeg = collect(
       client.runs.stream(thread.thread_id, 'agent', {
         input: human('a long answer please'),
-        config: slowScript(40, 4000),
+        // 0.2 s a word: the kill after the fifth word lands long before the answer ends (after.length checks it).
+        config: slowScript(40, 8000),
         streamMode: ['values', 'messages-tuple'],
         streamResumable: true,
         signal: abort.signal,
@@ -87,7 +88,7 @@ describe('several API processes and workers', () => {
       }),
       (p) => before.push(p),
     ).catch(() => []);
-    while (before.filter((p) => p.event === 'messages').length < 5) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => before.filter((p) => p.event === 'messages').length, { interval: 20 }).toBeGreaterThanOrEqual(5);
     await victim.kill();
     abort.abort();
     await firstLeg;

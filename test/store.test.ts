@@ -154,13 +154,20 @@ describe.each(['pglite', 'postgres'] as const)('store on %s', (engine) => {
     expect(await store.sweepExpired()).toBeGreaterThanOrEqual(1);
     expect((await stack.db.query('SELECT 1 FROM store_items WHERE namespace = $1', [ns])).rowCount).toBe(0);
 
-    await client.store.putItem(ns, 'kept', { v: 1 }, { ttl: 0.03 });
-    await client.store.putItem(ns, 'left', { v: 2 }, { ttl: 0.03 });
-    await sleep(1000);
-    await client.store.getItem(ns, 'kept', { refreshTtl: true });
-    await sleep(1200); // 2.2 s: both were due at 1.8 s; `kept` now at 2.8 s
+    // Both are due 3 s after they are put; `kept` is read with refresh_ttl halfway, which makes it due 3 s later.
+    const ttlMs = 3000;
+    const putAt = Date.now();
+    await client.store.putItem(ns, 'kept', { v: 1 }, { ttl: ttlMs / 60_000 });
+    await client.store.putItem(ns, 'left', { v: 2 }, { ttl: ttlMs / 60_000 });
+    await sleep(ttlMs / 2);
+    const refreshAt = Date.now();
+    expect(await client.store.getItem(ns, 'kept', { refreshTtl: true })).not.toBeNull();
+    // The precondition: the refresh landed before `kept` was due (else it would find nothing to refresh).
+    expect(Date.now() - putAt).toBeLessThan(ttlMs);
+    await expect.poll(() => client.store.getItem(ns, 'left', { refreshTtl: false }), { interval: 100 }).toBeNull();
     expect(await client.store.getItem(ns, 'kept', { refreshTtl: false })).not.toBeNull();
-    expect(await client.store.getItem(ns, 'left', { refreshTtl: false })).toBeNull();
+    // And this read came before `kept` was due again, so it proves the refresh rather than the clock.
+    expect(Date.now() - refreshAt).toBeLessThan(ttlMs);
   });
 
   it('ranks live items even when expired ones (not yet swept) would fill the first candidates', async () => {

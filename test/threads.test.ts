@@ -1,16 +1,19 @@
 import type { Checkpoint, Client, Thread, ThreadState } from '@langchain/langgraph-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { threadWorkflowId } from '../workflows/messages.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { ModelGate } from './helpers/gate.js';
+import { startStack, testModels, type Stack } from './helpers/stack.js';
 
 // Every client.threads method (but the streams) against the real stack, then every thread route with bad input.
 
+const gate = new ModelGate();
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ models: gate.wrap(testModels()) });
   client = stack.client;
 });
+afterEach(() => gate.releaseAll());
 afterAll(() => stack?.stop());
 
 type Messages = { messages: { type: string; content: string; id: string }[] };
@@ -57,11 +60,6 @@ function expectState(s: ThreadState, threadId: string): void {
 }
 
 const httpStatus = (status: number) => expect.objectContaining({ status });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return;
-  throw new Error('condition not met in time');
-}
 
 /** A thread that ran one tool-calling turn: 5 checkpoints, steps -1..3. */
 async function ranThread(metadata: Record<string, unknown> = {}): Promise<Thread> {
@@ -166,11 +164,13 @@ describe('threads CRUD', () => {
 
   it('keeps a copy intact when the source rolls back the run that wrote the copied checkpoints', async () => {
     const src = await ranThread();
+    // The answer waits until the rollback, so the run is in flight for the prune, the copy and the cancel.
+    gate.hold('slow');
     const run = await client.runs.create(src.thread_id, 'agent', {
       input: { messages: [{ role: 'user', content: 'slow' }] },
-      config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } },
+      config: { configurable: { script: always({ content: 'done' }) } },
     });
-    await waitFor(async () => (await client.threads.getHistory(src.thread_id)).length === 7);
+    await expect.poll(async () => (await client.threads.getHistory(src.thread_id)).length).toBe(7);
     await expect(client.threads.prune([src.thread_id], { strategy: 'keep_latest' })).rejects.toEqual(httpStatus(409));
     const copy = await client.threads.copy(src.thread_id);
     await client.runs.cancel(src.thread_id, run.run_id, true, 'rollback');
@@ -331,11 +331,13 @@ describe('thread state', () => {
     );
     await expect(client.threads.updateState(crypto.randomUUID(), { values: {} })).rejects.toEqual(httpStatus(404));
 
+    const slow = gate.hold('slow');
     const run = await client.runs.create(t.thread_id, 'agent', {
       input: { messages: [{ role: 'user', content: 'slow' }] },
-      config: { configurable: { script: always({ content: 'done', delay_ms: 3000 }) } },
+      config: { configurable: { script: always({ content: 'done' }) } },
     });
     await expect(client.threads.updateState(t.thread_id, { values: { note: 2 } })).rejects.toEqual(httpStatus(409));
+    slow.release();
     await client.runs.join(t.thread_id, run.run_id);
     await client.threads.updateState(t.thread_id, { values: { note: 3 } });
     expect((await client.threads.getState(t.thread_id)).values).toMatchObject({ note: 3 });

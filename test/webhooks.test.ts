@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookWorkflowId } from '../workflows/messages.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { human, until } from './helpers/input.js';
+import { human } from './helpers/input.js';
 
 // Webhooks through the SDK client on a real stack. The receiver is a local HTTP server standing in for the
 // user's endpoint (third-party HTTP is not reachable from here); it answers whatever each test scripts.
@@ -65,7 +65,7 @@ async function delivery(runId: string): Promise<unknown> {
         throw err;
       },
     );
-  await until(started);
+  await expect.poll(started).toBe(true);
   return handle.result();
 }
 
@@ -137,14 +137,15 @@ describe('webhooks', () => {
 
   it('sends nothing for a rolled-back run', async () => {
     const thread = await stack.client.threads.create();
-    const slow = { configurable: { script: [{ content: 'slow', delay_ms: 3000 }] } };
+    // Far longer than the test: the rollback, not the clock, ends this run.
+    const slow = { configurable: { script: [{ content: 'slow', delay_ms: 60_000 }] } };
     const doomed = await stack.client.runs.create(thread.thread_id, 'agent', {
       input: human('doomed'),
       config: slow,
       webhook: receiver.url,
     });
     // Rolled back mid-flight, after its input checkpoint, not while still queued.
-    await until(async () => (await stack.client.runs.get(thread.thread_id, doomed.run_id)).status === 'running');
+    await expect.poll(async () => (await stack.client.runs.get(thread.thread_id, doomed.run_id)).status).toBe('running');
     const next = await stack.client.runs.create(thread.thread_id, 'agent', {
       input: human('instead'),
       multitaskStrategy: 'rollback',

@@ -74,13 +74,13 @@ describe('operator view', () => {
     };
     await stack.client.runs.wait(threadId, 'agent', { input: { messages: [{ role: 'user', content: 'hi' }] }, config });
     const query = `WorkflowId = 'thread-${threadId}' AND ThreadStatus = 'interrupted' AND GraphId = 'agent' AND AssistantId = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca'`;
-    let found: string[] = [];
-    for (let i = 0; i < 100 && found.length === 0; i++) {
-      found = [];
-      for await (const w of stack.temporal.workflow.list({ query })) found.push(w.workflowId);
-      if (!found.length) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(found).toEqual([`thread-${threadId}`]);
+    const found = async () => {
+      const ids: string[] = [];
+      for await (const w of stack.temporal.workflow.list({ query })) ids.push(w.workflowId);
+      return ids;
+    };
+    // Visibility is eventually consistent: the attributes show up in queries shortly after they are set.
+    await expect.poll(found).toEqual([`thread-${threadId}`]);
     const described = await stack.temporal.workflow.getHandle(`thread-${threadId}`).describe();
     expect(described.memo).toEqual({ thread_id: threadId });
   });

@@ -1,12 +1,9 @@
-// Small pieces most test files need: a human message as run input, and waiting for a condition to hold.
+// Small pieces most test files need: a human message as run input, and how long to wait for a condition.
 
 export const human = (content: string) => ({ messages: [{ role: 'user', content }] });
 
-/** Polls until `check` holds; fails after about 15 s rather than hanging the suite. */
-export async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition never held');
-}
+/**
+ * Options for vi.waitFor: bounded, so a condition that never holds fails loudly, and generous enough for a loaded
+ * 2-core machine. expect.poll gets the same timeout from the integration project's config.
+ */
+export const patience = { timeout: 30_000, interval: 50 };

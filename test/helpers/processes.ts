@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inheritedEnv } from '../../config/test.js';
 import { freePort } from '../../scripts/temporal-cli.js';
+import { pollUntil } from './wait.js';
 
 // Real runtime processes (`npm run api` / `npm run worker` entrypoints) for scale-out and crash tests.
 
@@ -107,11 +108,6 @@ export async function spawnWorker(env: ProcessEnv): Promise<RuntimeProcess> {
   return proc;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`process not ready after ${timeoutMs} ms:\n${context()}`);
+function waitFor(check: () => Promise<boolean>, timeoutMs: number, context: () => string): Promise<void> {
+  return pollUntil('process ready', () => check().catch(() => false), { timeoutMs, intervalMs: 200, context });
 }

@@ -1,5 +1,6 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import { human } from './input.js';
+import { pollUntil } from './wait.js';
 
 // Thread scenarios that together walk every path of the thread workflow. Replay tests record their histories
 // as fixtures (npm run record-histories) and replay both the fixtures and fresh histories against the code.
@@ -22,12 +23,20 @@ async function thread(client: Client): Promise<string> {
   return (await client.threads.create({ graphId: 'agent' })).thread_id;
 }
 
-async function settle(client: Client, threadId: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const runs = await client.runs.list(threadId);
-    if (runs.every((r) => r.status !== 'pending' && r.status !== 'running')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits until the run is in flight; fails loudly if it never gets there. */
+async function running(client: Client, threadId: string, runId: string): Promise<void> {
+  await pollUntil(`run ${runId} running`, async () => (await client.runs.get(threadId, runId)).status === 'running');
+}
+
+/** Fails unless the thread's runs ended as the scenario meant them to (a deleted run is absent). */
+async function expectRuns(client: Client, threadId: string, want: Record<string, string>): Promise<void> {
+  const listed = new Map((await client.runs.list(threadId)).map((r) => [r.run_id, r.status as string]));
+  const got = Object.fromEntries(Object.keys(want).map((id) => [id, listed.get(id) ?? 'deleted']));
+  const extra = [...listed.keys()].filter((id) => !(id in want));
+  if (extra.length || JSON.stringify(got) !== JSON.stringify(want))
+    throw new Error(
+      `the runs ended otherwise than the scenario meant: ${JSON.stringify(got)}, extra ${extra}; meant ${JSON.stringify(want)}`,
+    );
 }
 
 export const scenarios: Scenario[] = [
@@ -91,14 +100,21 @@ export const scenarios: Scenario[] = [
     name: 'double-texting',
     async run(client) {
       const id = await thread(client);
-      const slow = script(...Array.from({ length: 6 }, () => ({ content: 'slow', delay_ms: 2000 })));
-      await client.runs.create(id, 'agent', { input: human('first'), config: slow });
-      await new Promise((r) => setTimeout(r, 300));
-      await client.runs.create(id, 'agent', { input: human('interrupting'), config: slow, multitaskStrategy: 'interrupt' });
-      await new Promise((r) => setTimeout(r, 300));
-      await client.runs.create(id, 'agent', { input: human('rolling back'), multitaskStrategy: 'rollback' });
-      await client.runs.create(id, 'agent', { input: human('queued'), multitaskStrategy: 'enqueue' });
-      await settle(client, id);
+      // Far longer than the scenario: the interrupt and the rollback end these turns, never the clock.
+      const slow = script(...Array.from({ length: 6 }, () => ({ content: 'slow', delay_ms: 60_000 })));
+      const first = await client.runs.create(id, 'agent', { input: human('first'), config: slow });
+      await running(client, id, first.run_id);
+      const second = await client.runs.create(id, 'agent', { input: human('interrupting'), config: slow, multitaskStrategy: 'interrupt' });
+      await running(client, id, second.run_id);
+      const third = await client.runs.create(id, 'agent', { input: human('rolling back'), multitaskStrategy: 'rollback' });
+      const fourth = await client.runs.create(id, 'agent', { input: human('queued'), multitaskStrategy: 'enqueue' });
+      await client.runs.join(id, fourth.run_id);
+      await expectRuns(client, id, {
+        [first.run_id]: 'interrupted',
+        [second.run_id]: 'deleted',
+        [third.run_id]: 'success',
+        [fourth.run_id]: 'success',
+      });
       return id;
     },
   },

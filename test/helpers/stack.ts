@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
-import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
@@ -17,9 +17,10 @@ import { EventHub } from '../../api/events/hub.js';
 import type { MultitaskStrategy } from '../../core/runs.js';
 import { migrate } from '../../db/migrate.js';
 import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js';
-import { createLexicalEmbedder, createStore } from '../../store/index.js';
+import { createLexicalEmbedder, createStore, type StoreService } from '../../store/index.js';
 import { createWorker } from '../../worker/create.js';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../worker/schedules.js';
+import { pollUntil } from './wait.js';
 
 // A real stack for one test file: the suite's Temporal dev server, a task queue of its own, a fresh database
 // (in-memory PGlite, or a new database on the local PostgreSQL server), a worker, and the API on port 0.
@@ -124,30 +125,24 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const server = await listen(createApp(deps));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | null = null;
+  let worker: TestWorker | null = null;
   const startWorker = async () => {
-    const nc = await NativeConnection.connect({ address });
-    const w = await createWorker({
-      connection: nc,
-      namespace: 'default',
+    worker = await startTestWorker({
+      address,
       taskQueue,
       db,
       log,
-      models: o.models ?? createModelResolver({ openaiBaseUrl: 'http://127.0.0.1:9/v1', anthropicBaseUrl: 'http://127.0.0.1:9' }),
-      tools: o.tools ?? [],
-      workflowBundle: { codePath: bundlePath },
-      ...(o.hooks ? { hooks: o.hooks } : {}),
+      bundlePath,
       store,
+      ...(o.models ? { models: o.models } : {}),
+      ...(o.tools ? { tools: o.tools } : {}),
+      ...(o.hooks ? { hooks: o.hooks } : {}),
     });
-    worker = { worker: w, running: w.run(), connection: nc };
   };
   const stopWorker = async () => {
-    if (!worker) return;
     const w = worker;
     worker = null;
-    w.worker.shutdown();
-    await w.running;
-    await w.connection.close();
+    await w?.stop();
   };
   if (!o.noWorker) await startWorker();
   if (o.sweeper) await ensureSweeperSchedule(temporal, taskQueue, 3600, log);
@@ -155,16 +150,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const handle = temporal.schedule.getHandle(sweeperScheduleId(taskQueue));
     const before = (await handle.describe()).info.recentActions.length;
     await handle.trigger();
-    for (let i = 0; i < 200; i++) {
+    let last: ScheduleExecutionResult | undefined;
+    await pollUntil('the triggered sweep started', async () => {
       const recent = (await handle.describe()).info.recentActions;
-      const last = recent.at(-1);
-      if (recent.length > before && last) {
-        await temporal.workflow.getHandle(last.action.workflow.workflowId, last.action.workflow.firstExecutionRunId).result();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the sweep never started');
+      last = recent.length > before ? recent.at(-1) : undefined;
+      return last !== undefined;
+    });
+    await temporal.workflow.getHandle(last!.action.workflow.workflowId, last!.action.workflow.firstExecutionRunId).result();
   };
 
   return {
@@ -192,6 +184,50 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await hub.stop();
       await connection.close();
       await drop();
+    },
+  };
+}
+
+/** The models of every test stack: the scripted model, and vendors at a closed port (no model API is reachable). */
+export const testModels = (): ModelResolver =>
+  createModelResolver({ openaiBaseUrl: 'http://127.0.0.1:9/v1', anthropicBaseUrl: 'http://127.0.0.1:9' });
+
+export interface TestWorker {
+  stop(): Promise<void>;
+}
+
+/** A worker in this process on the task queue: tests that hold its model turns (ModelGate) need it here. */
+export async function startTestWorker(o: {
+  address: string;
+  taskQueue: string;
+  db: Db;
+  log: Logger;
+  bundlePath: string;
+  models?: ModelResolver;
+  tools?: ToolDefinition[];
+  hooks?: ActivityHooks;
+  store?: StoreService;
+}): Promise<TestWorker> {
+  quietTemporalRuntime();
+  const connection = await NativeConnection.connect({ address: o.address });
+  const worker = await createWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: o.taskQueue,
+    db: o.db,
+    log: o.log,
+    models: o.models ?? testModels(),
+    tools: o.tools ?? [],
+    workflowBundle: { codePath: o.bundlePath },
+    ...(o.hooks ? { hooks: o.hooks } : {}),
+    ...(o.store ? { store: o.store } : {}),
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
     },
   };
 }
