@@ -96,11 +96,11 @@ async function waitRunning(threadId: string, runId: string): Promise<void> {
 }
 
 describe('20 concurrent runs on one thread, through two API processes', () => {
-  it('reject: exactly one is accepted and 19 answer 422', async () => {
+  it('reject: exactly one is accepted and 19 answer 409', async () => {
     const threadId = (await client().threads.create()).thread_id;
     const answers = await fire(threadId, 'reject', script(3000, 100));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
-    expect(answers.filter((a) => a.status === 422)).toHaveLength(19);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(19);
     const runs = await settled(threadId);
     expect(runs.map((r) => r.status)).toEqual(['success']);
     expect((await db.db.query('SELECT 1 FROM run_requests WHERE thread_id = $1', [threadId])).rowCount).toBe(0);
