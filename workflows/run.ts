@@ -1,6 +1,6 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
-import { Node } from '../core/graphs.js';
+import { Node, START } from '../core/graphs.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
@@ -128,6 +128,10 @@ async function stepThrough(
       const result = await runToolsStep(t, spec, run, answers);
       answers = {};
       if (result === 'interrupted') return;
+    } else if (node === START && patched(Patch.replayInput)) {
+      // A head that waits on __start__ (time travel to an input checkpoint, with no new input) applies the
+      // input recorded there and goes on, as LangGraph does. Histories from before this ended in the error below.
+      t.head = await db.commitStart({ run, head: t.head, checkpointId: newCheckpointId() });
     } else {
       throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, 'InvalidGraphState');
     }
@@ -135,7 +139,11 @@ async function stepThrough(
   }
 }
 
-const pausesAt = (points: Breakpoints, node: string) => points.includes('*') || points.includes(node);
+/** Patch ids for workflow changes that old histories must replay around. */
+const Patch = { replayInput: 'replay-input-checkpoint' } as const;
+
+// `*` means every node of the graph; LangGraph's __start__ is a hidden node that breakpoints never stop at.
+const pausesAt = (points: Breakpoints, node: string) => node !== START && (points.includes('*') || points.includes(node));
 
 /** command.update may be a list of [key, value] pairs. */
 function normalizeUpdate(update: NonNullable<RunSpec['command']>['update']): Record<string, unknown> {
