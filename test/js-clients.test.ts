@@ -68,6 +68,8 @@ describe('JS SDK runs.joinStream on a run that has already ended (item 10)', () 
   it('closes on a cancelled run', async () => {
     const threadId = (await client.threads.create()).thread_id;
     const run = await client.runs.create(threadId, 'agent', { input: human('cancelled'), config: slow });
+    // Cancelled once its input is committed, so the run has a final state to send.
+    await expect.poll(async () => (await client.threads.getState<Values>(threadId)).values.messages?.length).toBe(1);
     await client.runs.cancel(threadId, run.run_id, true);
     expect((await client.runs.get(threadId, run.run_id)).status).toBe('interrupted');
     const parts = await within(bound, client.runs.joinStream(threadId, run.run_id));

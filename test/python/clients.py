@@ -87,6 +87,14 @@ def settle(thread_id):
     raise TimeoutError("runs never settled")
 
 
+def wait_for_input(thread_id):
+    for _ in range(600):
+        if sync.threads.get_state(thread_id)["values"].get("messages"):
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the run never committed its input")
+
+
 # ---------------------------------------------------------------- sync client
 
 
@@ -107,6 +115,8 @@ def join_stream_checks():
 
     thread_id = new_thread()
     slow = sync.runs.create(thread_id, "agent", input=human("cancel me"), config=SLOW)
+    # Cancelled once its input is committed, so the run has a final state to send.
+    wait_for_input(thread_id)
     sync.runs.cancel(thread_id, slow["run_id"], wait=True)
     out["cancelled_status"] = sync.runs.get(thread_id, slow["run_id"])["status"]
     out["cancelled"] = bounded(lambda: parts(sync.runs.join_stream(thread_id, slow["run_id"])))
@@ -236,6 +246,10 @@ async def async_checks():
     out = {}
     thread_id = (await client.threads.create())["thread_id"]
     busy = await client.runs.create(thread_id, "agent", input=human("busy"), config=SLOW)
+    for _ in range(600):
+        if (await client.threads.get_state(thread_id))["values"].get("messages"):
+            break
+        await asyncio.sleep(0.05)
     try:
         await client.runs.create(thread_id, "agent", input=human("second"), multitask_strategy="reject")
         out["reject"] = {"raised": None}
