@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { interruptsByTask } from '../core/format.js';
 import { INPUT, Node, START } from '../core/graphs.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
-import { MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
+import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
 import { applyWrites, normalizeWrites, type ChannelWrites } from '../core/state.js';
 import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
@@ -64,6 +64,44 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     );
   }
 
+  /** The loop checkpoint after an input checkpoint: the input, after results for tool calls it left dangling. */
+  async function applyInput(
+    run: RunContext,
+    inputHead: ThreadHead,
+    writes: ChannelWrites,
+    baseCheckpointId: string | null,
+    checkpointId: string,
+  ): Promise<ThreadHead> {
+    const closing = await closeDanglingCalls(run.threadId, baseCheckpointId);
+    const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
+    const r = await commitStep(db, {
+      threadId: run.threadId,
+      run,
+      expectedHead: inputHead.checkpointId,
+      parentId: inputHead.checkpointId,
+      checkpointId,
+      step: inputHead.step + 1,
+      source: 'loop',
+      node: null,
+      writes: applied,
+      metadataWrites: null,
+      next: [Node.agent],
+      tasks: [agentTask(checkpointId)],
+      emitValues: true,
+    });
+    return r.head;
+  }
+
+  /** The input an input checkpoint recorded (in its metadata), looking through a fork that copied it. */
+  async function recordedInput(threadId: string, checkpointId: string | null) {
+    let row = checkpointId ? await getCheckpoint(db, threadId, checkpointId) : undefined;
+    if (row?.source === 'fork' && row.parent_checkpoint_id) row = await getCheckpoint(db, threadId, row.parent_checkpoint_id);
+    const writes = (row?.metadata.writes as Record<string, unknown> | null | undefined)?.[START];
+    if (!row || row.source !== 'input' || !isRecord(writes))
+      throw ApplicationFailure.nonRetryable(`Checkpoint ${checkpointId} has no recorded input to apply`, 'InvalidGraphState');
+    return { writes: writes as ChannelWrites, baseCheckpointId: row.parent_checkpoint_id };
+  }
+
   return {
     /** The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1). */
     async commitInput(a: {
@@ -84,8 +122,6 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       } catch (err) {
         invalid(err);
       }
-      const closing = await closeDanglingCalls(a.run.threadId, a.baseCheckpointId);
-      const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
       const first = await commitStep(db, {
         threadId: a.run.threadId,
         run: a.run,
@@ -101,22 +137,18 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
         emitValues: false,
       });
-      const second = await commitStep(db, {
-        threadId: a.run.threadId,
-        run: a.run,
-        expectedHead: a.ids[0],
-        parentId: a.ids[0],
-        checkpointId: a.ids[1],
-        step: first.head.step + 1,
-        source: 'loop',
-        node: null,
-        writes: applied,
-        metadataWrites: null,
-        next: [Node.agent],
-        tasks: [agentTask(a.ids[1])],
-        emitValues: true,
-      });
-      return second.head;
+      return applyInput(a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
+    },
+
+    /**
+     * Runs the `__start__` task of a head that waits on it, as LangGraph does when a run resumes from an input
+     * checkpoint (time travel to it with no new input): the input recorded there is applied again.
+     */
+    async commitStart(a: { run: RunContext; head: ThreadHead; checkpointId: string }): Promise<ThreadHead> {
+      const existing = await getCheckpoint(db, a.run.threadId, a.checkpointId);
+      if (existing) return headOf(existing);
+      const input = await recordedInput(a.run.threadId, a.head.checkpointId);
+      return applyInput(a.run, a.head, input.writes, input.baseCheckpointId, a.checkpointId);
     },
 
     /** POST /threads/{id}/state and command.update: a checkpoint with source `update`, forking when base is not the head. */

@@ -149,6 +149,9 @@ class ChunkStream {
     this.deps.hooks?.onModelChunk?.(this.run.runId, this.index++, Date.now());
     const delta = {
       ...aiMessage(c.content ?? '', this.messageId),
+      // A streamed token is an AIMessageChunk, and the production (Python) server serializes it with that type;
+      // the JS dev server says `ai`. The SDKs accept both (useStream strips the `MessageChunk` suffix).
+      type: 'AIMessageChunk',
       tool_call_chunks: (c.toolCallChunks ?? []).map((t) => ({
         index: t.index,
         id: t.id ?? null,

@@ -1,4 +1,4 @@
-import { checkpointConfig, formatTasks, messageStreamMetadata } from '../core/format.js';
+import { checkpointConfig, checkpointRef, messageStreamMetadata, streamTasks } from '../core/format.js';
 import type { HeadTask, Interrupt } from '../core/head.js';
 import type { Message } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
@@ -33,9 +33,12 @@ export function stepEvents(s: CommittedStep): NewEvent[] {
   const events: NewEvent[] = [];
   const config = checkpointConfig(s.run.threadId, s.checkpointId);
   const parentConfig = s.parentId ? checkpointConfig(s.run.threadId, s.parentId) : null;
-  const tasks = formatTasks(s.tasks);
-  if (modes.has('tasks') && s.node && s.taskId) {
-    events.push({ event: 'tasks', data: { id: s.taskId, name: s.node, result: s.update ?? {}, error: null, interrupts: [] } });
+  const tasks = streamTasks(s.tasks);
+  if (s.node && s.taskId) {
+    // LangGraph's debug mode wraps the `tasks` mode: a finished task is a `task_result` there.
+    const result = { id: s.taskId, name: s.node, result: s.update ?? {}, error: null, interrupts: [] };
+    if (modes.has('tasks')) events.push({ event: 'tasks', data: result });
+    if (modes.has('debug')) events.push({ event: 'debug', data: debugChunk('task_result', s.step, result) });
   }
   if (s.node && s.update) {
     const meta = messageStreamMetadata(s.run, s.node, s.step, s.taskId ?? s.checkpointId);
@@ -55,8 +58,12 @@ export function stepEvents(s: CommittedStep): NewEvent[] {
   if (modes.has('checkpoints') || modes.has('debug')) {
     const payload = { config, parent_config: parentConfig, values: s.values, metadata: s.metadata, next: s.next, tasks };
     if (modes.has('checkpoints')) events.push({ event: 'checkpoints', data: payload });
-    if (modes.has('debug'))
-      events.push({ event: 'debug', data: { type: 'checkpoint', timestamp: new Date().toISOString(), step: s.step, payload } });
+    // The production server adds the checkpoint references to the debug payload (not to `checkpoints`).
+    const refs = {
+      checkpoint: checkpointRef(s.run.threadId, s.checkpointId),
+      parent_checkpoint: s.parentId ? checkpointRef(s.run.threadId, s.parentId) : null,
+    };
+    if (modes.has('debug')) events.push({ event: 'debug', data: debugChunk('checkpoint', s.step, { ...payload, ...refs }) });
   }
   return events;
 }
@@ -76,18 +83,15 @@ export function taskStartEvents(run: RunContext, taskId: string, node: string, i
   if (modes.has('tasks'))
     events.push({ event: 'tasks', data: { id: taskId, name: node, input, triggers: [`branch:to:${node}`], interrupts: [] } });
   if (modes.has('debug')) {
-    events.push({
-      event: 'debug',
-      data: {
-        type: 'task',
-        timestamp: new Date().toISOString(),
-        step,
-        payload: { id: taskId, name: node, input, triggers: [`branch:to:${node}`] },
-      },
-    });
+    events.push({ event: 'debug', data: debugChunk('task', step, { id: taskId, name: node, input, triggers: [`branch:to:${node}`] }) });
   }
   if (modes.has('events')) events.push({ event: 'events', data: chainEvent('on_chain_start', node, run, { input }) });
   return events;
+}
+
+/** LangGraph's debug stream: `checkpoints` and `tasks` records wrapped with their type, step and time. */
+function debugChunk(type: 'checkpoint' | 'task' | 'task_result', step: number, payload: unknown) {
+  return { type, timestamp: new Date().toISOString(), step, payload };
 }
 
 /** A LangChain streamEvents v2 record. */

@@ -4,6 +4,7 @@ import { assistantsRouter } from './assistants/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
 import { protocolRouter } from './protocol/router.js';
+import { requestLog } from './request-log.js';
 import { storeRouter } from './store/router.js';
 import { runsRouter } from './runs/router.js';
 import { systemRouter } from './system/router.js';
@@ -16,6 +17,7 @@ export function createApp(deps: AppDeps): Express {
   const registry = new OpenAPIRegistry();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.use(requestLog(deps.log));
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
   for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter, storeRouter]) app.use(router(deps, registry));

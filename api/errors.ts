@@ -22,8 +22,9 @@ const statusOf: Record<ErrorCode, number> = {
   invalid_request: 422,
   not_found: 404,
   conflict: 409,
-  // The Agent Server answers a busy thread under multitask `reject` with 422.
-  thread_busy: 422,
+  // A busy thread under multitask `reject`: the production (Python) Agent Server answers 409, the JS dev server
+  // 422. Clients are written against the production server (the Python SDK raises ConflictError), so 409.
+  thread_busy: 409,
   payload_too_large: 413,
   unavailable: 503,
   internal_error: 500,

@@ -44,7 +44,7 @@ export function mount<P extends Schema | undefined, Q extends Schema | undefined
   router[def.method](def.path, async (req, res) => {
     const input = {
       params: parse('path', def.params, req.params),
-      query: parse('query', def.query, req.query),
+      query: parse('query', def.query, withoutEmpty(req.query)),
       body: parse('body', def.body, req.body ?? {}),
     } as RouteInput<P, Q, B>;
     const result = await def.handler(input, req, res);
@@ -53,6 +53,20 @@ export function mount<P extends Schema | undefined, Q extends Schema | undefined
     else res.json(result);
   });
   registry.registerPath(openApiRoute(def));
+}
+
+/**
+ * An empty query value means "not given", on every parameter: the Python SDK sends `?stream_mode=` when the
+ * caller passes none, and a repeated key may carry empty entries among real ones.
+ */
+export function withoutEmpty(query: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const kept = Array.isArray(value) ? value.filter((v) => v !== '') : value;
+    if (kept === '' || (Array.isArray(kept) && kept.length === 0)) continue;
+    out[key] = kept;
+  }
+  return out;
 }
 
 function parse(where: string, schema: Schema | undefined, value: unknown): unknown {

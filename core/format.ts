@@ -22,6 +22,7 @@ export const checkpointConfig = (threadId: string, checkpointId: string) => ({
   configurable: { thread_id: threadId, checkpoint_ns: '', checkpoint_id: checkpointId },
 });
 
+/** A task in `ThreadState.tasks`, as the production server's state_snapshot_to_thread_state builds it. */
 export interface ThreadTask {
   id: string;
   name: string;
@@ -30,7 +31,8 @@ export interface ThreadTask {
   interrupts: Interrupt[];
   checkpoint: null;
   state: null;
-  result?: unknown;
+  /** The SDK types require the key; a task still pending has no result. */
+  result: unknown;
 }
 
 export function formatTasks(tasks: HeadTask[]): ThreadTask[] {
@@ -44,7 +46,24 @@ export function formatTasks(tasks: HeadTask[]): ThreadTask[] {
       interrupts: t.interrupts,
       checkpoint: null,
       state: null,
+      result: null,
     }));
+}
+
+/**
+ * A task in a `checkpoints` or debug checkpoint event: LangGraph's CheckpointTask, `{id, name, interrupts, state}`
+ * while pending. (`error` appears only on a failed task and `result` only on a finished one; a checkpoint's
+ * pending tasks have neither.)
+ */
+export interface StreamTask {
+  id: string;
+  name: string;
+  interrupts: Interrupt[];
+  state: null;
+}
+
+export function streamTasks(tasks: HeadTask[]): StreamTask[] {
+  return tasks.filter((t) => !t.done).map((t) => ({ id: t.id, name: t.name, interrupts: t.interrupts, state: null }));
 }
 
 /** `thread.interrupts`: pending interrupts keyed by task id. */

@@ -30,6 +30,7 @@ export const StreamMode = {
   tasks: 'tasks',
   checkpoints: 'checkpoints',
   tools: 'tools',
+  lifecycle: 'lifecycle',
 } as const;
 export type StreamMode = (typeof StreamMode)[keyof typeof StreamMode];
 

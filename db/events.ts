@@ -57,6 +57,28 @@ export async function lastEventSeq(q: Queryable, runId: string): Promise<number 
   return r.rows[0]?.last_event_seq ?? null;
 }
 
+/**
+ * Where a join of a run that was not stream_resumable starts. A live run: after its last event, so the joiner
+ * sees what comes next. A run that has ended: before its final events (the last full `values`, then whatever
+ * the end wrote, such as `error`) while they are kept, so the joiner learns how it ended and the stream closes.
+ * Status and sequence are read in one statement: a run's end marker and its final status commit together.
+ */
+export async function liveJoinPoint(q: Queryable, runId: string): Promise<number | null> {
+  const r = await q.query<{ last_event_seq: number; ended: boolean; final_from: number | null }>(
+    `SELECT r.last_event_seq, r.ended_at IS NOT NULL AS ended,
+       COALESCE(
+         (SELECT max(seq) FROM run_events e WHERE e.run_id = r.run_id AND e.event = 'values' AND NOT (e.data ? '__interrupt__')),
+         (SELECT min(seq) FROM run_events e WHERE e.run_id = r.run_id AND e.event IN ('values', 'error'))
+       ) AS final_from
+     FROM runs r WHERE r.run_id = $1`,
+    [runId],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  if (!row.ended) return row.last_event_seq;
+  return (row.final_from ?? row.last_event_seq) - 1;
+}
+
 /** The stream mode an event belongs to, for filtering a join by stream_mode. */
 export function modeOfEvent(event: string): string {
   if (event === 'messages') return 'messages-tuple';

@@ -108,13 +108,13 @@ async function waitRunning(threadId: string, runId: string): Promise<void> {
 }
 
 describe('20 concurrent runs on one thread, through two API processes', { timeout: 240_000 }, () => {
-  it('reject: exactly one is accepted and 19 answer 422', async () => {
+  it('reject: exactly one is accepted and 19 answer 409', async () => {
     const threadId = (await client().threads.create()).thread_id;
     // Whichever run is accepted cannot finish before all 20 are answered, so the other 19 meet a busy thread.
     const busy = gate.hold('*');
     const answers = await fire(threadId, 'reject', script(100));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
-    expect(answers.filter((a) => a.status === 422)).toHaveLength(19);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(19);
     busy.release();
     const runs = await settled(threadId);
     expect(runs.map((r) => r.status)).toEqual(['success']);

@@ -45,11 +45,11 @@ const slow = {
 };
 
 describe('multitask strategies', () => {
-  it('reject answers 422 and queues nothing', async () => {
+  it('reject answers 409, as the production server does, and queues nothing', async () => {
     const threadId = (await client.threads.create()).thread_id;
     const first = await client.runs.create(threadId, 'agent', { input: human('busy'), config: slow });
     await expect(client.runs.create(threadId, 'agent', { input: human('second'), multitaskStrategy: 'reject' })).rejects.toThrow(
-      'HTTP 422',
+      'HTTP 409',
     );
     expect((await client.runs.list(threadId)).map((r) => r.run_id)).toEqual([first.run_id]);
     await client.runs.cancel(threadId, first.run_id, true);

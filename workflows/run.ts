@@ -1,11 +1,12 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
-import { END, Node } from '../core/graphs.js';
+import { END, Node, START } from '../core/graphs.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
 import { newCheckpointId } from './ids.js';
-import { ReviewBatchPatch, runToolsStep } from './tools-step.js';
+import { Patch } from './patches.js';
+import { runToolsStep } from './tools-step.js';
 
 // Executes one run of a thread: position the head (time travel, command.update, input or resume), then
 // step through the ReAct graph until it ends, hits a breakpoint or waits on a person. Every step is an
@@ -95,7 +96,7 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
     const goto = (spec.command?.goto ?? []).filter((n) => n !== END);
     if (goto.length) t.head = { ...t.head, next: goto };
     if (spec.command && 'resume' in spec.command && pendingInterrupts(t.head).length) {
-      answers = resolveResume(t.head, spec.command.resume, { strictResume: spec.strictResume, exact: patched(ReviewBatchPatch) });
+      answers = resolveResume(t.head, spec.command.resume, { strictResume: spec.strictResume, exact: patched(Patch.reviewBatch) });
       validateAnswers(t.head, answers);
     }
     resuming = t.head.next.length > 0;
@@ -131,6 +132,10 @@ async function stepThrough(
       const result = await runToolsStep(t, spec, run, answers);
       answers = {};
       if (result === 'interrupted') return;
+    } else if (node === START && patched(Patch.replayInput)) {
+      // A head that waits on __start__ (time travel to an input checkpoint, with no new input) applies the
+      // input recorded there and goes on, as LangGraph does. Histories from before this ended in the error below.
+      t.head = await db.commitStart({ run, head: t.head, checkpointId: newCheckpointId() });
     } else {
       throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, 'InvalidGraphState');
     }
@@ -138,7 +143,8 @@ async function stepThrough(
   }
 }
 
-const pausesAt = (points: Breakpoints, node: string) => points.includes('*') || points.includes(node);
+// `*` means every node of the graph; LangGraph's __start__ is a hidden node that breakpoints never stop at.
+const pausesAt = (points: Breakpoints, node: string) => node !== START && (points.includes('*') || points.includes(node));
 
 /** command.update may be a list of [key, value] pairs. */
 function normalizeUpdate(update: NonNullable<RunSpec['command']>['update']): Record<string, unknown> {

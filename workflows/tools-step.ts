@@ -6,6 +6,7 @@ import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
 import { newCheckpointId } from './ids.js';
+import { Patch } from './patches.js';
 import type { ThreadCore } from './run.js';
 
 // The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
@@ -13,9 +14,6 @@ import type { ThreadCore } from './run.js';
 // completes (one checkpoint with all results) only when no call is left waiting, so nothing that ran runs again.
 
 export type ToolsStepResult = 'continue' | 'interrupted';
-
-/** Threads from before it raised one review interrupt per call; from it on, one per model turn. */
-export const ReviewBatchPatch = 'review-one-interrupt-per-turn';
 
 export async function runToolsStep(
   t: ThreadCore,
@@ -64,7 +62,7 @@ export async function runToolsStep(
     if (review) toReview.push([task, review]);
     else execute(task, call);
   }
-  if (toReview.length) awaitReview(toReview, patched(ReviewBatchPatch));
+  if (toReview.length) awaitReview(toReview, patched(Patch.reviewBatch));
 
   await settle(t, work, checkpointId);
   if (tasks.some((task) => task.name === Node.tools && !task.done)) {

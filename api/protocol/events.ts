@@ -50,7 +50,9 @@ export class RunEventMapper {
     const out = this.messages.close();
     if (!end) return [...out, this.lifecycle('failed', 'Run was deleted')];
     const pending = end.status === 'success' ? (end.interrupts ?? []).filter(isRecord) : [];
-    for (const i of pending) out.push({ method: 'input.requested', data: { interrupt_id: String(i.id), payload: i.value } });
+    // The JS SDK reads the interrupt's value from `payload`, the Python SDK from `value`: send both.
+    for (const i of pending)
+      out.push({ method: 'input.requested', data: { interrupt_id: String(i.id), payload: i.value, value: i.value } });
     if (end.status === 'success') return [...out, this.lifecycle(pending.length ? 'interrupted' : 'completed')];
     return [...out, this.lifecycle('failed', failure(end))];
   }

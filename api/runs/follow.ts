@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { valuesAt } from '../../db/checkpoints.js';
-import { lastEventSeq, modeOfEvent } from '../../db/events.js';
+import { lastEventSeq, liveJoinPoint, modeOfEvent } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
@@ -46,14 +46,17 @@ export async function streamRun(deps: AppDeps, req: Request, res: Response, o: S
   }
 }
 
-/** Where a join starts: resumable runs replay from Last-Event-ID (or from the start); others stream live only. */
+/**
+ * Where a join starts: resumable runs replay from Last-Event-ID (or from the start); others stream live, or,
+ * when the run has already ended, its final events, so that a late joiner's stream closes instead of idling.
+ */
 export async function joinStart(deps: AppDeps, req: Request, runId: string, resumable: boolean): Promise<number> {
   const header = req.header('last-event-id');
   if (resumable) {
     const n = header === undefined ? -1 : Number(header);
     return Number.isInteger(n) && n >= -1 ? n : -1;
   }
-  return (await lastEventSeq(deps.db, runId)) ?? -1;
+  return (await liveJoinPoint(deps.db, runId)) ?? -1;
 }
 
 /** Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile. */

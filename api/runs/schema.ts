@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { jsonObject, limit, offset, queryArray, queryBool, uuid } from '../schemas.js';
 
+/**
+ * Every run stream mode the current SDKs list (a test compares this with the JS and Python SDKs). `lifecycle`
+ * reports subgraphs starting and ending; the ReAct graph has no subgraphs, so that mode is accepted and quiet.
+ */
 export const streamModes = [
   'values',
   'updates',
@@ -12,8 +16,11 @@ export const streamModes = [
   'tasks',
   'checkpoints',
   'tools',
+  'lifecycle',
 ] as const;
-export const streamMode = z.enum(streamModes);
+const supported = `supported: ${streamModes.join(', ')}`;
+export const streamMode = z.enum(streamModes, { error: (issue) => `Unknown stream mode ${JSON.stringify(issue.input)}; ${supported}` });
+const unknownModes = (issue: { input?: unknown }) => `Unknown stream mode in ${JSON.stringify(issue.input)}; ${supported}`;
 export const multitaskStrategy = z.enum(['reject', 'enqueue', 'interrupt', 'rollback']);
 export const runStatus = z.enum(['pending', 'running', 'error', 'success', 'timeout', 'interrupted']);
 
@@ -58,7 +65,7 @@ export const runCreate = z.object({
   context: jsonObject.nullable().optional(),
   metadata: jsonObject.nullable().optional(),
   stream_mode: z
-    .union([streamMode, z.array(streamMode)])
+    .union([streamMode, z.array(streamMode)], { error: unknownModes })
     .nullable()
     .optional(),
   stream_subgraphs: z.boolean().nullable().optional(),
@@ -126,6 +133,7 @@ export const cancelManyBody = z.object({
   status: z.enum(['pending', 'running', 'all']).optional(),
 });
 
-const threadStreamMode = z.enum(['run_modes', 'lifecycle', 'state_update']);
+export const threadStreamModes = ['run_modes', 'lifecycle', 'state_update'] as const;
+const threadStreamMode = z.enum(threadStreamModes);
 /** The JS SDK sends stream_mode; the platform's OpenAPI names it stream_modes. */
 export const threadStreamQuery = z.object({ stream_mode: queryArray(threadStreamMode), stream_modes: queryArray(threadStreamMode) });

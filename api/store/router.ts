@@ -31,7 +31,7 @@ export function storeRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     query: s.getQuery,
     response: s.itemResponse.nullable(),
     handler: ({ query }) => {
-      const namespace = query.namespace === '' ? [] : query.namespace.split('.');
+      const namespace = query.namespace ? query.namespace.split('.') : [];
       return guard('query', () => store.get(namespace, query.key, { refreshTtl: query.refresh_ttl ?? null }));
     },
   });

@@ -21,7 +21,8 @@ export const putBody = z.object({
 });
 
 export const getQuery = z.object({
-  namespace: z.string().describe('Labels joined with `.`'),
+  // Absent (or empty, which the API reads as absent) is the empty namespace, which the store refuses with 400.
+  namespace: z.string().optional().describe('Labels joined with `.`'),
   key: z.string(),
   refresh_ttl: queryBool.describe('Restart the TTL clock (default true)'),
 });

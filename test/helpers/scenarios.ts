@@ -132,6 +132,18 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // Time travel to an input checkpoint (next: __start__) with no new input applies the recorded input again.
+    name: 'replay-input-checkpoint',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', { input: human('first') });
+      const history = await client.threads.getHistory(id, { limit: 10 });
+      const input = history.find((h) => h.metadata?.source === 'input')!;
+      await client.runs.wait(id, 'agent', { input: null, checkpointId: input.checkpoint.checkpoint_id! });
+      return id;
+    },
+  },
+  {
     name: 'webhook',
     async run(client, apiUrl) {
       const id = await thread(client);

@@ -1,0 +1,9 @@
+// Every patch id of the workflow code, in one place. A patch marks a change that histories recorded before it
+// must replay around (`patched(id)` is false for them); an id is never reused or removed while such threads may
+// still be parked. Record a fixture for the new path of each one (test/fixtures/histories).
+export const Patch = {
+  /** One review interrupt per model turn, listing every reviewed call (agent-chat-ui, LangChain's HITL middleware). */
+  reviewBatch: 'review-one-interrupt-per-turn',
+  /** A head waiting on __start__ applies the input recorded there. */
+  replayInput: 'replay-input-checkpoint',
+} as const;
