@@ -73,6 +73,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   gate.go();
+  await pgServer?.start(); // a failed test may have left it stopped
   await stack?.stop();
   await pgServer?.destroy();
 });

@@ -13,7 +13,7 @@ export interface PrivatePostgres {
   /** Admin URL (database `postgres`, trust auth). */
   url: string;
   port: number;
-  /** Fast shutdown: open connections are terminated, as in a real outage. */
+  /** Fast shutdown: open connections are terminated, as in a real outage. Both are no-ops when already so. */
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -44,11 +44,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async stop() {
-      await stop();
+      if (running) await stop();
       running = false;
     },
     async start() {
-      await start();
+      if (!running) await start();
       running = true;
     },
     async destroy() {
