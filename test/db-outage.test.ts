@@ -137,6 +137,7 @@ describe('a PostgreSQL outage', () => {
       );
       await waitFor(() => tokens(before).length >= 3, 'the second follower');
       const join = client.runs.join(threadId, runId);
+      join.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       // A run followed with /wait on another thread: its 200 goes out at once, its body only at the end.
       const waited = fetch(`${stack.url}/threads/${waiter}/runs/wait`, {
         method: 'POST',
@@ -163,7 +164,11 @@ describe('a PostgreSQL outage', () => {
       expect(await check('/ok?check_db=1')).toEqual({ status: 200, body: { ok: true, services: { database: 'healthy' } } });
 
       // Outage 2: in the middle of the tool call, which then writes to the store while the database is away.
-      await gate.started;
+      let toolStarted = false;
+      void gate.started.then(() => (toolStarted = true));
+      const running = async () => (await client.runs.get(threadId, runId)).status === 'running';
+      await waitFor(async () => toolStarted || !(await running()), 'the tool call to start');
+      expect(await running()).toBe(true);
       await pgServer.stop();
       gate.go();
       await new Promise((r) => setTimeout(r, outageMs));
