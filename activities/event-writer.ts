@@ -1,10 +1,12 @@
 import { appendEvents, type NewEvent } from '../db/events.js';
 import type { Db } from '../db/pool.js';
+import type { Patience } from './db-wait.js';
 
 /**
  * Appends a run's events in order while a call is in flight. There is no timer: an event goes out at once
  * when no append is running, and events that arrive during an append go out together in the next one, so
- * batching grows only as the database slows down.
+ * batching grows only as the database slows down. While the database is away, the pending batch waits (with
+ * `patience`) and later events queue behind it, so the log keeps their order.
  */
 export class EventWriter {
   private queue: NewEvent[] = [];
@@ -14,6 +16,7 @@ export class EventWriter {
   constructor(
     private readonly db: Db,
     private readonly runId: string,
+    private readonly patience: Patience = (fn) => fn(),
   ) {}
 
   push(events: NewEvent[]): void {
@@ -26,7 +29,7 @@ export class EventWriter {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
-        await appendEvents(this.db, this.runId, batch);
+        await this.patience(() => appendEvents(this.db, this.runId, batch));
       }
     } catch (err) {
       this.failure ??= err;

@@ -6,10 +6,11 @@ import type { ThreadHead } from '../core/head.js';
 import { aiMessage, type Message } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
-import type { NewEvent } from '../db/events.js';
+import { streamedMessageIds, type NewEvent } from '../db/events.js';
 import { getThread } from '../db/threads.js';
 import { toolTasks } from './checkpoints.js';
 import { commitStep } from './commit.js';
+import { patiently, type Patience } from './db-wait.js';
 import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
 import { taskIdFor } from './ids.js';
@@ -18,6 +19,7 @@ import { chainEvent, taskStartEvents } from './stream-events.js';
 
 // One model turn = one activity: read the state, stream the call (token events + heartbeats), commit the AI
 // message as the `agent` step. Idempotency key: the checkpoint id the workflow chose for this turn.
+// Its database work waits out an outage (db-wait.ts), so only the model's own failures use up its retries.
 
 export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'ModelUnavailable' } as const;
 
@@ -32,64 +34,92 @@ export interface CallModelArgs {
 export function createModelActivities(deps: ActivityDeps) {
   return {
     async callModel(a: CallModelArgs): Promise<ThreadHead> {
-      const done = await getCheckpoint(deps.db, a.run.threadId, a.checkpointId);
-      if (done) return headOf(done);
       const ctx = Context.current();
-      const parent = a.head.checkpointId!;
-      const messages = await stateMessages(deps, a.run.threadId, parent);
-      const { provider, modelName } = resolve(deps, a.agent.model);
-      const step = a.head.step + 1;
-      const taskId = taskIdFor(parent, Node.agent, 0);
-      const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
-      const stream = new ChunkStream(a.run, a.messageId, meta, new EventWriter(deps.db, a.run.runId), deps, ctx);
-      stream.start(taskStartEvents(a.run, taskId, Node.agent, { messages }, step));
+      const wait = patiently(ctx, deps.log);
+      const done = await wait(() => getCheckpoint(deps.db, a.run.threadId, a.checkpointId));
+      if (done) return headOf(done);
+      // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
-      let result: ModelResult;
       try {
-        result = await provider.generate(
-          {
-            model: modelName,
-            system: a.agent.systemPrompt,
-            messages,
-            tools: deps.tools.specs(a.agent.tools),
-            temperature: a.agent.temperature,
-            maxTokens: a.agent.maxTokens,
-            script: a.agent.script,
-          },
-          (chunk) => stream.chunk(chunk),
-          ctx.cancellationSignal,
-        );
-      } catch (err) {
-        await stream.flush().catch(() => undefined);
-        throw toFailure(err, ctx);
+        return await callOnce(deps, a, ctx, wait);
       } finally {
         clearInterval(beat);
       }
-      await stream.flush();
-      const ai: Message = { ...aiMessage(result.content, a.messageId, result.toolCalls), response_metadata: result.responseMetadata };
-      if (result.usage) ai.usage_metadata = result.usage;
-      const next = result.toolCalls.length ? [Node.tools] : [];
-      const extra: NewEvent[] = stream.finalEvents(ai);
-      const committed = await commitStep(deps.db, {
-        threadId: a.run.threadId,
-        run: a.run,
-        expectedHead: parent,
-        parentId: parent,
-        checkpointId: a.checkpointId,
-        step,
-        source: 'loop',
-        node: Node.agent,
-        writes: { messages: [ai] },
-        metadataWrites: { [Node.agent]: { messages: [ai] } },
-        next,
-        tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId),
-        taskId,
-        emitValues: true,
-        extraEvents: extra,
-      });
-      return committed.head;
     },
   };
+}
+
+async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience): Promise<ThreadHead> {
+  const parent = a.head.checkpointId!;
+  const messages = await wait(() => stateMessages(deps, a.run.threadId, parent));
+  const { provider, modelName } = resolve(deps, a.agent.model);
+  const step = a.head.step + 1;
+  const taskId = taskIdFor(parent, Node.agent, 0);
+  const messageId = attemptMessageId(a.messageId, ctx.info.attempt);
+  const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
+  const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run.runId, wait), deps, ctx);
+  const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
+  stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
+  let result: ModelResult;
+  try {
+    result = await provider.generate(
+      {
+        model: modelName,
+        system: a.agent.systemPrompt,
+        messages,
+        tools: deps.tools.specs(a.agent.tools),
+        temperature: a.agent.temperature,
+        maxTokens: a.agent.maxTokens,
+        script: a.agent.script,
+      },
+      (chunk) => stream.chunk(chunk),
+      ctx.cancellationSignal,
+    );
+  } catch (err) {
+    await stream.flush().catch(() => undefined);
+    throw toFailure(err, ctx);
+  }
+  await stream.flush();
+  const ai: Message = { ...aiMessage(result.content, messageId, result.toolCalls), response_metadata: result.responseMetadata };
+  if (result.usage) ai.usage_metadata = result.usage;
+  const next = result.toolCalls.length ? [Node.tools] : [];
+  const extra: NewEvent[] = stream.finalEvents(ai);
+  // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
+  const committed = await wait(() =>
+    commitStep(deps.db, {
+      threadId: a.run.threadId,
+      run: a.run,
+      expectedHead: parent,
+      parentId: parent,
+      checkpointId: a.checkpointId,
+      step,
+      source: 'loop',
+      node: Node.agent,
+      writes: { messages: [ai] },
+      metadataWrites: { [Node.agent]: { messages: [ai] } },
+      next,
+      tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId),
+      taskId,
+      emitValues: true,
+      extraEvents: extra,
+    }),
+  );
+  return committed.head;
+}
+
+/**
+ * A retried attempt streams its message under an id of its own: a client that folds `messages-tuple` deltas by
+ * message id (the SDK's useStream does) would otherwise append the new text to the partial text of the failed
+ * attempt. The first attempt keeps the id the workflow chose.
+ */
+export function attemptMessageId(messageId: string, attempt: number): string {
+  return attempt <= 1 ? messageId : `${messageId}-attempt-${attempt}`;
+}
+
+/** The message ids of earlier attempts of this turn that reached the run's log (and so some client). */
+async function streamedAttempts(deps: ActivityDeps, a: CallModelArgs, attempt: number): Promise<string[]> {
+  const ids = Array.from({ length: attempt - 1 }, (_, i) => attemptMessageId(a.messageId, i + 1));
+  return streamedMessageIds(deps.db, a.run.runId, ids);
 }
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {
@@ -142,6 +172,15 @@ class ChunkStream {
     if (this.modes.has('messages')) first.push({ event: 'messages/metadata', data: { [this.messageId]: { metadata: this.meta } } });
     if (this.modes.has('events')) first.push({ event: 'events', data: chainEvent('on_chat_model_start', Node.agent, this.run, {}) });
     this.writer.push(first);
+  }
+
+  /**
+   * Events that take back the partial messages of failed attempts: a `remove` message per id, which the SDK's
+   * stream manager applies by dropping that message (as for a LangGraph RemoveMessage).
+   */
+  withdraw(messageIds: string[]): NewEvent[] {
+    if (!this.modes.has('messages-tuple')) return [];
+    return messageIds.map((id) => ({ event: 'messages', data: [{ type: 'remove', id, content: '' }, this.meta] }));
   }
 
   chunk(c: ModelChunk): void {

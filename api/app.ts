@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { assistantsRouter } from './assistants/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
+import { inputGuard } from './input-guard.js';
 import { protocolRouter } from './protocol/router.js';
 import { requestLog } from './request-log.js';
 import { storeRouter } from './store/router.js';
@@ -20,6 +21,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
+  app.use(inputGuard);
   for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter, storeRouter]) app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 // The API's one error class. Codes are a closed set, translated to HTTP statuses here and nowhere else.
 // Body: {"error": code, "message": text, "details"?: [{path, message}]}; the SDK shows it as `HTTP <status>: <body>`.
@@ -73,6 +74,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
+    if (apiError.code === ErrorCode.unavailable) res.setHeader('Retry-After', '5');
     res.status(apiError.status).json(apiError.toJSON());
   };
 }
@@ -86,5 +88,19 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof SyntaxError && 'body' in err) return new ApiError(ErrorCode.badRequest, `Malformed JSON body: ${err.message}`);
   // Express fails to decode a path like /assistants/%E0%A4%A before any route runs.
   if (err instanceof URIError) return new ApiError(ErrorCode.badRequest, `Malformed URL: ${err.message}`);
+  if (isDatabaseUnavailable(err)) return new ApiError(ErrorCode.unavailable, 'The database is unavailable; retry shortly.');
+  const refused = refusedValue(err);
+  if (refused) return invalid(`A value in the request cannot be stored: ${refused}`);
   return new ApiError(ErrorCode.internal, 'Internal server error');
+}
+
+/**
+ * PostgreSQL refuses some values the API schemas let through (an interval or number out of its range, an
+ * over-long index entry): SQLSTATE classes 22 (data exception) and 54 (program limit exceeded). That is bad
+ * input, not a fault, and a 5xx would make the SDK send it again.
+ */
+function refusedValue(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^(22|54)[0-9A-Z]{3}$/.test(code)) return null;
+  return (err as Error).message;
 }

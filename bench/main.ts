@@ -3,6 +3,7 @@ import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
 import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
+import { waitBench } from './wait.js';
 
 // `npm run bench [-- <name>...] [--db=postgres]`: prints figures; nothing here asserts a speed.
 
@@ -12,6 +13,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   parked: (env) => parkedMemoryBench(env, parkedTargets),
   history: historyBench,
   store: storeBench,
+  wait: waitBench,
 };
 
 const args = process.argv.slice(2);

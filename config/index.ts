@@ -20,6 +20,18 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data').describe('Local state: embedded database, Temporal dev-server database, tools.'),
   DATABASE_URL: optionalUrl.describe('PostgreSQL URL. Unset: embedded PGlite under DATA_DIR (API and worker share one process).'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10).describe('Connections per process to PostgreSQL.'),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(5)
+    .describe(
+      'How long a PostgreSQL connection attempt may take before the database counts as unavailable (and callers wait or answer 503).',
+    ),
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .default(60)
+    .describe('Server-side limit per PostgreSQL statement (0: none). Migrations are exempt.'),
   TEMPORAL_ADDRESS: optionalString.describe('host:port of a Temporal cluster or Temporal Cloud. Unset: start a local dev server.'),
   TEMPORAL_NAMESPACE: z.string().default('default').describe('Temporal namespace for thread workflows.'),
   TEMPORAL_TASK_QUEUE: z.string().default('agent-runtime').describe('Task queue shared by workers and API.'),

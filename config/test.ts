@@ -7,6 +7,10 @@ const testSchema = z.object({
   TEST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
   /** The browser of test/browser.test.ts; by default Debian's chromium where installed. */
   CHROMIUM_PATH: z.string().optional(),
+  /** Folder with initdb and pg_ctl for tests that run a private PostgreSQL; unset: the newest /usr/lib/postgresql/<n>/bin. */
+  TEST_PG_BIN_DIR: z.string().optional(),
+  /** How long the database-outage test keeps PostgreSQL stopped, each time (the README's guarantee names this figure). */
+  TEST_DB_OUTAGE_SECONDS: z.coerce.number().positive().default(60),
 });
 
 export type TestConfig = z.infer<typeof testSchema>;

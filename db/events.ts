@@ -52,6 +52,16 @@ export async function readEvents(q: Queryable, runId: string, afterSeq: number, 
   return r.rows;
 }
 
+/** Which of these message ids have `messages` (tuple) events in the run's log. */
+export async function streamedMessageIds(q: Queryable, runId: string, messageIds: string[]): Promise<string[]> {
+  if (messageIds.length === 0) return [];
+  const r = await q.query<{ id: string }>(
+    `SELECT DISTINCT data->0->>'id' AS id FROM run_events WHERE run_id = $1 AND event = 'messages' AND data->0->>'id' = ANY($2::text[])`,
+    [runId, messageIds],
+  );
+  return messageIds.filter((id) => r.rows.some((row) => row.id === id));
+}
+
 export async function lastEventSeq(q: Queryable, runId: string): Promise<number | null> {
   const r = await q.query<{ last_event_seq: number }>('SELECT last_event_seq FROM runs WHERE run_id = $1', [runId]);
   return r.rows[0]?.last_event_seq ?? null;

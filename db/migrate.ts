@@ -21,6 +21,8 @@ export async function migrate(db: Db, log: Logger): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   await db.tx(async (q) => {
+    // A migration may rewrite a large table: it is exempt from the pool's statement timeout.
+    await q.query('SET LOCAL statement_timeout = 0');
     await q.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     const done = new Set((await q.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const m of listMigrations()) {

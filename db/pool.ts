@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
 import type { Logger } from '../config/logger.js';
+import { isConnectionFailure, toDbError } from './errors.js';
 
 // One interface over two engines: a real PostgreSQL pool, or PGlite embedded in this process.
 // Timestamps come back as ISO strings and bigints as numbers on both, so rows serialize the same way.
@@ -37,8 +38,23 @@ const INT8 = 20;
 const toIso = (v: string) => new Date(v).toISOString();
 const toNumber = (v: string) => Number(v);
 
-export async function openDb(opts: { databaseUrl?: string; dataDir: string; poolSize: number; log: Logger }): Promise<Db> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize, opts.log);
+export interface PgTimeouts {
+  /** How long to wait for a new connection before the database counts as unavailable. */
+  connectMs: number;
+  /** Server-side limit per statement; 0 for none. */
+  statementMs: number;
+}
+
+export const defaultPgTimeouts: PgTimeouts = { connectMs: 5_000, statementMs: 60_000 };
+
+export async function openDb(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize: number;
+  log: Logger;
+  timeouts?: PgTimeouts;
+}): Promise<Db> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize, opts.log, opts.timeouts);
   return openPglite(path.join(opts.dataDir, 'pglite'), opts.log);
 }
 
@@ -52,34 +68,56 @@ const pgTypes = {
   },
 };
 
-export function openPostgres(url: string, poolSize: number, log: Logger): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes as pg.CustomTypesConfig });
+/**
+ * A pool whose connection failures surface as DatabaseUnavailableError, with a connect timeout (a stopped server
+ * must not hang callers), a statement timeout, and TCP keepalive (a vanished server must not hold a connection).
+ */
+export function openPostgres(url: string, poolSize: number, log: Logger, timeouts: PgTimeouts = defaultPgTimeouts): Db {
+  const options = {
+    connectionString: url,
+    connectionTimeoutMillis: timeouts.connectMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs } : {}),
+  };
+  const pool = new pg.Pool({ ...options, max: poolSize, types: pgTypes as pg.CustomTypesConfig });
   pool.on('error', (err) => log.warn('idle postgres connection failed', { err }));
-  const listener = new PgListener(url, log);
+  const listener = new PgListener(options, log);
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(text: string, params?: unknown[]) {
-      const r = await c.query(text, params);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      try {
+        const r = await c.query(text, params);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      } catch (err) {
+        throw toDbError(err);
+      }
     },
     async exec(sql: string) {
-      await c.query(sql);
+      await c.query(sql).catch((err: unknown) => {
+        throw toDbError(err);
+      });
     },
   });
   return {
     kind: DbKind.postgres,
     ...wrap(pool),
     async tx(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw toDbError(err);
+      });
+      let broken = false;
       try {
         await client.query('BEGIN');
         const out = await fn(wrap(client));
         await client.query('COMMIT');
         return out;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        broken = isConnectionFailure(err) || isConnectionFailure((err as { cause?: unknown }).cause);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        throw toDbError(err);
       } finally {
-        client.release();
+        // A connection that failed is dropped rather than handed to the next caller.
+        client.release(broken);
       }
     },
     listen: (channel, cb) => listener.listen(channel, cb),
@@ -98,7 +136,7 @@ class PgListener {
   private closed = false;
 
   constructor(
-    private readonly url: string,
+    private readonly options: pg.ClientConfig,
     private readonly log: Logger,
   ) {}
 
@@ -121,7 +159,7 @@ class PgListener {
   private connect(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url });
+      const client = new pg.Client(this.options);
       client.on('notification', (n) => {
         for (const cb of this.subs.get(n.channel) ?? []) cb(n.payload ?? '');
       });

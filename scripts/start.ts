@@ -14,11 +14,29 @@ import { devServerDbFile, findOrInstallTemporal, startDevServer } from './tempor
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, { component: 'runtime' });
 
-// Whatever started is stopped again in reverse order, on a signal or when a later step fails.
-const stops: (() => Promise<void>)[] = [];
+// Whatever started is stopped again in reverse order, on a signal or when a later step fails: the API first
+// (no new requests), then the worker drains, then the database closes, and Temporal goes last. Each step is
+// logged, and one that hangs (a dev server killed from outside) gives way after a while so the rest still run.
+const STEP_LIMIT_MS = 20_000;
+const stops: { name: string; stop: () => Promise<void> }[] = [];
 const stopAll = async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch((err: unknown) => log.warn('stop failed', { err }));
+  for (const { name, stop } of stops.splice(0).reverse()) {
+    try {
+      await withinLimit(stop(), name);
+      log.info('stopped', { part: name });
+    } catch (err) {
+      log.warn('stop failed', { part: name, err });
+    }
+  }
 };
+
+function withinLimit(p: Promise<void>, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not stop within ${STEP_LIMIT_MS} ms`)), STEP_LIMIT_MS);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
 
 try {
   const lines = await start();
@@ -40,19 +58,20 @@ async function start(): Promise<string[]> {
       uiPort: config.TEMPORAL_UI_PORT,
       dbFile: devServerDbFile(config.DATA_DIR),
       namespaces: [config.TEMPORAL_NAMESPACE],
+      ownProcessGroup: true,
       log,
     });
-    stops.push(() => dev.stop());
+    stops.push({ name: 'temporal', stop: () => dev.stop() });
     [address, ui] = [dev.address, dev.uiUrl];
   }
   const db = await openDatabase(config, log);
-  stops.push(() => db.close());
+  stops.push({ name: 'database', stop: () => db.close() });
   const worker = await runWorker({ config, db, address, log });
-  stops.push(() => worker.stop());
+  stops.push({ name: 'worker', stop: () => worker.stop() });
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
-  stops.push(() => connection.close());
+  stops.push({ name: 'api-temporal-client', stop: () => connection.close() });
   const api = await serveApi({ config, db, temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), log });
-  stops.push(() => api.close());
+  stops.push({ name: 'api', stop: () => api.close() });
   return [
     `  Agent Server API  ${api.url}   (OpenAPI docs: ${api.url}/docs)`,
     `  Temporal          ${address}${ui ? `   (Web UI: ${ui})` : ''}`,

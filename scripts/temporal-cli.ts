@@ -95,6 +95,11 @@ export interface DevServerOptions {
   dbFile?: string;
   namespaces?: string[];
   dynamicConfig?: Record<string, unknown>;
+  /**
+   * Start it in a process group of its own, so a signal to ours (Ctrl-C, systemd, Docker, kill -- -pgid) does not
+   * stop Temporal before the worker has drained; the caller must then stop it (`npm start` does, last).
+   */
+  ownProcessGroup?: boolean;
   log: Logger;
 }
 
@@ -122,7 +127,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const key of customSearchAttributes) args.push('--search-attribute', `${key.name}=Keyword`);
   for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
-  const child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  const child = spawn(opts.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup ?? false });
   // The server must not outlive this process, even when it dies of an uncaught error.
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);

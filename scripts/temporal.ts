@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { onShutdown } from '../config/shutdown.js';
 import { devServerDbFile, findOrInstallTemporal, startDevServer, waitForServer } from './temporal-cli.js';
 
 // `npm run temporal`: the Temporal dev server alone, with the Web UI, persisted under DATA_DIR.
@@ -19,10 +20,9 @@ if (config.TEMPORAL_ADDRESS) {
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: devServerDbFile(config.DATA_DIR),
     namespaces: [config.TEMPORAL_NAMESPACE],
+    ownProcessGroup: true,
     log,
   });
   process.stdout.write(`Temporal: ${server.address}\nWeb UI:   ${server.uiUrl}\n`);
-  const stop = () => void server.stop().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onShutdown(log, () => server.stop());
 }

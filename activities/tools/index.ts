@@ -9,12 +9,15 @@ import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
 import { threadWorkflowId } from '../../workflows/messages.js';
+import { patiently, type Patience } from '../db-wait.js';
 import type { ActivityDeps } from '../deps.js';
 import { InterruptSignal, type ToolContext, type ToolDefinition } from './types.js';
 
 // One tool call = one activity. Its result is recorded as a pending write of the step it belongs to (so it
 // never runs again once recorded), and a tool with side effects also records its effect under the
 // idempotency key. Idempotency key: workflow id + the run that asked for the call + tool call id.
+// Database work waits out an outage inside the attempt (db-wait.ts): an outage neither uses up the tool's
+// retries nor ever reaches the model as a tool result.
 
 export const ToolErrorType = { fatal: 'FatalToolError', failed: 'ToolFailed' } as const;
 
@@ -36,73 +39,86 @@ export const idempotencyKey = (threadId: string, runId: string, toolCallId: stri
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function record(a: RunToolArgs, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
+  async function record(a: RunToolArgs, wait: Patience, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
     const call = a.task.toolCall!;
-    await putPendingWrite(
-      db,
-      a.run.threadId,
-      a.checkpointId,
-      a.task.id,
-      'messages',
-      toolMessage(content, call.id, call.name, randomUUID(), status),
-    );
-    await emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content });
+    const message = toolMessage(content, call.id, call.name, randomUUID(), status);
+    await wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', message));
+    await wait(() => emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content }));
     return { status: 'done' };
   }
 
   return {
     async runTool(a: RunToolArgs): Promise<ToolOutcome> {
+      const ctx = Context.current();
+      const wait = patiently(ctx, deps.log);
       const call = a.task.toolCall!;
-      const recorded = await getPendingWrites(db, a.run.threadId, a.checkpointId);
+      const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
       if (recorded.some((w) => w.task_id === a.task.id)) return { status: 'done' };
       const tool = deps.tools.get(call.name);
-      if (!tool) return record(a, `Error: the tool "${call.name}" is not available.`, 'error');
+      if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
-      if (!parsed.success) return record(a, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
+      if (!parsed.success) return record(a, wait, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
       const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, call.id);
       if (tool.sideEffects) {
-        const effect = await getEffect(db, key);
-        if (effect) return record(a, stringify(effect.result), 'success');
+        const effect = await wait(() => getEffect(db, key));
+        if (effect) return record(a, wait, stringify(effect.result), 'success');
       }
-      await emitTools(db, a.run, { event: 'on_tool_start', toolCallId: call.id, name: call.name, input: parsed.data });
-      const ctx = Context.current();
+      await wait(() => emitTools(db, a.run, { event: 'on_tool_start', toolCallId: call.id, name: call.name, input: parsed.data }));
       const beat = setInterval(() => ctx.heartbeat(), 1000);
-      let result: unknown;
       try {
-        result = await tool.run(parsed.data, toolContext(a, key, ctx));
-      } catch (err) {
-        if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        return failed(a, tool, err, ctx);
+        return await execute(a, wait, ctx, tool, parsed.data, key);
       } finally {
         clearInterval(beat);
       }
-      // Only the tool's own errors go to the model; a failure to record its result is retried by Temporal.
-      if (tool.sideEffects) {
-        await insertEffect(db, {
+    },
+  };
+
+  async function execute(
+    a: RunToolArgs,
+    wait: Patience,
+    ctx: Context,
+    tool: ToolDefinition,
+    args: unknown,
+    key: string,
+  ): Promise<ToolOutcome> {
+    const call = a.task.toolCall!;
+    let result: unknown;
+    try {
+      // A tool that uses the database itself (the store) runs again once it is back: the outage is not the tool's error.
+      result = await wait(() => Promise.resolve(tool.run(args as never, toolContext(a, key, ctx, wait))));
+    } catch (err) {
+      if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      return failed(a, wait, tool, err, ctx);
+    }
+    // Only the tool's own errors go to the model. Its result is kept while the database is away, so the tool
+    // does not run again just because its effect could not be recorded yet.
+    if (tool.sideEffects) {
+      await wait(() =>
+        insertEffect(db, {
           idempotency_key: key,
           thread_id: a.run.threadId,
           run_id: a.task.issuedByRun ?? a.run.runId,
           tool_call_id: call.id,
           tool_name: call.name,
-          args: parsed.data,
+          args: args as Record<string, unknown>,
           result,
-        });
-      }
-      return record(a, stringify(result), 'success');
-    },
-  };
+        }),
+      );
+    }
+    return record(a, wait, stringify(result), 'success');
+  }
 
   /** Fatal tools fail the run; others are retried, then their last error is reported to the model. */
-  function failed(a: RunToolArgs, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
+  function failed(a: RunToolArgs, wait: Patience, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
     const message = err instanceof Error ? err.message : String(err);
     if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, ToolErrorType.fatal);
     if (ctx.info.attempt < (tool.attempts ?? 3))
       throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, ToolErrorType.failed);
-    return record(a, `Error: ${message}`, 'error');
+    return record(a, wait, `Error: ${message}`, 'error');
   }
 
-  function toolContext(a: RunToolArgs, key: string, ctx: Context): ToolContext {
+  function toolContext(a: RunToolArgs, key: string, ctx: Context, wait: Patience): ToolContext {
     let resumed = a.resume;
     return {
       idempotencyKey: key,
@@ -113,7 +129,7 @@ export function createToolActivities(deps: ActivityDeps) {
       ...(deps.store ? { store: deps.store } : {}),
       signal: ctx.cancellationSignal,
       emit: async (data) => {
-        if (a.run.streamModes.includes('custom')) await appendEvents(db, a.run.runId, [{ event: 'custom', data }]);
+        if (a.run.streamModes.includes('custom')) await wait(() => appendEvents(db, a.run.runId, [{ event: 'custom', data }]));
       },
       interrupt: <T>(value: unknown): T => {
         if (!resumed) throw new InterruptSignal(value);

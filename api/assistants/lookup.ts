@@ -21,3 +21,8 @@ export async function requireAssistant(q: Queryable, idOrGraph: string): Promise
   if (!a) throw notFound('Assistant not found');
   return a;
 }
+
+/** The assistant the server creates for each registered graph (the one a graph id names). */
+export function isSystemAssistant(a: Pick<AssistantRow, 'assistant_id' | 'graph_id'>): boolean {
+  return Object.hasOwn(graphRegistry, a.graph_id) && a.assistant_id === systemAssistantId(a.graph_id);
+}

@@ -21,7 +21,7 @@ import { uuid7 } from '../ids.js';
 import { mount } from '../route.js';
 import { jsonObject } from '../schemas.js';
 import { deleteThread } from '../threads/lifecycle.js';
-import { assistantIdOf, requireAssistant } from './lookup.js';
+import { assistantIdOf, isSystemAssistant, requireAssistant } from './lookup.js';
 import * as s from './schema.js';
 
 // Assistants: versioned agent configurations bound to a registered graph. Every route takes a graph id in place
@@ -129,6 +129,8 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     query: s.deleteQuery,
     handler: async ({ params: p, query }) => {
       const a = await find(p);
+      // Every run naming a graph id resolves to its system assistant: deleting it would break them all.
+      if (isSystemAssistant(a)) throw conflict(`The system assistant of graph "${a.graph_id}" cannot be deleted.`);
       // Threads go first: if this fails part way the assistant is still there, and the (retried) DELETE finishes the job.
       if (query.delete_threads) for (const t of await threadIdsOfAssistant(deps.db, a.assistant_id)) await deleteThread(deps, t);
       await deleteAssistant(deps.db, a.assistant_id);

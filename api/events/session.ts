@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import { runsAfter, type RunRow } from '../../db/runs.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
+import { FollowerGone, readPatiently } from './patience.js';
 import { SseStream } from './sse.js';
 import { Wakeup } from './wakeup.js';
 
@@ -39,7 +40,7 @@ export interface ThreadCursor {
  * or the thread is deleted. `visit` follows one run to its end; `resumeInside` marks the first visit.
  */
 export async function followThreadRuns(
-  deps: Pick<AppDeps, 'db' | 'hub' | 'settings'>,
+  deps: Pick<AppDeps, 'db' | 'hub' | 'settings' | 'log'>,
   threadId: string,
   start: ThreadCursor,
   signal: AbortSignal,
@@ -48,11 +49,12 @@ export async function followThreadRuns(
   let cursor = start;
   const wakeup = new Wakeup();
   const unsubscribe = deps.hub.subscribeThread(threadId, wakeup.notify);
+  const read = <T>(fn: () => Promise<T>) => readPatiently(deps.log, signal, fn);
   try {
     while (!signal.aborted) {
       await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
-      const runs = await runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive);
-      if (runs.length === 0 && !(await getThread(deps.db, threadId))) return;
+      const runs = await read(() => runsAfter(deps.db, threadId, cursor.runId, cursor.inclusive));
+      if (runs.length === 0 && !(await read(() => getThread(deps.db, threadId)))) return;
       for (const run of runs) {
         if (signal.aborted) return;
         await visit(run, cursor.inclusive && cursor.runId === run.run_id);
@@ -60,6 +62,8 @@ export async function followThreadRuns(
         wakeup.notify();
       }
     }
+  } catch (err) {
+    if (!(err instanceof FollowerGone)) throw err;
   } finally {
     unsubscribe();
   }

@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { followThreadRuns, openSession, type ThreadCursor } from '../events/session.js';
 import type { SseStream } from '../events/sse.js';
+import { readPatiently } from '../events/patience.js';
 import { tailRun } from '../events/tail.js';
 import { RunEventMapper, type Mapped } from './events.js';
 import type { EventStreamRequest } from './schema.js';
@@ -51,7 +52,7 @@ async function startCursor(deps: AppDeps, threadId: string, since: number | unde
 
 /** Sends one run's events, from its first record, until the run ends. */
 async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, filter: Filter, signal: AbortSignal): Promise<void> {
-  const ordinal = await runOrdinal(deps.db, run.run_id);
+  const ordinal = await readPatiently(deps.log, signal, () => runOrdinal(deps.db, run.run_id));
   // Gone (rolled back) before we got to it: there is nothing to replay and no place for it in the sequence.
   if (ordinal === null) return;
   const base = ordinal * RUN_STRIDE;

@@ -4,6 +4,7 @@ import { lastEventSeq, liveJoinPoint, modeOfEvent } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
+import { FollowerGone, readPatiently } from '../events/patience.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
 import { cancelRuns } from './cancel.js';
 
@@ -38,6 +39,10 @@ export async function streamRun(deps: AppDeps, req: Request, res: Response, o: S
       const { event, data, seq } = item.event;
       if (!o.modes || event === 'metadata' || event === 'error' || o.modes.has(modeOfEvent(event))) sse.send(event, data, seq);
     }
+  } catch (err) {
+    // Never a silent end: the client learns why (the SDK raises it as a StreamError) and can rejoin with Last-Event-ID.
+    deps.log.error('run stream failed', { runId: o.runId, err });
+    sse.send('error', { error: 'StreamError', message: `The stream failed: ${(err as Error).message}; rejoin to resume.` });
   } finally {
     close();
   }
@@ -62,7 +67,13 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
 /** Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile. */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
   // The end marker is always a run's last event, so starting one before the last id cannot miss it.
-  const from = ((await lastEventSeq(deps.db, runId)) ?? 0) - 1;
+  let from: number;
+  try {
+    from = ((await readPatiently(deps.log, signal, () => lastEventSeq(deps.db, runId))) ?? 0) - 1;
+  } catch (err) {
+    if (err instanceof FollowerGone) return null;
+    throw err;
+  }
   for await (const item of tailRun(deps, runId, from, deps.settings.heartbeatSeconds * 1000, signal)) {
     if (item.kind === 'end') return item.end;
   }
@@ -70,15 +81,24 @@ export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal
 }
 
 /** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */
-export async function runResult(deps: AppDeps, threadId: string, end: TailEnd | null): Promise<Record<string, unknown>> {
+export async function runResult(
+  deps: AppDeps,
+  threadId: string,
+  end: TailEnd | null,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<Record<string, unknown>> {
   if (end?.error) return { __error__: end.error };
-  const values = end?.checkpoint_id
-    ? await valuesAt(deps.db, threadId, end.checkpoint_id)
-    : ((await getThread(deps.db, threadId))?.values ?? {});
+  const values = await readPatiently(deps.log, signal, async () =>
+    end?.checkpoint_id ? valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {}),
+  );
   return end?.interrupts ? { ...values, __interrupt__: end.interrupts } : values;
 }
 
-/** POST .../wait: 200 at once, a newline every few seconds to keep proxies from timing out, then the JSON. */
+/**
+ * POST .../wait: 200 at once, a newline every few seconds to keep proxies from timing out, then the JSON. The
+ * status is sent before the outcome is known, so every way out writes a complete JSON body: the final values,
+ * or `__error__` as the Python Agent Server writes it when waiting fails.
+ */
 export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<StreamOptions, 'afterSeq' | 'modes'>): Promise<void> {
   res.status(200).setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Location', runLocation(o.threadId, o.runId, o.stateless));
@@ -92,7 +112,11 @@ export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<Stream
       if (o.cancelOnDisconnect && !end) await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch(() => undefined);
       return;
     }
-    res.end(JSON.stringify(await runResult(deps, o.threadId, end)));
+    res.end(JSON.stringify(await runResult(deps, o.threadId, end, gone.signal)));
+  } catch (err) {
+    if (gone.signal.aborted || res.writableEnded) return;
+    deps.log.error('waiting for a run failed', { runId: o.runId, err });
+    res.end(JSON.stringify({ __error__: { error: 'WaitError', message: `Waiting for the run failed: ${(err as Error).message}` } }));
   } finally {
     clearInterval(keepAlive);
   }

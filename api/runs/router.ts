@@ -10,8 +10,10 @@ import { mount } from '../route.js';
 import { jsonObject } from '../schemas.js';
 import { batchPayloads } from './batch.js';
 import { cancelRuns } from './cancel.js';
+import { cancelEach } from './cancel-many.js';
 import { createRun } from './create.js';
 import { streamThread } from './thread-stream.js';
+import { FollowerGone } from '../events/patience.js';
 import { awaitEnd, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
 import * as s from './schema.js';
 
@@ -136,7 +138,7 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       const runs = await listRuns(deps.db, { threadId: body.thread_id, runIds: body.run_ids, statuses, limit: 10_000, offset: 0 });
       const byThread = new Map<string, string[]>();
       for (const r of runs) byThread.set(r.thread_id, [...(byThread.get(r.thread_id) ?? []), r.run_id]);
-      for (const [threadId, ids] of byThread) await cancelRuns(deps, threadId, ids, query.action);
+      await cancelEach(deps, byThread, query.action);
     },
   });
 
@@ -193,11 +195,12 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       const gone = new AbortController();
       res.on('close', () => gone.abort());
       const end = await awaitEnd(deps, p.run_id, gone.signal);
-      if (gone.signal.aborted) {
+      const result = gone.signal.aborted ? null : await runResult(deps, p.thread_id, end, gone.signal).catch(whenGone);
+      if (!result) {
         if (query.cancel_on_disconnect) await cancelRuns(deps, p.thread_id, [p.run_id], 'interrupt');
         return;
       }
-      return runResult(deps, p.thread_id, end);
+      return result;
     },
   });
   mount(router, registry, {
@@ -256,6 +259,12 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
   });
   return router;
 }
+
+/** A read that gave up because the client left yields null; other failures stay failures. */
+const whenGone = (err: unknown): null => {
+  if (err instanceof FollowerGone) return null;
+  throw err;
+};
 
 const modes = (list: string[] | undefined) => (list?.length ? { modes: new Set(list) } : {});
 

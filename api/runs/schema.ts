@@ -127,11 +127,16 @@ export const joinStreamQuery = z.object({
   stream_mode: queryArray(streamMode),
 });
 
-export const cancelManyBody = z.object({
-  thread_id: uuid.optional(),
-  run_ids: z.array(uuid).optional(),
-  status: z.enum(['pending', 'running', 'all']).optional(),
-});
+/** An empty body would select every run on the server, so one of the three must name the runs. */
+export const cancelManyBody = z
+  .object({
+    thread_id: uuid.optional(),
+    run_ids: z.array(uuid).optional(),
+    status: z.enum(['pending', 'running', 'all']).optional(),
+  })
+  .refine((b) => b.thread_id !== undefined || b.run_ids !== undefined || b.status !== undefined, {
+    message: 'Name the runs to cancel with thread_id, run_ids or status; an empty selection would cancel every run.',
+  });
 
 export const threadStreamModes = ['run_modes', 'lifecycle', 'state_update'] as const;
 const threadStreamMode = z.enum(threadStreamModes);

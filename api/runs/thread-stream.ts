@@ -4,6 +4,7 @@ import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { followThreadRuns, openSession, type ThreadCursor } from '../events/session.js';
 import type { SseStream } from '../events/sse.js';
+import { readPatiently } from '../events/patience.js';
 import { tailRun } from '../events/tail.js';
 
 // GET /threads/{id}/stream: follows a thread rather than one run. It streams the events of each run on the
@@ -42,7 +43,10 @@ async function followRun(
     if (item.kind === 'end') {
       const id = `${run.run_id}:${seq}`;
       if (modes.has('lifecycle')) sse.send('lifecycle', { event: item.end?.status ?? 'deleted', run_id: run.run_id }, id);
-      if (modes.has('state_update')) sse.send('state_update', { values: (await getThread(deps.db, run.thread_id))?.values ?? {} }, id);
+      if (modes.has('state_update')) {
+        const thread = await readPatiently(deps.log, signal, () => getThread(deps.db, run.thread_id));
+        sse.send('state_update', { values: thread?.values ?? {} }, id);
+      }
       break;
     }
     if (item.kind !== 'event') continue;

@@ -12,10 +12,16 @@ export function systemRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
   mount(router, registry, {
     method: 'get',
     path: '/ok',
-    summary: 'Liveness check',
+    summary: 'Health check; with check_db=1 it also checks the database (500 when it does not answer)',
     tag: 'System',
-    response: z.object({ ok: z.literal(true) }),
-    handler: () => ({ ok: true }),
+    query: z.object({ check_db: z.enum(['0', '1']).default('0') }),
+    response: z.object({ ok: z.boolean(), services: z.object({ database: z.enum(['healthy', 'unhealthy', 'skipped']) }) }),
+    handler: async ({ query }, _req, res) => {
+      if (query.check_db === '0') return { ok: true, services: { database: 'skipped' } };
+      const healthy = await databaseAnswers(deps);
+      // As the Python Agent Server answers: 500 with the failed service named.
+      res.status(healthy ? 200 : 500).json({ ok: healthy, services: { database: healthy ? 'healthy' : 'unhealthy' } });
+    },
   });
   mount(router, registry, {
     method: 'get',
@@ -41,4 +47,22 @@ export function systemRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
   // The docs page loads the live document, so it shows exactly what this server validates.
   router.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
   return router;
+}
+
+const HEALTHCHECK_TIMEOUT_MS = 3_000;
+
+async function databaseAnswers(deps: AppDeps): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${HEALTHCHECK_TIMEOUT_MS} ms`)), HEALTHCHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([deps.db.query('SELECT 1'), timeout]);
+    return true;
+  } catch (err) {
+    deps.log.warn('health check: the database does not answer', { err });
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

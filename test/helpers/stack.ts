@@ -40,13 +40,14 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-export async function openTestDb(kind: DbKind, log: Logger): Promise<TestDb> {
+/** adminUrl: the PostgreSQL server to create the database on (default TEST_DATABASE_URL). */
+export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): Promise<TestDb> {
   if (kind === 'pglite') {
     const db = await openPglite(undefined, log);
     await migrate(db, log);
     return { db, drop: () => db.close() };
   }
-  const admin = loadTestConfig().TEST_DATABASE_URL;
+  const admin = adminUrl ?? loadTestConfig().TEST_DATABASE_URL;
   const name = `rt_test_${randomBytes(6).toString('hex')}`;
   const adminPool = new pg.Pool({ connectionString: admin, max: 1 });
   await adminPool.query(`CREATE DATABASE ${name}`);
@@ -78,6 +79,8 @@ export interface StackOptions {
   noWorker?: boolean;
   /** Create the sweeper schedule (hourly; tests trigger it with triggerSweep). */
   sweeper?: boolean;
+  /** With db 'postgres': the server to create the test database on (a private cluster), instead of TEST_DATABASE_URL. */
+  postgresAdminUrl?: string;
 }
 
 export interface Stack {
@@ -113,7 +116,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const address = o.temporalAddress ?? (await fromVitest('temporalAddress'));
   const bundlePath = o.workflowBundlePath ?? (await fromVitest('workflowBundlePath'));
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
-  const { db, url: dbUrl, drop } = await openTestDb(o.db ?? 'pglite', log);
+  const { db, url: dbUrl, drop } = await openTestDb(o.db ?? 'pglite', log, o.postgresAdminUrl);
   await ensureSystemAssistants(db);
   const connection = await Connection.connect({ address });
   const temporal = new TemporalClient({ connection });
