@@ -1,6 +1,7 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { assistantsRouter } from './assistants/router.js';
+import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
 import { protocolRouter } from './protocol/router.js';
@@ -18,7 +19,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'extended');
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
-  for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter, storeRouter]) app.use(router(deps, registry));
+  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter])
+    app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {
     throw new ApiError(ErrorCode.notFound, `No route for ${req.method} ${req.path}`);

@@ -20,6 +20,8 @@ import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js
 import { createLexicalEmbedder, createStore } from '../../store/index.js';
 import { createWorker } from '../../worker/create.js';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../worker/schedules.js';
+import { deleteSchedule, listCronSchedules } from '../../api/crons/schedule.js';
+import { allCronIds } from '../../db/crons.js';
 
 // A real stack for one test file: the suite's Temporal dev server, a task queue of its own, a fresh database
 // (in-memory PGlite, or a new database on the local PostgreSQL server), a worker, and the API on port 0.
@@ -138,6 +140,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       workflowBundle: { codePath: bundlePath },
       ...(o.hooks ? { hooks: o.hooks } : {}),
       store,
+      runSettings: deps.settings,
     });
     worker = { worker: w, running: w.run(), connection: nc };
   };
@@ -186,6 +189,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
           .getHandle(sweeperScheduleId(taskQueue))
           .delete()
           .catch(() => undefined);
+      // Crons' Schedules live in the suite's shared Temporal: this file's must not keep firing after it.
+      // Listing lags behind creation, so the rows are asked too.
+      const cronIds = await allCronIds(db);
+      for await (const cronId of listCronSchedules(deps)) cronIds.add(cronId);
+      for (const cronId of cronIds) await deleteSchedule(deps, cronId);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
