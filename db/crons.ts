@@ -59,11 +59,20 @@ export async function getCron(q: Queryable, cronId: string): Promise<CronState |
   return r.rows[0];
 }
 
-/** Replaces the changeable fields and marks the row as ahead of its Schedule until markCronSynced. */
-export async function updateCronFields(q: Queryable, cronId: string, f: CronFields, sync: CronSync): Promise<CronState | undefined> {
+/**
+ * Replaces the changeable fields and marks the row as ahead of its Schedule until markCronSynced. Undoing a
+ * failed patch passes the old `updated_at`, so the row reads exactly as before.
+ */
+export async function updateCronFields(
+  q: Queryable,
+  cronId: string,
+  f: CronFields,
+  sync: CronSync,
+  updatedAt?: string,
+): Promise<CronState | undefined> {
   const r = await q.query<CronState>(
     `UPDATE crons SET schedule = $2, timezone = $3, end_time = $4, enabled = $5, on_run_completed = $6, payload = $7::jsonb,
-       metadata = $8::jsonb, sync = $9, revision = revision + 1, updated_at = now()
+       metadata = $8::jsonb, sync = $9, revision = revision + 1, updated_at = COALESCE($10::timestamptz, now())
      WHERE cron_id = $1 RETURNING ${columns}, sync, revision`,
     [
       cronId,
@@ -75,6 +84,7 @@ export async function updateCronFields(q: Queryable, cronId: string, f: CronFiel
       JSON.stringify(f.payload),
       JSON.stringify(f.metadata),
       sync,
+      updatedAt ?? null,
     ],
   );
   return r.rows[0];

@@ -1,7 +1,7 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cronScheduleId } from '../core/cron.js';
-import { listCronFires } from '../db/crons.js';
+import { listCronFires, type CronFireRow } from '../db/crons.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
@@ -60,5 +60,144 @@ describe('stateful crons', () => {
     expect(fires.length).toBeGreaterThanOrEqual(2);
     expect(new Set(fires.map((f) => f.run_id)).size).toBe(fires.length);
     await client.crons.delete(cron.cron_id);
+  });
+});
+
+/** Fires of a cron so far (scheduled time, run), read from the table every fire records itself in. */
+const fires = (cronId: string): Promise<CronFireRow[]> => listCronFires(stack.db, cronId);
+
+/** Waits until a cron has fired `n` more times: the clock the negative checks below are read against. */
+async function ticks(cronId: string, n: number): Promise<void> {
+  const start = (await fires(cronId)).length;
+  await vi.waitFor(async () => expect((await fires(cronId)).length).toBeGreaterThanOrEqual(start + n), { timeout: 30_000, interval: 200 });
+}
+
+describe('enabled and end_time', () => {
+  it('stops firing while disabled (the Schedule is paused) and fires again once enabled', async () => {
+    const [a, b] = [await client.threads.create(), await client.threads.create()];
+    const control = await client.crons.createForThread(b.thread_id, 'agent', { schedule: everySecond, input: human('control'), config });
+    const cron = await client.crons.createForThread(a.thread_id, 'agent', { schedule: everySecond, input: human('tick'), config });
+    await ticks(cron.cron_id, 1);
+
+    const disabled = await client.crons.update(cron.cron_id, { enabled: false });
+    const disabledAt = Date.now();
+    expect(disabled.enabled).toBe(false);
+    expect((await stack.temporal.schedule.getHandle(cronScheduleId(cron.cron_id)).describe()).state.paused).toBe(true);
+    await ticks(control.cron_id, 3);
+    expect((await fires(cron.cron_id)).every((f) => Date.parse(f.scheduled_at) <= disabledAt)).toBe(true);
+
+    expect((await client.crons.update(cron.cron_id, { enabled: true })).enabled).toBe(true);
+    const enabledAt = Date.now();
+    await vi.waitFor(async () => expect((await fires(cron.cron_id)).some((f) => Date.parse(f.scheduled_at) > enabledAt)).toBe(true), {
+      timeout: 30_000,
+    });
+    await client.crons.delete(control.cron_id);
+    await client.crons.delete(cron.cron_id);
+  });
+
+  it('ends at end_time: no fire is scheduled after it, and next_run_date becomes null', async () => {
+    const [a, b] = [await client.threads.create(), await client.threads.create()];
+    const control = await client.crons.createForThread(b.thread_id, 'agent', { schedule: everySecond, input: human('control'), config });
+    const endTime = new Date(Date.now() + 4_000).toISOString();
+    const cron = await client.crons.createForThread(a.thread_id, 'agent', { schedule: everySecond, input: human('tick'), config, endTime });
+    expect(Date.parse(cron.end_time!)).toBe(Date.parse(endTime));
+    await ticks(cron.cron_id, 1);
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(Date.parse(endTime)), { timeout: 10_000 });
+    await ticks(control.cron_id, 3);
+    const all = await fires(cron.cron_id);
+    expect(all.length).toBeGreaterThanOrEqual(1);
+    expect(all.every((f) => Date.parse(f.scheduled_at) <= Date.parse(endTime))).toBe(true);
+    const [found] = await client.crons.search({ threadId: a.thread_id });
+    expect(found!.next_run_date).toBeNull();
+    await client.crons.delete(control.cron_id);
+  });
+});
+
+describe('client.crons', () => {
+  it('creates, updates (metadata merged), searches with sort, select and metadata, counts and deletes', async () => {
+    const thread = await client.threads.create();
+    const nightly = await client.crons.create('agent', {
+      schedule: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      input: human('report'),
+      metadata: { kind: 'report', owner: 'ana' },
+      onRunCompleted: 'keep',
+    });
+    expect(nightly).toMatchObject({ thread_id: null, on_run_completed: 'keep', timezone: 'Europe/Berlin', user_id: null, enabled: true });
+    // 03:00 in Berlin is 01:00 or 02:00 UTC.
+    expect([1, 2]).toContain(new Date(nightly.next_run_date!).getUTCHours());
+    const hourly = await client.crons.createForThread(thread.thread_id, 'agent', { schedule: '@hourly', metadata: { kind: 'ping' } });
+    expect((hourly as unknown as { on_run_completed: unknown }).on_run_completed).toBeNull();
+
+    const updated = await client.crons.update(nightly.cron_id, { schedule: '30 4 * * 1-5', metadata: { owner: 'bo' }, enabled: false });
+    expect(updated).toMatchObject({ schedule: '30 4 * * 1-5', metadata: { kind: 'report', owner: 'bo' }, enabled: false });
+    const spec = (await stack.temporal.schedule.getHandle(cronScheduleId(nightly.cron_id)).describe()).spec;
+    expect(spec.calendars?.[0]?.minute).toEqual([{ start: 30, end: 30, step: 1 }]);
+
+    const mine = await client.crons.search({ metadata: { kind: 'report' } });
+    expect(mine.map((c) => c.cron_id)).toEqual([nightly.cron_id]);
+    const both = await client.crons.search({ assistantId: 'agent', sortBy: 'created_at', sortOrder: 'asc', limit: 100 });
+    const order = both.map((c) => c.cron_id).filter((id) => id === nightly.cron_id || id === hourly.cron_id);
+    expect(order).toEqual([nightly.cron_id, hourly.cron_id]);
+    const slim = await client.crons.search({ threadId: thread.thread_id, select: ['cron_id', 'schedule', 'now'] });
+    expect(Object.keys(slim[0]!).sort()).toEqual(['cron_id', 'now', 'schedule']);
+    expect(await client.crons.search({ enabled: false, metadata: { owner: 'bo' } })).toHaveLength(1);
+    expect(await client.crons.count({ threadId: thread.thread_id })).toBe(1);
+    expect(await client.crons.count({ metadata: { kind: 'report' } })).toBe(1);
+    const page = await fetch(`${stack.url}/runs/crons/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ assistant_id: 'agent', limit: 1 }),
+    });
+    expect(Number(page.headers.get('x-pagination-total'))).toBeGreaterThanOrEqual(2);
+    expect(page.headers.get('x-pagination-next')).toBe('1');
+    expect((await fetch(`${stack.url}/runs/crons/${hourly.cron_id}`).then((r) => r.json())) as object).toMatchObject({
+      schedule: '@hourly',
+    });
+
+    await client.crons.delete(nightly.cron_id);
+    await expect(stack.temporal.schedule.getHandle(cronScheduleId(nightly.cron_id)).describe()).rejects.toThrow();
+    await expect(client.crons.delete(nightly.cron_id)).rejects.toThrow(/404/);
+    expect(await client.crons.count({ metadata: { kind: 'report' } })).toBe(0);
+
+    // Deleting the thread takes its cron and the cron's Schedule along.
+    await client.threads.delete(thread.thread_id);
+    expect(await client.crons.count({ threadId: thread.thread_id })).toBe(0);
+    await expect(stack.temporal.schedule.getHandle(cronScheduleId(hourly.cron_id)).describe()).rejects.toThrow();
+  });
+
+  it('deletes the crons of a deleted assistant with their Schedules', async () => {
+    const assistant = await client.assistants.create({ graphId: 'agent', name: 'cron owner' });
+    const cron = await client.crons.create(assistant.assistant_id, { schedule: '@daily' });
+    await client.assistants.delete(assistant.assistant_id);
+    expect(await client.crons.count({ assistantId: assistant.assistant_id })).toBe(0);
+    await expect(stack.temporal.schedule.getHandle(cronScheduleId(cron.cron_id)).describe()).rejects.toThrow();
+  });
+});
+
+describe('cron runs in streams', () => {
+  it('are followed by the thread stream like any other run', async () => {
+    const thread = await client.threads.create();
+    const abort = new AbortController();
+    const seen: { event: string; data: unknown }[] = [];
+    const following = (async () => {
+      try {
+        for await (const part of client.threads.joinStream(thread.thread_id, {
+          streamMode: ['run_modes', 'lifecycle'],
+          signal: abort.signal,
+        })) {
+          seen.push(part as { event: string; data: unknown });
+          if (part.event === 'lifecycle' && (part.data as { event: string }).event === 'success') abort.abort();
+        }
+      } catch (err) {
+        if (!abort.signal.aborted) throw err;
+      }
+    })();
+    const cron = await client.crons.createForThread(thread.thread_id, 'agent', { schedule: everySecond, input: human('tick'), config });
+    await following;
+    await client.crons.delete(cron.cron_id);
+    expect(seen.map((e) => e.event)).toContain('metadata');
+    const values = seen.filter((e) => e.event === 'values').at(-1)?.data as { messages: { content: string }[] };
+    expect(values.messages.at(-1)!.content).toBe('scheduled hello');
   });
 });

@@ -43,7 +43,8 @@ export async function createCron(
   try {
     return await converge(deps, row, { requireNextFire: true });
   } catch (err) {
-    await undo(deps, cronId, () => deleteCronRow(deps.db, cronId));
+    // Marked deleting first: if Temporal is away now, reconciliation removes both rather than finishing the create.
+    await undo(deps, cronId, () => deleteCron(deps, cronId));
     throw scheduleError(err);
   }
 }
@@ -58,7 +59,7 @@ export async function updateCron(deps: CronDeps, cronId: string, next: (current:
     return await converge(deps, updated, { requireNextFire: true });
   } catch (err) {
     await undo(deps, cronId, async () => {
-      const restored = await updateCronFields(deps.db, cronId, current, CronSync.updating);
+      const restored = await updateCronFields(deps.db, cronId, current, CronSync.updating, current.updated_at);
       if (restored) await converge(deps, restored, { requireNextFire: false });
     });
     throw scheduleError(err);
