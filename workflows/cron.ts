@@ -4,9 +4,9 @@ import type { CronActivities, CronFireResult } from '../api/crons/fire.js';
 import { finalRunStatuses, type RunStatus } from '../core/runs.js';
 
 // One fire of a cron, started by the cron's Temporal Schedule (id `cron-<cron_id>-<scheduled time>`). It submits
-// the run through the runtime's one run service, then lives as long as the run, so the Schedule's overlap policy
-// (from the cron's multitask strategy) sees a fire whose run is still going as running. Short-lived: its history
-// holds one activity per poll of the run, with polls backing off to 30 s.
+// the run through the runtime's one run service. Under reject, interrupt and rollback it then lives as long as the
+// run, so the Schedule's overlap policy sees a fire whose run is still going as running; its history holds one
+// activity per poll of the run, with polls backing off to 10 s. Under enqueue it ends once the run is submitted.
 
 const { fireCron, cronRunStatus } = proxyActivities<CronActivities>({
   startToCloseTimeout: '1m',
@@ -32,9 +32,9 @@ export async function cronFireWorkflow(input: CronFireInput): Promise<CronFireOu
   // Started by hand (temporal workflow start) there is no scheduled time: the start time stands in for it.
   const scheduledAt = (info.typedSearchAttributes.get(ScheduledStartTime) ?? info.runStartTime).toISOString();
   const fire = await fireCron({ cronId: input.cronId, scheduledAt });
-  if (!fire.runId || !fire.threadId) return { ...fire, scheduledAt, status: null };
+  if (!fire.runId || !fire.threadId || fire.strategy === 'enqueue') return { ...fire, scheduledAt, status: null };
   try {
-    for (let delay = 1_000; ; delay = Math.min(delay * 2, 30_000)) {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
       const status = await cronRunStatus({ runId: fire.runId });
       if (status === null || finalRunStatuses.includes(status)) return { ...fire, scheduledAt, status };
       await sleep(delay);

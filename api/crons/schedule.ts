@@ -22,12 +22,13 @@ export interface ScheduleDeps {
 
 /**
  * A fire due while the previous one's run is still going follows the cron's multitask strategy: reject skips it,
- * enqueue lets one wait (more are dropped, as the reference never backfills), interrupt and rollback cancel the
- * previous fire, which cancels its run with that action.
+ * interrupt and rollback cancel the previous fire, which cancels its run with that action. Under enqueue a fire
+ * ends once its run is submitted (the thread queues runs, and stateless runs each have their own thread), so
+ * fires overlap only while no worker runs them; then they wait in order and none is dropped.
  */
 const overlapOf: Record<MultitaskStrategy, ScheduleOverlapPolicy> = {
   reject: ScheduleOverlapPolicy.SKIP,
-  enqueue: ScheduleOverlapPolicy.BUFFER_ONE,
+  enqueue: ScheduleOverlapPolicy.BUFFER_ALL,
   interrupt: ScheduleOverlapPolicy.CANCEL_OTHER,
   rollback: ScheduleOverlapPolicy.CANCEL_OTHER,
 };
