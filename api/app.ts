@@ -4,6 +4,7 @@ import { assistantsRouter } from './assistants/router.js';
 import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
+import { mcpRouter } from './mcp/router.js';
 import { protocolRouter } from './protocol/router.js';
 import { storeRouter } from './store/router.js';
 import { runsRouter } from './runs/router.js';
@@ -19,7 +20,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'extended');
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
-  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter])
+  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter, mcpRouter])
     app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {
