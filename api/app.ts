@@ -1,5 +1,6 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { a2aRouter } from './a2a/router.js';
 import { assistantsRouter } from './assistants/router.js';
 import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
@@ -20,7 +21,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'extended');
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
-  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter, mcpRouter])
+  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter, mcpRouter, a2aRouter])
     app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {
