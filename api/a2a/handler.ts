@@ -113,7 +113,6 @@ export class AssistantA2AHandler implements A2ARequestHandler {
   deleteTaskPushNotificationConfig(): Promise<never> {
     return Promise.reject(new PushNotificationNotSupportedError());
   }
-  // eslint-disable-next-line require-yield
   async *resubscribe(): AsyncGenerator<StreamResponse, void, undefined> {
     throw new UnsupportedOperationError('Resubscribing to a task is not supported; use tasks/get.');
   }

@@ -1,6 +1,5 @@
 import { Role, TaskState, type AgentCard, type Artifact, type Message, type Part, type Task } from '@a2a-js/sdk';
 import { RequestMalformedError } from '@a2a-js/sdk/errors';
-import { graphSchemas } from '../../core/graphs.js';
 import type { AssistantRow } from '../../db/assistants.js';
 import type { RunRow } from '../../db/runs.js';
 import type { TailEnd } from '../events/tail.js';
@@ -24,7 +23,6 @@ export function parseTaskId(taskId: string, contextId?: string): { threadId: str
 export const isUuid = (s: string) => uuidPattern.test(s);
 
 export function agentCard(a: AssistantRow, url: string, version: string): AgentCard {
-  const inputSchema = graphSchemas(a.graph_id).input_schema as { properties?: Record<string, unknown>; required?: string[] };
   const modes = ['text/plain', 'application/json'];
   const description = a.description || `${a.name} assistant`;
   return {
