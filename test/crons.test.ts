@@ -201,3 +201,71 @@ describe('cron runs in streams', () => {
     expect(values.messages.at(-1)!.content).toBe('scheduled hello');
   });
 });
+
+describe('overlap follows multitask_strategy', () => {
+  it('reject: a fire due while the previous run still runs is skipped by the Schedule, never refused by the thread', async () => {
+    const thread = await client.threads.create();
+    const slow = {
+      configurable: {
+        script: [
+          { content: 'slow', delay_ms: 2_500 },
+          { content: 'slow again', delay_ms: 2_500 },
+        ],
+      },
+    };
+    const cron = await client.crons.createForThread(thread.thread_id, 'agent', {
+      schedule: everySecond,
+      input: human('tick'),
+      config: slow,
+      multitaskStrategy: 'reject',
+    });
+    const handle = stack.temporal.schedule.getHandle(cronScheduleId(cron.cron_id));
+    await vi.waitFor(async () => expect((await handle.describe()).info.numActionsSkippedOverlap).toBeGreaterThanOrEqual(2), {
+      timeout: 30_000,
+      interval: 250,
+    });
+    await vi.waitFor(async () => expect((await cronRuns(thread.thread_id, cron.cron_id)).length).toBeGreaterThanOrEqual(2), {
+      timeout: 30_000,
+    });
+    await client.crons.delete(cron.cron_id);
+    expect((await fires(cron.cron_id)).filter((f) => f.error !== null)).toEqual([]);
+    const runs = await cronRuns(thread.thread_id, cron.cron_id);
+    expect(runs.every((r) => r.multitask_strategy === 'reject')).toBe(true);
+  });
+
+  it('interrupt: the next fire cancels the previous fire, which interrupts its run', async () => {
+    const thread = await client.threads.create();
+    const endless = { configurable: { script: [{ content: 'never done', delay_ms: 60_000 }] } };
+    const cron = await client.crons.createForThread(thread.thread_id, 'agent', {
+      schedule: '*/2 * * * * * *',
+      input: human('tick'),
+      config: endless,
+      multitaskStrategy: 'interrupt',
+    });
+    await vi.waitFor(
+      async () => expect((await cronRuns(thread.thread_id, cron.cron_id)).some((r) => r.status === 'interrupted')).toBe(true),
+      { timeout: 30_000, interval: 250 },
+    );
+    await client.crons.delete(cron.cron_id);
+  });
+});
+
+describe('server info and OpenAPI', () => {
+  it('reports crons and documents the new routes', async () => {
+    const info = (await (await fetch(`${stack.url}/info`)).json()) as { flags: { crons: boolean } };
+    expect(info.flags.crons).toBe(true);
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, object> };
+    for (const path of [
+      '/runs/crons',
+      '/threads/{thread_id}/runs/crons',
+      '/runs/crons/{cron_id}',
+      '/runs/crons/search',
+      '/runs/crons/count',
+      '/mcp',
+      '/a2a/{assistant_id}',
+      '/a2a/{assistant_id}/.well-known/agent-card.json',
+    ])
+      expect(Object.keys(doc.paths)).toContain(path);
+    expect(Object.keys(doc.paths['/runs/crons/{cron_id}']!).sort()).toEqual(['delete', 'get', 'patch']);
+  });
+});

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { cronScheduleId } from '../../core/cron.js';
 import { uuid7From } from '../../core/ids.js';
 import type { CancelAction, MultitaskStrategy, RunStatus } from '../../core/runs.js';
@@ -119,6 +120,7 @@ async function refreshNextRunDate(d: RunDeps, cronId: string): Promise<void> {
     const next = (await d.temporal.schedule.getHandle(cronScheduleId(cronId)).describe()).info.nextActionTimes[0] ?? null;
     await setNextRunDate(d.db, cronId, next);
   } catch (err) {
-    d.log.warn('could not read the next fire time of a cron', { cronId, err });
+    // A cron deleted while it fired has no Schedule left to ask.
+    if (!(err instanceof ScheduleNotFoundError)) d.log.warn('could not read the next fire time of a cron', { cronId, err });
   }
 }
