@@ -190,7 +190,8 @@ describe('A2A v0.3 method names', () => {
     expect(got.result).toMatchObject({ kind: 'task', id: sent.result!.id, status: { state: 'completed' } });
   });
 
-  it('answers bad requests with JSON-RPC errors', async () => {
+  it('answers bad requests with JSON-RPC errors, and stores nothing for them', async () => {
+    const threads = await stack.client.threads.count();
     const noId = await rpc(echo, 'message/send', { message: { kind: 'message', role: 'user', parts: [{ kind: 'text', text: 'x' }] } });
     expect(noId.error?.code).toBe(-32602);
     const noParts = await rpc(echo, 'SendMessage', { message: { messageId: 'm1', role: 'ROLE_USER', parts: [] } });
@@ -203,5 +204,6 @@ describe('A2A v0.3 method names', () => {
     });
     expect(badContext.error?.code).toBe(-32602);
     expect((await fetch(`${stack.url}/a2a/${echo.assistant_id}`, { method: 'DELETE' })).status).toBe(405);
+    expect(await stack.client.threads.count()).toBe(threads);
   });
 });

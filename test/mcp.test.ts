@@ -84,7 +84,8 @@ describe('MCP endpoint', () => {
     expect(result.content[0]!.text).toMatch(/model exploded/);
   });
 
-  it('answers unknown tools and bad arguments with JSON-RPC errors', async () => {
+  it('answers unknown tools and bad arguments with JSON-RPC errors, and stores nothing for them', async () => {
+    const threads = await stack.client.threads.count();
     expect(rpcCode(await mcp.callTool({ name: 'no_such_tool', arguments: {} }).catch((e: unknown) => e))).toBe(ErrorCode.InvalidParams);
     expect(rpcCode(await mcp.callTool({ name: 'agent', arguments: { messages: 42 } }).catch((e: unknown) => e))).toBe(
       ErrorCode.InvalidParams,
@@ -94,6 +95,7 @@ describe('MCP endpoint', () => {
       .catch((e: unknown) => e);
     expect(rpcCode(malformed)).toBe(ErrorCode.InvalidParams);
     expect(rpcCode(await mcp.listTools({ cursor: 'later' }).catch((e: unknown) => e))).toBe(ErrorCode.InvalidParams);
+    expect(await stack.client.threads.count()).toBe(threads);
   });
 
   it('is stateless: GET is 405, DELETE 404, and a body that is not JSON-RPC a 4xx', async () => {
