@@ -246,7 +246,10 @@ describe('overlap follows multitask_strategy', () => {
       async () => expect((await cronRuns(thread.thread_id, cron.cron_id)).some((r) => r.status === 'interrupted')).toBe(true),
       { timeout: 30_000, interval: 250 },
     );
+    const [first] = (await stack.temporal.schedule.getHandle(cronScheduleId(cron.cron_id)).describe()).info.recentActions;
     await client.crons.delete(cron.cron_id);
+    const fire = await stack.temporal.workflow.getHandle(first!.action.workflow.workflowId).describe();
+    expect(fire.status.name).toBe('CANCELLED');
   });
 });
 
