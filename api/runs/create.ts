@@ -208,8 +208,8 @@ async function resolveThread(
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   if (threadId === null) {
     const inserted = await insertThread(deps.db, { thread_id: newThreadId, metadata: { ...stamp, ...(body.metadata ?? {}) } });
-    // Only a retry with a given id finds its thread there already.
-    return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, newThreadId))!, created: false };
+    // Only a retry with a given id finds its thread there already: made for this run all the same.
+    return { thread: inserted ?? (await getThread(deps.db, newThreadId))!, created: true };
   }
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
