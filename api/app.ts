@@ -1,9 +1,12 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { a2aRouter } from './a2a/router.js';
 import { assistantsRouter } from './assistants/router.js';
+import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
 import { inputGuard } from './input-guard.js';
+import { mcpRouter } from './mcp/router.js';
 import { protocolRouter } from './protocol/router.js';
 import { requestLog } from './request-log.js';
 import { storeRouter } from './store/router.js';
@@ -22,7 +25,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
   app.use(inputGuard);
-  for (const router of [assistantsRouter, threadsRouter, runsRouter, protocolRouter, storeRouter]) app.use(router(deps, registry));
+  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter, mcpRouter, a2aRouter])
+    app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {
     throw new ApiError(ErrorCode.notFound, `No route for ${req.method} ${req.path}`);

@@ -17,6 +17,12 @@ export interface AppSettings {
   workerTimeoutMs: number;
 }
 
+/**
+ * What creating a run needs. The API passes its AppDeps; a cron fire's activity passes the worker's database
+ * and its activity's Temporal client, so every entry point shares one run-creation service.
+ */
+export type RunDeps = Pick<AppDeps, 'db' | 'temporal' | 'taskQueue' | 'log' | 'settings'>;
+
 export interface AppDeps {
   db: Db;
   temporal: Client;

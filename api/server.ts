@@ -8,6 +8,7 @@ import type { Db } from '../db/pool.js';
 import { createStoreFromConfig } from '../store/index.js';
 import { createApp } from './app.js';
 import { ensureSystemAssistants } from './assistants/system.js';
+import { startCronReconciler } from './crons/service.js';
 import type { AppSettings } from './deps.js';
 import { EventHub } from './events/hub.js';
 
@@ -51,11 +52,14 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
       reject(inUse ? new Error(`Port ${o.config.PORT} on ${o.config.HOST} is in use; set PORT to another port.`) : err);
     });
   });
+  // Cron changes a crashed process left half done are finished or undone, now and every minute.
+  const stopReconciler = startCronReconciler({ db: o.db, log: o.log, temporal: o.temporal, taskQueue: o.config.TEMPORAL_TASK_QUEUE });
   const { port } = server.address() as AddressInfo;
   const host = o.config.HOST === '0.0.0.0' ? '127.0.0.1' : o.config.HOST;
   return {
     url: `http://${host}:${port}`,
     async close() {
+      stopReconciler();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await hub.stop();

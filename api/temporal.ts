@@ -9,7 +9,7 @@ import { readHead } from '../db/checkpoints.js';
 import { threadWorkflowId, ThreadErrorType } from '../workflows/messages.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
-import type { AppDeps } from './deps.js';
+import type { RunDeps } from './deps.js';
 
 // Calls into thread workflows. A workflow is started on first use with the head stored in the database, so
 // threads that never ran (or were copied, or whose workflow an operator terminated) need no workflow at rest.
@@ -28,7 +28,7 @@ const statusOfFailure: Record<string, ErrorCode> = {
   ThreadNotFound: ErrorCode.notFound,
 };
 
-export async function startOperation(deps: AppDeps, threadId: string) {
+export async function startOperation(deps: RunDeps, threadId: string) {
   const head = await readHead(deps.db, threadId);
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
@@ -40,7 +40,7 @@ export async function startOperation(deps: AppDeps, threadId: string) {
 }
 
 /** Runs a Temporal call with a deadline and turns its failures into API errors. */
-export async function callThread<T>(deps: AppDeps, fn: () => Promise<T>, overrides: Partial<Record<string, ErrorCode>> = {}): Promise<T> {
+export async function callThread<T>(deps: RunDeps, fn: () => Promise<T>, overrides: Partial<Record<string, ErrorCode>> = {}): Promise<T> {
   try {
     return await deps.temporal.connection.withDeadline(Date.now() + deps.settings.workerTimeoutMs, fn);
   } catch (err) {

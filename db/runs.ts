@@ -32,10 +32,11 @@ export interface RunRequest {
   multitask_strategy: string;
 }
 
+/** A retry of the same request (same run id) stores nothing new. */
 export async function insertRunRequest(q: Queryable, r: RunRequest): Promise<void> {
   await q.query(
     `INSERT INTO run_requests (run_id, thread_id, assistant_id, metadata, kwargs, multitask_strategy)
-     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)`,
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) ON CONFLICT (run_id) DO NOTHING`,
     [r.run_id, r.thread_id, r.assistant_id, JSON.stringify(r.metadata), JSON.stringify(r.kwargs), r.multitask_strategy],
   );
 }

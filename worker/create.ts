@@ -1,7 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { configSchema } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
+import { createCronActivities } from '../api/crons/fire.js';
+import type { AppSettings } from '../api/deps.js';
+import { settingsFrom } from '../api/server.js';
 import { createActivities } from '../activities/index.js';
 import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
@@ -27,6 +31,8 @@ export interface WorkerOptions {
   hooks?: ActivityHooks;
   store?: StoreService;
   maxCachedWorkflows?: number;
+  /** How runs are created (default strategy, model defaults): cron fires create theirs as the API does. */
+  runSettings?: AppSettings;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -36,14 +42,22 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
-    activities: createActivities({
-      db: o.db,
-      log: o.log,
-      models: o.models,
-      tools,
-      ...(o.hooks ? { hooks: o.hooks } : {}),
-      ...(o.store ? { store: o.store } : {}),
-    }),
+    activities: {
+      ...createActivities({
+        db: o.db,
+        log: o.log,
+        models: o.models,
+        tools,
+        ...(o.hooks ? { hooks: o.hooks } : {}),
+        ...(o.store ? { store: o.store } : {}),
+      }),
+      ...createCronActivities({
+        db: o.db,
+        log: o.log,
+        taskQueue: o.taskQueue,
+        settings: o.runSettings ?? settingsFrom(configSchema.parse({})),
+      }),
+    },
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',

@@ -6,6 +6,7 @@ import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
 import type { Db } from '../db/pool.js';
+import { settingsFrom } from '../api/server.js';
 import { createStoreFromConfig } from '../store/index.js';
 import { createWorker, ensureSearchAttributes } from './create.js';
 import { ensureSweeperSchedule } from './schedules.js';
@@ -69,6 +70,7 @@ export async function runWorker(o: {
     }),
     tools: o.tools ?? [],
     store: createStoreFromConfig(o.db, o.config),
+    runSettings: settingsFrom(o.config),
     ...(o.config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
   });
   const running = worker.run();

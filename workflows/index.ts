@@ -2,3 +2,4 @@
 export { threadWorkflow } from './thread.js';
 export { sweeperWorkflow } from './sweeper.js';
 export { webhookWorkflow } from './webhook.js';
+export { cronFireWorkflow } from './cron.js';

@@ -20,6 +20,7 @@ import { conflict, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { mount } from '../route.js';
 import { jsonObject } from '../schemas.js';
+import { deleteCronsOf } from '../crons/service.js';
 import { deleteThread } from '../threads/lifecycle.js';
 import { assistantIdOf, isSystemAssistant, requireAssistant } from './lookup.js';
 import * as s from './schema.js';
@@ -133,6 +134,8 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
       if (isSystemAssistant(a)) throw conflict(`The system assistant of graph "${a.graph_id}" cannot be deleted.`);
       // Threads go first: if this fails part way the assistant is still there, and the (retried) DELETE finishes the job.
       if (query.delete_threads) for (const t of await threadIdsOfAssistant(deps.db, a.assistant_id)) await deleteThread(deps, t);
+      // Its crons and their Schedules go too (the rows would cascade, but the Schedules must not outlive them).
+      await deleteCronsOf(deps, { assistantId: a.assistant_id });
       await deleteAssistant(deps.db, a.assistant_id);
     },
   });

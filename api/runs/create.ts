@@ -12,7 +12,7 @@ import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
 import { submitRun } from '../../workflows/messages.js';
 import { findAssistant } from '../assistants/lookup.js';
 import { deleteThread } from '../threads/lifecycle.js';
-import type { AppDeps } from '../deps.js';
+import type { RunDeps } from '../deps.js';
 import { invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { callThread, startOperation } from '../temporal.js';
@@ -29,12 +29,22 @@ export interface CreatedRun {
 
 const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
 
+/**
+ * For callers that must create a run exactly once however often they retry (a cron fire): the run id, and the id
+ * a stateless run's new thread gets. A retry with the same ids finds what the first attempt stored.
+ */
+export interface RunIdentity {
+  runId?: string;
+  newThreadId?: string;
+}
+
 export async function createRun(
-  deps: AppDeps,
+  deps: RunDeps,
   threadId: string | null,
   body: RunCreate,
   headers: IncomingHttpHeaders,
   defaultModes: StreamMode[] = ['values'],
+  identity: RunIdentity = {},
 ): Promise<CreatedRun> {
   const assistant = await findAssistant(deps.db, body.assistant_id);
   if (!assistant)
@@ -46,9 +56,18 @@ export async function createRun(
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
   agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
-  const { thread, created } = await resolveThread(deps, threadId, body, assistant);
+  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
   try {
-    return await submit(deps, { thread, assistant, graph, body, headers, defaultModes, stateless: threadId === null });
+    return await submit(deps, {
+      thread,
+      assistant,
+      graph,
+      body,
+      headers,
+      defaultModes,
+      stateless: threadId === null,
+      runId: identity.runId,
+    });
   } catch (err) {
     // A thread made for this run goes with it: a refused run leaves nothing behind.
     if (created)
@@ -67,13 +86,13 @@ interface Submission {
   headers: IncomingHttpHeaders;
   defaultModes: StreamMode[];
   stateless: boolean;
+  runId: string | undefined;
 }
 
 async function submit(
-  deps: AppDeps,
-  { thread, assistant, graph, body, headers, defaultModes, stateless }: Submission,
+  deps: RunDeps,
+  { thread, assistant, graph, body, headers, defaultModes, stateless, runId = uuid7() }: Submission,
 ): Promise<CreatedRun> {
-  const runId = uuid7();
   if (body.checkpoint_id ?? body.checkpoint?.checkpoint_id) {
     const cid = (body.checkpoint_id ?? body.checkpoint?.checkpoint_id)!;
     if (!(await checkpointExists(deps.db, thread.thread_id, cid)))
@@ -183,17 +202,18 @@ async function submit(
 
 /** The run's thread: a new temporary one for a stateless run, the named one, or a new one under if_not_exists. */
 async function resolveThread(
-  deps: AppDeps,
+  deps: RunDeps,
   threadId: string | null,
   body: RunCreate,
   assistant: AssistantRow,
+  newThreadId = uuid7(),
 ): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
-  if (threadId === null)
-    return {
-      thread: (await insertThread(deps.db, { thread_id: uuid7(), metadata: { ...stamp, ...(body.metadata ?? {}) } }))!,
-      created: true,
-    };
+  if (threadId === null) {
+    const inserted = await insertThread(deps.db, { thread_id: newThreadId, metadata: { ...stamp, ...(body.metadata ?? {}) } });
+    // Only a retry with a given id finds its thread there already: made for this run all the same.
+    return { thread: inserted ?? (await getThread(deps.db, newThreadId))!, created: true };
+  }
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
@@ -201,7 +221,7 @@ async function resolveThread(
   return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
 }
 
-function agentConfig(deps: AppDeps, graph: AgentDefinition, config: Config, context: Record<string, unknown>): AgentConfig {
+function agentConfig(deps: RunDeps, graph: AgentDefinition, config: Config, context: Record<string, unknown>): AgentConfig {
   try {
     return resolveAgentConfig(
       graph,

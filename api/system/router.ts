@@ -32,7 +32,7 @@ export function systemRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       version: deps.settings.version,
       context: 'js',
       runtime: 'temporal',
-      flags: { assistants: true, crons: false, langsmith: false, langsmith_tracing_replicas: false },
+      flags: { assistants: true, crons: true, langsmith: false, langsmith_tracing_replicas: false },
     }),
   });
   let document: ReturnType<OpenApiGeneratorV3['generateDocument']> | undefined;

@@ -14,10 +14,11 @@ import {
   type StateUpdateRequest,
   type StateUpdateResult,
 } from '../../workflows/messages.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, RunDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { callThread, startOperation } from '../temporal.js';
+import { deleteCronsOf } from '../crons/service.js';
 import { ttlMinutes, type ThreadCreate } from './schema.js';
 
 // Thread lifecycle: create (optionally replaying supersteps), copy, delete and prune. Every state change goes
@@ -117,8 +118,12 @@ export async function createThread(deps: AppDeps, body: ThreadCreate): Promise<T
   return requireThread(deps, threadId);
 }
 
-/** Stops the thread's workflow (runs included), then removes the row; checkpoints, runs and events cascade. */
-export async function deleteThread(deps: AppDeps, threadId: string): Promise<boolean> {
+/**
+ * Stops the thread's workflow (runs included) and deletes its crons' Schedules, then removes the row;
+ * checkpoints, runs, events and cron rows cascade.
+ */
+export async function deleteThread(deps: RunDeps, threadId: string): Promise<boolean> {
+  await deleteCronsOf(deps, { threadId });
   try {
     await callThread(deps, () => deps.temporal.workflow.getHandle(threadWorkflowId(threadId)).terminate('thread deleted'));
   } catch (err) {

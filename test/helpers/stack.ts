@@ -20,6 +20,8 @@ import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js
 import { createLexicalEmbedder, createStore, type StoreService } from '../../store/index.js';
 import { createWorker } from '../../worker/create.js';
 import { ensureSweeperSchedule, sweeperScheduleId } from '../../worker/schedules.js';
+import { deleteSchedule, listCronSchedules } from '../../api/crons/schedule.js';
+import { allCronIds } from '../../db/crons.js';
 import { pollUntil } from './wait.js';
 
 // A real stack for one test file: the suite's Temporal dev server, a task queue of its own, a fresh database
@@ -140,6 +142,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.models ? { models: o.models } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
+      runSettings: deps.settings,
     });
   };
   const stopWorker = async () => {
@@ -181,6 +184,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
           .getHandle(sweeperScheduleId(taskQueue))
           .delete()
           .catch(() => undefined);
+      // Crons' Schedules live in the suite's shared Temporal: this file's must not keep firing after it.
+      // Listing lags behind creation, so the rows are asked too.
+      const cronIds = await allCronIds(db);
+      for await (const cronId of listCronSchedules(deps)) cronIds.add(cronId);
+      for (const cronId of cronIds) await deleteSchedule(deps, cronId);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
@@ -210,6 +218,7 @@ export async function startTestWorker(o: {
   tools?: ToolDefinition[];
   hooks?: ActivityHooks;
   store?: StoreService;
+  runSettings?: AppSettings;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
@@ -224,6 +233,7 @@ export async function startTestWorker(o: {
     workflowBundle: { codePath: o.bundlePath },
     ...(o.hooks ? { hooks: o.hooks } : {}),
     ...(o.store ? { store: o.store } : {}),
+    ...(o.runSettings ? { runSettings: o.runSettings } : {}),
   });
   const running = worker.run();
   return {

@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AppDeps } from '../deps.js';
+import type { TailEnd } from '../events/tail.js';
+import { createRun, type CreatedRun } from './create.js';
+import { awaitEnd, runResult } from './follow.js';
+import type { RunCreate } from './schema.js';
+
+// Create a run and wait for its end, for protocol endpoints (MCP tools/call, A2A message/send) that answer with
+// the final state rather than a stream. The run is created by the one run service, as every run is.
+
+export interface FinishedRun {
+  created: CreatedRun;
+  /** The end marker; null when the run was deleted (rolled back) before it ended. */
+  end: TailEnd | null;
+  /** The final values, with `__interrupt__` or `__error__` as wait answers them. */
+  values: Record<string, unknown>;
+}
+
+export async function runToEnd(
+  deps: AppDeps,
+  threadId: string | null,
+  body: RunCreate,
+  headers: IncomingHttpHeaders,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<FinishedRun> {
+  const created = await createRun(deps, threadId, body, headers);
+  const end = await awaitEnd(deps, created.run.run_id, signal);
+  return { created, end, values: await runResult(deps, created.threadId, end) };
+}

@@ -1,0 +1,68 @@
+import type { Client } from '@langchain/langgraph-sdk';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listCronFires } from '../db/crons.js';
+import { getRun } from '../db/runs.js';
+import { human } from './helpers/input.js';
+import { startStack, type Stack } from './helpers/stack.js';
+
+// Stateless crons make a new thread per fire. By default the thread goes after its run (the thread workflow keeps
+// a finished stateless thread for a minute, so waiting clients can read it, then deletes it); `keep` keeps it.
+
+let stack: Stack;
+let client: Client;
+beforeAll(async () => {
+  stack = await startStack({ db: 'postgres' });
+  client = stack.client;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const config = { configurable: { script: [{ content: 'done for now' }] } };
+
+async function firedThreads(cronId: string): Promise<string[]> {
+  const fires = await listCronFires(stack.db, cronId);
+  return fires.map((f) => f.thread_id).filter((t): t is string => t !== null);
+}
+
+describe('stateless crons', () => {
+  it('create a thread per fire; delete it after the run by default, keep it with on_run_completed=keep', async () => {
+    // A few fires each, then end_time stops them.
+    const endTime = () => new Date(Date.now() + 2_500).toISOString();
+    const kept = await client.crons.create('agent', {
+      schedule: '* * * * * * *',
+      input: human('a'),
+      config,
+      onRunCompleted: 'keep',
+      endTime: endTime(),
+    });
+    const dropped = await client.crons.create('agent', { schedule: '* * * * * * *', input: human('b'), config, endTime: endTime() });
+    expect((dropped as unknown as { on_run_completed: string }).on_run_completed).toBe('delete');
+
+    await vi.waitFor(async () => expect((await firedThreads(kept.cron_id)).length).toBeGreaterThanOrEqual(2), { timeout: 30_000 });
+    await vi.waitFor(async () => expect((await firedThreads(dropped.cron_id)).length).toBeGreaterThanOrEqual(1), { timeout: 30_000 });
+    const keptThreads = await firedThreads(kept.cron_id);
+    expect(new Set(keptThreads).size).toBe(keptThreads.length);
+
+    // Each fire's run finishes on its own thread, stamped with the cron.
+    const [firstDropped] = await firedThreads(dropped.cron_id);
+    const droppedRun = (await listCronFires(stack.db, dropped.cron_id))[0]!.run_id!;
+    expect((await getRun(stack.db, droppedRun))?.kwargs).toMatchObject({ temporary: true });
+    for (const threadId of keptThreads) {
+      await vi.waitFor(async () => expect((await client.threads.get(threadId)).status).toBe('idle'), { timeout: 30_000 });
+      const values = (await client.threads.getState(threadId)).values as { messages: { content: string }[] };
+      expect(values.messages.at(-1)!.content).toBe('done for now');
+      const [run] = await client.runs.list(threadId);
+      expect((run as unknown as { kwargs: { config: { configurable: { cron_id: string } } } }).kwargs.config.configurable.cron_id).toBe(
+        kept.cron_id,
+      );
+    }
+
+    // The dropped cron's threads go once their grace minute is over; the kept ones stay.
+    await vi.waitFor(async () => expect(await client.threads.get(firstDropped!).catch(() => null)).toBeNull(), {
+      timeout: 150_000,
+      interval: 2_000,
+    });
+    for (const threadId of keptThreads) expect((await client.threads.get(threadId)).thread_id).toBe(threadId);
+  }, 240_000);
+});
