@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineTool } from '../activities/tools/types.js';
 import { loadTestConfig } from '../config/test.js';
 import { listEffects } from '../db/effects.js';
-import { human } from './helpers/input.js';
+import { human, isAiChunk } from './helpers/input.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
@@ -91,7 +91,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms
   }
 }
 
-const tokens = (parts: Part[]) => parts.filter((p) => p.event === 'messages' && (p.data as [Msg])[0].type === 'ai');
+const tokens = (parts: Part[]) => parts.filter((p) => p.event === 'messages' && isAiChunk((p.data as [Msg])[0].type));
 /** What a client sees, without the ids that differ from run to run. */
 const shape = (parts: Part[]) =>
   parts.map((p) => (p.event === 'messages' ? `messages:${(p.data as [Msg])[0].type}:${(p.data as [Msg])[0].content}` : p.event));

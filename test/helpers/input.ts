@@ -7,3 +7,6 @@ export const human = (content: string) => ({ messages: [{ role: 'user', content 
  * 2-core machine. expect.poll gets the same timeout from the integration project's config.
  */
 export const patience = { timeout: 30_000, interval: 50 };
+
+/** A streamed model token: `AIMessageChunk` as the production server sends it, or `ai` as older servers do. */
+export const isAiChunk = (type: string) => type === 'AIMessageChunk' || type === 'ai';
