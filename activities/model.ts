@@ -54,6 +54,7 @@ export function createModelActivities(deps: ActivityDeps) {
             tools: deps.tools.specs(a.agent.tools),
             temperature: a.agent.temperature,
             maxTokens: a.agent.maxTokens,
+            ...(a.agent.toolChoice ? { toolChoice: a.agent.toolChoice } : {}),
             script: a.agent.script,
           },
           (chunk) => stream.chunk(chunk),
