@@ -35,6 +35,7 @@ export class LocalModelHost {
   private module?: Promise<LlamaModule>;
   private llama?: Promise<Llama>;
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly ready = new Map<string, LoadedModel>();
 
   constructor(private readonly s: LocalHostSettings) {
     this.gate = new Gate(s.sequences);
@@ -44,6 +45,11 @@ export class LocalModelHost {
     return this.s.threads ?? os.availableParallelism();
   }
 
+  /** The model at `file` if it is loaded already. */
+  loaded(file: string): LoadedModel | undefined {
+    return this.ready.get(path.resolve(file));
+  }
+
   /** The model at `file`, loaded on first use and then kept. A failed load is forgotten, so a fixed file loads. */
   load(file: string): Promise<LoadedModel> {
     const key = path.resolve(file);
@@ -51,7 +57,10 @@ export class LocalModelHost {
     if (!loading) {
       loading = this.loadModel(key);
       this.models.set(key, loading);
-      void loading.catch(() => this.models.delete(key));
+      loading.then(
+        (m) => this.ready.set(key, m),
+        () => this.models.delete(key),
+      );
     }
     return loading;
   }
@@ -59,6 +68,7 @@ export class LocalModelHost {
   async close(): Promise<void> {
     const models = await Promise.allSettled([...this.models.values()]);
     this.models.clear();
+    this.ready.clear();
     for (const m of models) if (m.status === 'fulfilled') await m.value.model.dispose();
     if (this.llama) await (await this.llama).dispose();
   }

@@ -5,6 +5,7 @@ import type {
   ChatWrapper,
   ChatWrapperGeneratedPrefixTriggersContextState,
   LlamaChatResponse,
+  LlamaContextSequence,
 } from 'node-llama-cpp';
 import type { Logger } from '../../config/logger.js';
 import { isRecord, type ToolCall } from '../../core/messages.js';
@@ -49,16 +50,13 @@ export interface LocalModelProvider extends ModelProvider {
   close(): Promise<void>;
 }
 
+type LlamaModule = typeof import('node-llama-cpp');
+
 const finishReasons: Record<string, string> = { maxTokens: 'length', functionCalls: 'tool_calls', abort: 'abort' };
 
 export function createLocalProvider(s: LocalModelSettings): LocalModelProvider {
   const host = new LocalModelHost(s);
   const defaultPath = () => (s.modelPath ? Promise.resolve(s.modelPath) : findOrInstallLocalModel(s.log));
-  const modelFile = async (name: string) => {
-    if (name === 'local' || name === '') return defaultPath();
-    if (!name.endsWith('.gguf')) throw new ModelCallError(`Model "local:${name}" must name a .gguf file`, false);
-    return name;
-  };
   return {
     name: 'local',
     async preload() {
@@ -69,55 +67,77 @@ export function createLocalProvider(s: LocalModelSettings): LocalModelProvider {
     load: () => ({ active: host.gate.active, queued: host.gate.queued }),
     close: () => host.close(),
     async generate(req, onChunk, signal) {
+      const file = await modelFile(req.model, defaultPath);
       const started = Date.now();
-      const file = await modelFile(req.model).catch((err: unknown) => {
-        throw err instanceof ModelCallError ? err : new ModelCallError(String(err instanceof Error ? err.message : err), false);
-      });
-      const loaded = await host.load(file);
+      const ready = host.loaded(file);
+      const loaded = ready ?? (await host.load(file));
       const loadedAt = Date.now();
       const release = await host.gate.acquire(signal);
+      const record = newRecord(loaded.name, ready ? 0 : loadedAt - started, Date.now() - loadedAt);
       const sequence = loaded.idle.pop()!;
-      const record: GenerationRecord = {
-        model: loaded.name,
-        loadWaitMs: loadedAt - started,
-        queuedMs: Date.now() - loadedAt,
-        firstChunkMs: null,
-        generateMs: 0,
-        promptTokens: 0,
-        outputTokens: 0,
-        stopReason: 'error',
-      };
-      const genStart = Date.now();
-      const outputBefore = sequence.tokenMeter.usedOutputTokens;
-      const llama = await host.llamaModule();
-      const chatWrapper = forcedCall(req) ? forceFunctionCall(llama, loaded.wrapper) : loaded.wrapper;
-      const chat = new llama.LlamaChat({ contextSequence: sequence, chatWrapper });
       try {
-        const result = await runChat(chat, loaded, req, signal, (chunk) => {
-          record.firstChunkMs ??= Date.now() - genStart;
-          onChunk(chunk);
-        });
-        record.stopReason = result.metadata.stopReason;
-        record.promptTokens = result.promptTokens;
-        record.outputTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
-        return toResult(result, record, loaded.name);
-      } catch (err) {
-        if (signal.aborted) {
-          record.stopReason = 'abort';
-          throw err;
-        }
-        // Nothing here is fixed by trying again on the same file with the same prompt.
-        throw new ModelCallError(`Local model ${loaded.name} failed: ${err instanceof Error ? err.message : String(err)}`, false);
+        return await generateOn(await host.llamaModule(), loaded, sequence, req, onChunk, signal, record);
       } finally {
-        record.generateMs = Date.now() - genStart;
-        record.outputTokens ||= sequence.tokenMeter.usedOutputTokens - outputBefore;
-        chat.dispose();
         loaded.idle.push(sequence);
         release();
         s.onGeneration?.(record);
       }
     },
   };
+}
+
+/** `local` is the default model; `local:<file.gguf>` any GGUF file. */
+async function modelFile(name: string, defaultPath: () => Promise<string>): Promise<string> {
+  if (name !== 'local' && name !== '') {
+    if (!name.endsWith('.gguf')) throw new ModelCallError(`Model "local:${name}" must name a .gguf file`, false);
+    return name;
+  }
+  try {
+    return await defaultPath();
+  } catch (err) {
+    throw new ModelCallError(err instanceof Error ? err.message : String(err), false);
+  }
+}
+
+function newRecord(model: string, loadWaitMs: number, queuedMs: number): GenerationRecord {
+  return { model, loadWaitMs, queuedMs, firstChunkMs: null, generateMs: 0, promptTokens: 0, outputTokens: 0, stopReason: 'error' };
+}
+
+/** One model turn on a sequence this call holds alone, so the sequence's token meter counts only this turn. */
+async function generateOn(
+  llama: LlamaModule,
+  loaded: LoadedModel,
+  sequence: LlamaContextSequence,
+  req: ModelRequest,
+  onChunk: (c: ModelChunk) => void,
+  signal: AbortSignal,
+  record: GenerationRecord,
+): Promise<ModelResult> {
+  const started = Date.now();
+  const outputBefore = sequence.tokenMeter.usedOutputTokens;
+  const chatWrapper = forcedCall(req) ? forceFunctionCall(llama, loaded.wrapper) : loaded.wrapper;
+  const chat = new llama.LlamaChat({ contextSequence: sequence, chatWrapper });
+  try {
+    const result = await runChat(chat, loaded, req, signal, (chunk) => {
+      record.firstChunkMs ??= Date.now() - started;
+      onChunk(chunk);
+    });
+    record.stopReason = result.metadata.stopReason;
+    record.promptTokens = result.promptTokens;
+    return toResult(result, record.promptTokens, sequence.tokenMeter.usedOutputTokens - outputBefore, loaded.name);
+  } catch (err) {
+    if (signal.aborted) {
+      record.stopReason = 'abort';
+      throw err;
+    }
+    if (err instanceof ModelCallError) throw err;
+    // Nothing here is fixed by trying again on the same file with the same prompt.
+    throw new ModelCallError(`Local model ${loaded.name} failed: ${err instanceof Error ? err.message : String(err)}`, false);
+  } finally {
+    record.generateMs = Date.now() - started;
+    record.outputTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
+    chat.dispose();
+  }
 }
 
 type ChatResult = LlamaChatResponse<ChatModelFunctions> & { promptTokens: number; callIds: string[] };
@@ -155,15 +175,13 @@ async function runChat(
   return { ...response, promptTokens, callIds };
 }
 
-function toResult(r: ChatResult, record: GenerationRecord, modelName: string): ModelResult {
+function toResult(r: ChatResult, input: number, output: number, modelName: string): ModelResult {
   const toolCalls: ToolCall[] = (r.functionCalls ?? []).map((call, i) => ({
     name: call.functionName,
     args: isRecord(call.params) ? call.params : {},
     id: r.callIds[i] ?? `call_${randomUUID()}`,
     type: 'tool_call',
   }));
-  const input = record.promptTokens;
-  const output = record.outputTokens;
   return {
     content: r.response,
     toolCalls,
@@ -186,8 +204,10 @@ function countPromptTokens(loaded: LoadedModel, history: ChatHistoryItem[], func
 function functionsFor(req: ModelRequest): ChatModelFunctions | undefined {
   const choice = req.toolChoice ?? 'auto';
   if (choice === 'none') return undefined;
+  if (choice === 'auto' || choice === 'required') return toFunctions(req.tools);
   const named = req.tools.filter((t) => t.name === choice);
-  return toFunctions(named.length ? named : req.tools);
+  if (!named.length) throw new ModelCallError(`tool_choice "${choice}" names no tool of this agent`, false);
+  return toFunctions(named);
 }
 
 /**
@@ -199,8 +219,6 @@ function forcedCall(req: ModelRequest): boolean {
   if (choice === 'auto' || choice === 'none' || !req.tools.length) return false;
   return req.messages.at(-1)?.type === 'human';
 }
-
-type LlamaModule = typeof import('node-llama-cpp');
 
 /**
  * The chat template of the model, with generation starting inside a function call: node-llama-cpp then lets the
