@@ -59,7 +59,9 @@ export const configSchema = z.object({
   ),
   LOCAL_MODEL_THREADS: z
     .preprocess(blankToUndefined, z.coerce.number().int().min(1).optional())
-    .describe('CPU threads of the local model (default: the core count; more threads than cores slows it to a crawl).'),
+    .describe(
+      'CPU threads of the local model. Unset: the core count less one, left for the rest of the worker (llama.cpp slows to a crawl when its threads lack a free core).',
+    ),
   LOCAL_MODEL_SEQUENCES: z.coerce
     .number()
     .int()

@@ -9,7 +9,7 @@ import { ModelCallError } from './types.js';
 // that bounds the generations running at once. Generation itself is in local.ts.
 
 export interface LocalHostSettings {
-  /** CPU threads per evaluation; default: the core count (more threads than cores slows llama.cpp to a crawl). */
+  /** CPU threads per evaluation; default: see defaultLocalThreads. */
   threads?: number;
   /** Context sequences per model, and so the generations a worker runs at once. */
   sequences: number;
@@ -42,7 +42,7 @@ export class LocalModelHost {
   }
 
   get threads(): number {
-    return this.s.threads ?? os.availableParallelism();
+    return this.s.threads ?? defaultLocalThreads();
   }
 
   /** The model at `file` if it is loaded already. */
@@ -120,6 +120,16 @@ export class LocalModelHost {
     );
     return this.llama;
   }
+}
+
+/**
+ * One thread fewer than there are cores. llama.cpp's threads wait for one another on every token, so one of them
+ * losing its core stalls them all: more threads than free cores slows it to a crawl. A worker always has other
+ * work while it generates (storing and streaming the tokens, heartbeats, the API and database in `npm start`),
+ * and on the 2-core build machine 1 thread decoded SmolLM2 several times faster than 2 there (see the bench).
+ */
+export function defaultLocalThreads(): number {
+  return Math.max(1, os.availableParallelism() - 1);
 }
 
 /** A FIFO semaphore whose waiters leave the queue when their signal aborts. */

@@ -117,15 +117,18 @@ async function generateOn(
   const outputBefore = sequence.tokenMeter.usedOutputTokens;
   const chatWrapper = forcedCall(req) ? forceFunctionCall(llama, loaded.wrapper) : loaded.wrapper;
   const chat = new llama.LlamaChat({ contextSequence: sequence, chatWrapper });
+  const relay = new ChunkRelay(onChunk);
   try {
     const result = await runChat(chat, loaded, req, signal, (chunk) => {
       record.firstChunkMs ??= Date.now() - started;
-      onChunk(chunk);
+      relay.push(chunk);
     });
+    relay.flush();
     record.stopReason = result.metadata.stopReason;
     record.promptTokens = result.promptTokens;
     return toResult(result, record.promptTokens, sequence.tokenMeter.usedOutputTokens - outputBefore, loaded.name);
   } catch (err) {
+    relay.flush();
     if (signal.aborted) {
       record.stopReason = 'abort';
       throw err;
@@ -137,6 +140,31 @@ async function generateOn(
     record.generateMs = Date.now() - started;
     record.outputTokens = sequence.tokenMeter.usedOutputTokens - outputBefore;
     chat.dispose();
+  }
+}
+
+/**
+ * Passes chunks on in a later macrotask. node-llama-cpp calls back between two tokens and starts the next one only
+ * after the callback's microtasks, so the runtime's work per chunk (events stored, heartbeats) would otherwise
+ * delay every token; deferred, it runs while the next token is evaluated. Chunks keep their order and size.
+ */
+class ChunkRelay {
+  private pending: ModelChunk[] = [];
+  private scheduled = false;
+
+  constructor(private readonly deliver: (c: ModelChunk) => void) {}
+
+  push(chunk: ModelChunk): void {
+    this.pending.push(chunk);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Delivers what is pending now; the generation's end calls it, so nothing is delivered after the result. */
+  flush(): void {
+    this.scheduled = false;
+    for (const chunk of this.pending.splice(0)) this.deliver(chunk);
   }
 }
 
