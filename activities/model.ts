@@ -70,6 +70,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
         tools: deps.tools.specs(a.agent.tools),
         temperature: a.agent.temperature,
         maxTokens: a.agent.maxTokens,
+        ...(a.agent.toolChoice ? { toolChoice: a.agent.toolChoice } : {}),
         script: a.agent.script,
       },
       (chunk) => stream.chunk(chunk),

@@ -1,6 +1,7 @@
 import { benchEnv } from './harness.js';
 import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
+import { localBench } from './local.js';
 import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
 import { waitBench } from './wait.js';
@@ -14,6 +15,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   history: historyBench,
   store: storeBench,
   wait: waitBench,
+  local: localBench,
 };
 
 const args = process.argv.slice(2);

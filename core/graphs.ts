@@ -46,13 +46,15 @@ export interface ScriptStep {
 
 /** The resolved agent settings of one run: graph defaults < assistant < thread < request. */
 export interface AgentConfig {
-  /** `scripted`, `openai:<model>` or `anthropic:<model>`. */
+  /** `scripted`, `local`, `local:<file.gguf>`, `openai:<model>` or `anthropic:<model>`. */
   model: string;
   systemPrompt: string;
   tools: string[];
   script?: ScriptStep[];
   temperature?: number;
   maxTokens?: number;
+  /** `auto`, `none`, `required` or a tool name: whether the model must call a tool when answering a person. */
+  toolChoice?: string;
   /** LangGraph's recursion_limit: the most steps one run may take. */
   maxSteps: number;
   /** Tools whose calls wait for a person, with the decisions allowed for each. */
@@ -61,12 +63,14 @@ export interface AgentConfig {
 }
 
 export interface ServerModelDefaults {
-  provider: 'scripted' | 'openai' | 'anthropic';
+  provider: 'scripted' | 'local' | 'openai' | 'anthropic';
   modelName?: string;
 }
 
 export function defaultModel(d: ServerModelDefaults): string {
   if (d.provider === 'scripted') return 'scripted';
+  // The local model's file comes from the worker's LOCAL_MODEL_PATH (or the default model it installs).
+  if (d.provider === 'local') return 'local';
   return `${d.provider}:${d.modelName ?? (d.provider === 'openai' ? 'gpt-4o-mini' : 'claude-sonnet-4-5')}`;
 }
 
@@ -99,6 +103,8 @@ export function resolveAgentConfig(
   if (temperature !== undefined) out.temperature = temperature;
   const maxTokens = num('max_tokens');
   if (maxTokens !== undefined) out.maxTokens = maxTokens;
+  const toolChoice = str('tool_choice');
+  if (toolChoice) out.toolChoice = toolChoice;
   const userId = str('user_id');
   if (userId) out.userId = userId;
   return out;
@@ -175,13 +181,14 @@ const messagesSchema = {
 const configurableSchema = {
   type: 'object',
   properties: {
-    model: { type: 'string', description: 'scripted, openai:<model> or anthropic:<model>' },
+    model: { type: 'string', description: 'scripted, local, local:<file.gguf>, openai:<model> or anthropic:<model>' },
     system_prompt: { type: 'string' },
     tools: { type: 'array', items: { type: 'string' } },
     interrupt_on: { type: 'object', additionalProperties: {} },
     script: { type: 'array', items: {} },
     temperature: { type: 'number' },
     max_tokens: { type: 'integer' },
+    tool_choice: { type: 'string', description: 'auto, none, required or a tool name (local model)' },
     user_id: { type: 'string' },
   },
 };

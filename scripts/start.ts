@@ -81,6 +81,8 @@ async function start(): Promise<string[]> {
 }
 
 function modelLine(c: Config): string {
-  if (c.MODEL_PROVIDER === 'scripted') return 'scripted: offline and deterministic; set MODEL_PROVIDER=openai|anthropic for a real model';
+  if (c.MODEL_PROVIDER === 'scripted')
+    return 'scripted: offline and deterministic; MODEL_PROVIDER=local for a real model offline, openai|anthropic with a key';
+  if (c.MODEL_PROVIDER === 'local') return `local: ${c.LOCAL_MODEL_PATH ?? 'SmolLM2-135M-Instruct (from PyPI, in .tools/)'}, on the CPU`;
   return `${c.MODEL_PROVIDER}${c.MODEL_NAME ? `:${c.MODEL_NAME}` : ''}`;
 }

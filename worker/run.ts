@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
 import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
+import { createLocalProvider, type LocalModelProvider } from '../activities/models/local.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
 import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
@@ -55,6 +56,7 @@ export async function runWorker(o: {
     );
   }
   await client.close();
+  const local = await startLocalModel(o.config, o.log);
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({
     connection,
@@ -67,6 +69,7 @@ export async function runWorker(o: {
       openaiBaseUrl: o.config.OPENAI_BASE_URL,
       anthropicApiKey: o.config.ANTHROPIC_API_KEY,
       anthropicBaseUrl: o.config.ANTHROPIC_BASE_URL,
+      local,
     }),
     tools: o.tools ?? [],
     store: createStoreFromConfig(o.db, o.config),
@@ -80,6 +83,26 @@ export async function runWorker(o: {
       worker.shutdown();
       await running;
       await connection.close();
+      await local.close();
     },
   };
+}
+
+/**
+ * The worker's local model host. When it is the default provider, the model is installed and loaded before the
+ * worker polls, so no run waits for it. A model that cannot load is logged, not fatal: runs that ask for it fail
+ * with the reason, and the worker keeps serving the others.
+ */
+async function startLocalModel(config: Config, log: Logger): Promise<LocalModelProvider> {
+  const local = createLocalProvider({
+    modelPath: config.LOCAL_MODEL_PATH,
+    threads: config.LOCAL_MODEL_THREADS,
+    sequences: config.LOCAL_MODEL_SEQUENCES,
+    contextSize: config.LOCAL_MODEL_CONTEXT_SIZE,
+    log: log.child({ component: 'local-model' }),
+  });
+  if (config.MODEL_PROVIDER === 'local') {
+    await local.preload().catch((err: unknown) => log.error('the local model could not be loaded', { err }));
+  }
+  return local;
 }

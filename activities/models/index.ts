@@ -1,9 +1,12 @@
+import { createLogger } from '../../config/logger.js';
 import { createAnthropicProvider } from './anthropic.js';
+import { createLocalProvider, type LocalModelProvider } from './local.js';
 import { createOpenAIProvider } from './openai.js';
 import { createScriptedProvider } from './scripted.js';
 import { ModelCallError, type ModelProvider } from './types.js';
 
-// Resolves an assistant's `model` setting (`scripted`, `openai:<name>`, `anthropic:<name>`) to a provider.
+// Resolves an assistant's `model` setting (`scripted`, `local`, `local:<file.gguf>`, `openai:<name>`,
+// `anthropic:<name>`) to a provider.
 
 export interface ModelSettings {
   openaiApiKey?: string;
@@ -11,6 +14,8 @@ export interface ModelSettings {
   anthropicApiKey?: string;
   anthropicBaseUrl: string;
   fetch?: typeof fetch;
+  /** The worker's local model host; one with default settings is made when none is given. */
+  local?: LocalModelProvider;
 }
 
 export type ModelResolver = (model: string) => { provider: ModelProvider; modelName: string };
@@ -23,11 +28,17 @@ export function createModelResolver(s: ModelSettings): ModelResolver {
     baseUrl: s.anthropicBaseUrl,
     ...(s.fetch ? { fetch: s.fetch } : {}),
   });
-  const providers: Record<string, ModelProvider> = { scripted, openai, anthropic };
+  const local =
+    s.local ?? createLocalProvider({ sequences: 1, contextSize: 4096, log: createLogger('warn', { component: 'local-model' }) });
+  const providers: Record<string, ModelProvider> = { scripted, openai, anthropic, local };
   return (model) => {
     const [prefix, ...rest] = model.split(':');
     const provider = providers[prefix ?? ''];
-    if (!provider) throw new ModelCallError(`Unknown model "${model}": use scripted, openai:<model> or anthropic:<model>`, false);
+    if (!provider)
+      throw new ModelCallError(
+        `Unknown model "${model}": use scripted, local, local:<file.gguf>, openai:<model> or anthropic:<model>`,
+        false,
+      );
     return { provider, modelName: rest.join(':') || prefix! };
   };
 }

@@ -19,6 +19,8 @@ export interface ModelRequest {
   tools: ToolSpec[];
   temperature?: number;
   maxTokens?: number;
+  /** `auto` (the default), `none`, `required` or a tool name. Only the local model reads this so far. */
+  toolChoice?: string;
   /** Only the scripted model reads this. */
   script?: ScriptStep[];
 }
