@@ -1,6 +1,7 @@
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
+import type { AgentAuth } from './agent-auth.js';
 import type { ModelResolver } from './models/index.js';
 import type { ToolRegistry } from './tools/types.js';
 
@@ -17,4 +18,6 @@ export interface ActivityDeps {
   hooks?: ActivityHooks;
   /** The long-term store: tools get it in their context, the sweeper expires its items. */
   store?: StoreService;
+  /** Agent Auth's vault, when providers are configured: tools that declare `auth` get their user's token from it. */
+  agentAuth?: AgentAuth;
 }

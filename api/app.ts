@@ -1,6 +1,7 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { a2aRouter } from './a2a/router.js';
+import { agentAuthRouter } from './agent-auth/router.js';
 import { assistantsRouter } from './assistants/router.js';
 import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
@@ -25,7 +26,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(cors);
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
   app.use(inputGuard);
-  for (const router of [assistantsRouter, threadsRouter, cronsRouter, runsRouter, protocolRouter, storeRouter, mcpRouter, a2aRouter])
+  for (const router of [
+    assistantsRouter,
+    threadsRouter,
+    cronsRouter,
+    runsRouter,
+    protocolRouter,
+    storeRouter,
+    mcpRouter,
+    a2aRouter,
+    agentAuthRouter,
+  ])
     app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));
   app.use((req: Request) => {

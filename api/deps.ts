@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AgentAuth } from '../activities/agent-auth.js';
 import type { Logger } from '../config/logger.js';
 import type { ServerModelDefaults } from '../core/graphs.js';
 import type { MultitaskStrategy } from '../core/runs.js';
@@ -32,4 +33,6 @@ export interface AppDeps {
   /** The long-term store, one per process, shared with nothing but the database. */
   store: StoreService;
   settings: AppSettings;
+  /** Agent Auth's vault, when providers are configured (AGENT_AUTH_PROVIDERS_FILE). */
+  agentAuth?: AgentAuth;
 }

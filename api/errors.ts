@@ -14,6 +14,7 @@ export const ErrorCode = {
   threadBusy: 'thread_busy',
   tooLarge: 'payload_too_large',
   unavailable: 'unavailable',
+  badGateway: 'bad_gateway',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -28,6 +29,8 @@ const statusOf: Record<ErrorCode, number> = {
   thread_busy: 409,
   payload_too_large: 413,
   unavailable: 503,
+  // A service the server calls on the request's behalf failed (an OAuth provider's token endpoint).
+  bad_gateway: 502,
   internal_error: 500,
 };
 

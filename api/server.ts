@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { createAgentAuth } from '../activities/agent-auth.js';
+import { loadAgentAuthSettings } from '../config/agent-auth.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
@@ -36,6 +38,7 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
   const hub = new EventHub(o.db, o.log);
   await hub.start();
   const store = createStoreFromConfig(o.db, o.config);
+  const agentAuth = loadAgentAuthSettings(o.config);
   const app = createApp({
     db: o.db,
     temporal: o.temporal,
@@ -44,6 +47,7 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
     hub,
     store,
     settings: settingsFrom(o.config),
+    ...(agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: agentAuth }) } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {

@@ -7,6 +7,8 @@ import { createCronActivities } from '../api/crons/fire.js';
 import type { AppSettings } from '../api/deps.js';
 import { settingsFrom } from '../api/server.js';
 import { createActivities } from '../activities/index.js';
+import { createAgentAuth } from '../activities/agent-auth.js';
+import type { AgentAuthSettings } from '../config/agent-auth.js';
 import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
@@ -33,10 +35,13 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
   /** How runs are created (default strategy, model defaults): cron fires create theirs as the API does. */
   runSettings?: AppSettings;
+  /** Agent Auth's providers and key, when configured (loadAgentAuthSettings). */
+  agentAuth?: AgentAuthSettings;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
   const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
+  checkToolProviders([...builtinTools, ...(o.tools ?? [])], o.agentAuth);
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
@@ -50,6 +55,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         tools,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
+        ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
       }),
       ...createCronActivities({
         db: o.db,
@@ -63,6 +69,18 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     defaultHeartbeatThrottleInterval: '1s',
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
   });
+}
+
+/** A tool acting through a provider nobody configured would fail on every call: the worker refuses to start instead. */
+function checkToolProviders(tools: ToolDefinition[], agentAuth: AgentAuthSettings | undefined): void {
+  for (const t of tools) {
+    if (!t.auth || agentAuth?.providers[t.auth.provider]) continue;
+    throw new Error(
+      agentAuth
+        ? `Tool ${t.name} acts through the Agent Auth provider "${t.auth.provider}", which AGENT_AUTH_PROVIDERS_FILE does not define.`
+        : `Tool ${t.name} acts through the Agent Auth provider "${t.auth.provider}": set AGENT_AUTH_PROVIDERS_FILE and SECRETS_KEY.`,
+    );
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
+import { loadAgentAuthSettings } from '../config/agent-auth.js';
 import type { Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
 import type { Logger } from '../config/logger.js';
@@ -44,6 +45,7 @@ export async function runWorker(o: {
   tools?: ToolDefinition[];
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
+  const agentAuth = loadAgentAuthSettings(o.config);
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
   await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.log);
@@ -74,6 +76,7 @@ export async function runWorker(o: {
     tools: o.tools ?? [],
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
+    ...(agentAuth ? { agentAuth } : {}),
     ...(o.config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
   });
   const running = worker.run();

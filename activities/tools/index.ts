@@ -11,7 +11,8 @@ import type { Queryable } from '../../db/pool.js';
 import { threadWorkflowId } from '../../workflows/messages.js';
 import { patiently, type Patience } from '../db-wait.js';
 import type { ActivityDeps } from '../deps.js';
-import { InterruptSignal, type ToolContext, type ToolDefinition } from './types.js';
+import { answersAuth, toolAuth } from './auth.js';
+import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefinition } from './types.js';
 
 // One tool call = one activity. Its result is recorded as a pending write of the step it belongs to (so it
 // never runs again once recorded), and a tool with side effects also records its effect under the
@@ -84,8 +85,12 @@ export function createToolActivities(deps: ActivityDeps) {
     const call = a.task.toolCall!;
     let result: unknown;
     try {
+      // A tool acting for its user gets their token first, or interrupts the thread to ask them to authorize.
+      const auth = await wait(() =>
+        toolAuth(deps.agentAuth, tool, { userId: a.userId, threadId: a.run.threadId, runId: a.run.runId, task: a.task }),
+      );
       // A tool that uses the database itself (the store) runs again once it is back: the outage is not the tool's error.
-      result = await wait(() => Promise.resolve(tool.run(args as never, toolContext(a, key, ctx, wait))));
+      result = await wait(() => Promise.resolve(tool.run(args as never, toolContext(a, key, ctx, wait, auth))));
     } catch (err) {
       if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -118,8 +123,8 @@ export function createToolActivities(deps: ActivityDeps) {
     return record(a, wait, `Error: ${message}`, 'error');
   }
 
-  function toolContext(a: RunToolArgs, key: string, ctx: Context, wait: Patience): ToolContext {
-    let resumed = a.resume;
+  function toolContext(a: RunToolArgs, key: string, ctx: Context, wait: Patience, auth?: ToolAuthContext): ToolContext {
+    let resumed = answersAuth(a.task) ? undefined : a.resume;
     return {
       idempotencyKey: key,
       threadId: a.run.threadId,
@@ -127,6 +132,7 @@ export function createToolActivities(deps: ActivityDeps) {
       toolCallId: a.task.toolCall!.id,
       ...(a.userId ? { userId: a.userId } : {}),
       ...(deps.store ? { store: deps.store } : {}),
+      ...(auth ? { auth } : {}),
       signal: ctx.cancellationSignal,
       emit: async (data) => {
         if (a.run.streamModes.includes('custom')) await wait(() => appendEvents(db, a.run.runId, [{ event: 'custom', data }]));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ToolAuth } from '../../core/agent-auth.js';
 import type { StoreService } from '../../store/index.js';
 import type { ToolSpec } from '../models/types.js';
 
@@ -22,6 +23,17 @@ export interface ToolContext {
    * a person resumes it, the tool runs again and this call returns their answer.
    */
   interrupt<T = unknown>(value: unknown): T;
+  /**
+   * For a tool that declares `auth`: the run's user's access token at the provider, valid (refreshed if it had
+   * expired) when the call starts. Send it to the provider's API; never return it, log it or put it in an error.
+   */
+  auth?: ToolAuthContext;
+}
+
+export interface ToolAuthContext {
+  provider: string;
+  token: string;
+  scopes: string[];
 }
 
 export interface ToolDefinition<A = Record<string, unknown>> {
@@ -34,6 +46,11 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   fatal?: boolean;
   /** Attempts before a failure is reported to the model (default 3). */
   attempts?: number;
+  /**
+   * Acts at an OAuth provider of AGENT_AUTH_PROVIDERS_FILE on behalf of the run's user. Without a valid token the
+   * call interrupts the thread with `{type: "auth_required", provider, auth_url}` and runs once the user authorized.
+   */
+  auth?: ToolAuth;
   run(args: A, ctx: ToolContext): Promise<unknown> | unknown;
 }
 

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
+import { createAgentAuth } from '../../activities/agent-auth.js';
 import type { ActivityHooks } from '../../activities/deps.js';
+import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
 import { createApp } from '../../api/app.js';
@@ -83,6 +85,10 @@ export interface StackOptions {
   sweeper?: boolean;
   /** With db 'postgres': the server to create the test database on (a private cluster), instead of TEST_DATABASE_URL. */
   postgresAdminUrl?: string;
+  /** Agent Auth's settings, given the API's URL (its callback lives there, and the port is known only once listening). */
+  agentAuth?: (apiUrl: string) => AgentAuthSettings;
+  /** The stack's logger (default: the test log level's, on stderr). */
+  log?: Logger;
 }
 
 export interface Stack {
@@ -114,7 +120,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   quietTemporalRuntime();
-  const log = createLogger(loadTestConfig().TEST_LOG_LEVEL, { component: 'test' });
+  const log = o.log ?? createLogger(loadTestConfig().TEST_LOG_LEVEL, { component: 'test' });
   const address = o.temporalAddress ?? (await fromVitest('temporalAddress'));
   const bundlePath = o.workflowBundlePath ?? (await fromVitest('workflowBundlePath'));
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -126,9 +132,20 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   await hub.start();
   // The local lexical embedder, as the default configuration has it.
   const store = createStore({ db, embedder: createLexicalEmbedder(), defaultIndexFields: ['$'] });
-  const deps: AppDeps = { db, temporal, taskQueue, log, hub, store, settings: testSettings(o.settings) };
-  const server = await listen(createApp(deps));
+  const server = await listen();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const agentAuth = o.agentAuth?.(url);
+  const deps: AppDeps = {
+    db,
+    temporal,
+    taskQueue,
+    log,
+    hub,
+    store,
+    settings: testSettings(o.settings),
+    ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
+  };
+  server.on('request', createApp(deps));
 
   let worker: TestWorker | null = null;
   const startWorker = async () => {
@@ -142,6 +159,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.models ? { models: o.models } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
+      ...(agentAuth ? { agentAuth } : {}),
       runSettings: deps.settings,
     });
   };
@@ -219,6 +237,7 @@ export async function startTestWorker(o: {
   hooks?: ActivityHooks;
   store?: StoreService;
   runSettings?: AppSettings;
+  agentAuth?: AgentAuthSettings;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
@@ -234,6 +253,7 @@ export async function startTestWorker(o: {
     ...(o.hooks ? { hooks: o.hooks } : {}),
     ...(o.store ? { store: o.store } : {}),
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
+    ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
   });
   const running = worker.run();
   return {
@@ -250,8 +270,10 @@ async function fromVitest(key: 'temporalAddress' | 'workflowBundlePath'): Promis
   return inject(key);
 }
 
-function listen(app: ReturnType<typeof createApp>): Promise<Server> {
+/** A server on port 0 whose app is attached once its URL is known. */
+function listen(): Promise<Server> {
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
