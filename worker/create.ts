@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from '../config/logger.js';
 import { createActivities } from '../activities/index.js';
 import type { ActivityHooks } from '../activities/deps.js';
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   hooks?: ActivityHooks;
   store?: StoreService;
   maxCachedWorkflows?: number;
+  /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -48,6 +50,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+    ...(o.activityInterceptors ? { interceptors: { activity: o.activityInterceptors } } : {}),
   });
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
@@ -77,6 +77,7 @@ export interface StackOptions {
   noWorker?: boolean;
   /** Create the sweeper schedule (hourly; tests trigger it with triggerSweep). */
   sweeper?: boolean;
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export interface Stack {
@@ -137,6 +138,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       tools: o.tools ?? [],
       workflowBundle: { codePath: bundlePath },
       ...(o.hooks ? { hooks: o.hooks } : {}),
+      ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
       store,
     });
     worker = { worker: w, running: w.run(), connection: nc };
