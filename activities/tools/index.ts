@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import type { RunContext } from '../../core/runs.js';
-import { getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
+import { getCheckpoint, getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
@@ -14,7 +14,10 @@ import { InterruptSignal, type ToolContext, type ToolDefinition } from './types.
 
 // One tool call = one activity. Its result is recorded as a pending write of the step it belongs to (so it
 // never runs again once recorded), and a tool with side effects also records its effect under the
-// idempotency key. Idempotency key: workflow id + the run that asked for the call + tool call id.
+// idempotency key. Idempotency key: workflow id + the run that asked for the call + the step of the model turn
+// that asked for it + tool call id (models reuse call ids such as `call_0` from turn to turn).
+// A tool runs at least once: a crash between its effect and the record of it runs it again, with the same key,
+// so a tool that honours the key (as create_ticket does) takes effect exactly once.
 
 export const ToolErrorType = { fatal: 'FatalToolError', failed: 'ToolFailed' } as const;
 
@@ -30,8 +33,8 @@ export interface RunToolArgs {
   userId?: string;
 }
 
-export const idempotencyKey = (threadId: string, runId: string, toolCallId: string) =>
-  `${threadWorkflowId(threadId)}/${runId}/${toolCallId}`;
+export const idempotencyKey = (threadId: string, runId: string, step: number, toolCallId: string) =>
+  `${threadWorkflowId(threadId)}/${runId}/${step}/${toolCallId}`;
 
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -59,7 +62,8 @@ export function createToolActivities(deps: ActivityDeps) {
       if (!tool) return record(a, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
       if (!parsed.success) return record(a, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
-      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, call.id);
+      const step = (await getCheckpoint(db, a.run.threadId, a.checkpointId))?.step ?? 0;
+      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, step, call.id);
       if (tool.sideEffects) {
         const effect = await getEffect(db, key);
         if (effect) return record(a, stringify(effect.result), 'success');
