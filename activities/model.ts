@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { messageStreamMetadata } from '../core/format.js';
-import { Node, type AgentConfig } from '../core/graphs.js';
+import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
 import { aiMessage, type Message } from '../core/messages.js';
-import type { RunContext } from '../core/runs.js';
+import type { RunAgent, RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
+import { getRun } from '../db/runs.js';
 import type { NewEvent } from '../db/events.js';
 import { getThread } from '../db/threads.js';
 import { toolTasks } from './checkpoints.js';
@@ -23,7 +24,8 @@ export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'Mod
 
 export interface CallModelArgs {
   run: RunContext;
-  agent: AgentConfig;
+  /** Without its system prompt and script, which are read from the run's kwargs (they can be megabytes). */
+  agent: RunAgent;
   head: ThreadHead;
   checkpointId: string;
   messageId: string;
@@ -37,7 +39,8 @@ export function createModelActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const parent = a.head.checkpointId!;
       const messages = await stateMessages(deps, a.run.threadId, parent);
-      const { provider, modelName } = resolve(deps, a.agent.model);
+      const agent = await fullAgent(deps, a);
+      const { provider, modelName } = resolve(deps, agent.model);
       const step = a.head.step + 1;
       const taskId = taskIdFor(parent, Node.agent, 0);
       const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
@@ -49,12 +52,12 @@ export function createModelActivities(deps: ActivityDeps) {
         result = await provider.generate(
           {
             model: modelName,
-            system: a.agent.systemPrompt,
+            system: agent.systemPrompt,
             messages,
-            tools: deps.tools.specs(a.agent.tools),
-            temperature: a.agent.temperature,
-            maxTokens: a.agent.maxTokens,
-            script: a.agent.script,
+            tools: deps.tools.specs(agent.tools),
+            temperature: agent.temperature,
+            maxTokens: agent.maxTokens,
+            script: agent.script,
           },
           (chunk) => stream.chunk(chunk),
           ctx.cancellationSignal,
@@ -90,6 +93,14 @@ export function createModelActivities(deps: ActivityDeps) {
       return committed.head;
     },
   };
+}
+
+/** Specs admitted before prompts stayed in the database still carry theirs. */
+async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentConfig> {
+  if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
+  const run = await getRun(deps.db, a.run.runId);
+  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, 'RunNotActive');
+  return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
 }
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {

@@ -4,8 +4,9 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { readHead } from '../db/checkpoints.js';
+import { countActiveRuns } from '../db/runs.js';
 import { threadWorkflowId, ThreadErrorType } from '../workflows/messages.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
@@ -13,6 +14,7 @@ import type { AppDeps } from './deps.js';
 
 // Calls into thread workflows. A workflow is started on first use with the head stored in the database, so
 // threads that never ran (or were copied, or whose workflow an operator terminated) need no workflow at rest.
+// The API only reads here: a workflow started where runs are still pending or running adopts or ends them itself.
 
 // gRPC DEADLINE_EXCEEDED and UNAVAILABLE.
 const unreachable = new Set([4, 14]);
@@ -28,16 +30,54 @@ const statusOfFailure: Record<string, ErrorCode> = {
   ThreadNotFound: ErrorCode.notFound,
 };
 
-export async function startOperation(deps: AppDeps, threadId: string) {
-  const head = await readHead(deps.db, threadId);
+async function startOperation(deps: AppDeps, threadId: string) {
+  const [head, active] = await Promise.all([readHead(deps.db, threadId), countActiveRuns(deps.db, threadId)]);
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
     taskQueue: deps.taskQueue,
-    args: [{ threadId, head, queue: [] }],
+    // Used only if no workflow runs: then pending or running runs were left by one that was terminated.
+    args: [{ threadId, head, queue: [], ...(active > 0 ? { reconcile: true } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     memo: { thread_id: threadId },
   });
 }
+
+/**
+ * An update to a thread's workflow, starting it if it is not running. The server rejects an update as unprocessed
+ * when it reached a workflow task that ended without seeing it (a burst of updates meeting a long task); the
+ * workflow never ran its validator, so it is sent again, under a new id since the rejection is kept under the old.
+ */
+export async function updateThread<Ret, Args extends unknown[]>(
+  deps: AppDeps,
+  threadId: string,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  updateId: (attempt: number) => string | undefined,
+  overrides: Partial<Record<string, ErrorCode>> = {},
+): Promise<Ret> {
+  return callThread(
+    deps,
+    async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const id = updateId(attempt);
+          return await deps.temporal.workflow.executeUpdateWithStart(update, {
+            args,
+            ...(id ? { updateId: id } : {}),
+            startWorkflowOperation: await startOperation(deps, threadId),
+          });
+        } catch (err) {
+          if (attempt >= 5 || !unprocessed(err)) throw err;
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
+      }
+    },
+    overrides,
+  );
+}
+
+const unprocessed = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'UnprocessedUpdate';
 
 /** Runs a Temporal call with a deadline and turns its failures into API errors. */
 export async function callThread<T>(deps: AppDeps, fn: () => Promise<T>, overrides: Partial<Record<string, ErrorCode>> = {}): Promise<T> {

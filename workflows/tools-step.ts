@@ -1,11 +1,11 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
 import { parseDecision, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
-import { Node } from '../core/graphs.js';
+import { Node, reviewFor } from '../core/graphs.js';
+import { runCheckpointId, stepSlot } from '../core/ids.js';
 import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
-import { newCheckpointId } from './ids.js';
 import type { ThreadCore } from './run.js';
 
 // The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
@@ -56,7 +56,7 @@ export async function runToolsStep(
       applyDecision(decision, task, call, { execute, answerWith, edited });
       continue;
     }
-    const review = spec.agent.interruptOn[call.name];
+    const review = reviewFor(spec.agent.interruptOn, call.name);
     if (review) {
       Object.assign(task, { interrupts: [{ id: uuid4(), value: reviewInterruptValue(call, review) }], interruptKind: 'review', review });
       continue;
@@ -69,7 +69,12 @@ export async function runToolsStep(
     t.head = await db.recordTasks({ threadId: t.threadId, checkpointId, tasks });
     return 'interrupted';
   }
-  t.head = await db.commitTools({ run, head: { ...t.head, tasks }, checkpointId: newCheckpointId(), editedCalls: edited });
+  t.head = await db.commitTools({
+    run,
+    head: { ...t.head, tasks },
+    checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
+    editedCalls: edited,
+  });
   return 'continue';
 }
 

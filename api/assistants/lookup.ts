@@ -1,4 +1,4 @@
-import { graphRegistry } from '../../core/graphs.js';
+import { findGraph } from '../../core/graphs.js';
 import { getAssistant, systemAssistantId, type AssistantRow } from '../../db/assistants.js';
 import type { Queryable } from '../../db/pool.js';
 import { notFound } from '../errors.js';
@@ -7,7 +7,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** Every route accepts a graph id where an assistant id goes: it names that graph's system assistant. */
 export function assistantIdOf(idOrGraph: string): string | undefined {
-  if (graphRegistry[idOrGraph]) return systemAssistantId(idOrGraph);
+  if (findGraph(idOrGraph)) return systemAssistantId(idOrGraph);
   return uuidPattern.test(idOrGraph) ? idOrGraph.toLowerCase() : undefined;
 }
 
