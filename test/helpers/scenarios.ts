@@ -1,5 +1,7 @@
 import type { Client } from '@langchain/langgraph-sdk';
-import { human } from './input.js';
+import type { Client as TemporalClient } from '@temporalio/client';
+import { threadWorkflowId } from '../../workflows/messages.js';
+import { human, until } from './input.js';
 
 // Thread scenarios that together walk every path of the thread workflow. Replay tests record their histories
 // as fixtures (npm run record-histories) and replay both the fixtures and fresh histories against the code.
@@ -7,7 +9,21 @@ import { human } from './input.js';
 export interface Scenario {
   name: string;
   /** Plays the scenario on a fresh thread and returns its id once the thread is at rest. */
-  run(client: Client, apiUrl: string): Promise<string>;
+  run(client: Client, apiUrl: string, temporal: TemporalClient): Promise<string>;
+  /** Dynamic config of the dev server the fixture is recorded on (the replay test plays it on the suite's server). */
+  serverConfig?: Record<string, unknown>;
+  /** Which run of the workflow the fixture holds: the latest (default) or the first of the chain. */
+  history?: 'first' | 'last';
+}
+
+/** The history a scenario's fixture holds. */
+export async function scenarioHistory(temporal: TemporalClient, s: Scenario, threadId: string) {
+  const workflowId = threadWorkflowId(threadId);
+  if (s.history !== 'first') return temporal.workflow.getHandle(workflowId).fetchHistory();
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const w of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w);
+  const first = runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
+  return temporal.workflow.getHandle(workflowId, first.runId).fetchHistory();
 }
 
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
@@ -101,4 +117,47 @@ export const scenarios: Scenario[] = [
       return id;
     },
   },
+  {
+    name: 'queue-cancel-preempt-and-update',
+    async run(client) {
+      const id = await thread(client);
+      const slow = script(...Array.from({ length: 4 }, () => ({ content: 'slow', delay_ms: 1500 })));
+      const a = await client.runs.create(id, 'agent', { input: human('a'), config: slow });
+      const b = await client.runs.create(id, 'agent', { input: human('b'), multitaskStrategy: 'enqueue' });
+      await client.runs.cancel(id, b.run_id);
+      await client.runs.join(id, a.run_id);
+      await settle(client, id);
+      await client.threads.updateState(id, { values: { note: 'between runs' }, asNode: 'agent' });
+      await client.runs.create(id, 'agent', { input: human('c'), config: slow });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.runs.wait(id, 'agent', { input: human('d'), multitaskStrategy: 'interrupt' });
+      await settle(client, id);
+      return id;
+    },
+  },
+  {
+    name: 'orphans-reconciled',
+    async run(client, _apiUrl, temporal) {
+      const id = await thread(client);
+      const a = await client.runs.create(id, 'agent', { input: human('a'), config: script({ content: 'slow', delay_ms: 4000 }) });
+      const b = await client.runs.create(id, 'agent', { input: human('b'), multitaskStrategy: 'enqueue', afterSeconds: 60 });
+      await client.runs.create(id, 'agent', { input: human('c'), multitaskStrategy: 'enqueue' });
+      await until(async () => (await client.runs.get(id, a.run_id)).status === 'running');
+      await temporal.workflow.getHandle(threadWorkflowId(id)).terminate('scenario: an operator stops the workflow');
+      await client.runs.cancel(id, b.run_id, true);
+      await settle(client, id);
+      return id;
+    },
+  },
+  ...(['first', 'last'] as const).map((history): Scenario => ({
+    name: history === 'first' ? 'long-run-continues-as-new' : 'long-run-resumed-after-continue-as-new',
+    serverConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+    history,
+    async run(client) {
+      const id = await thread(client);
+      const turns = Array.from({ length: 8 }, (_, i) => ({ tool_calls: [{ name: 'calculator', args: { expression: `${i}*2` } }] }));
+      await client.runs.wait(id, 'agent', { input: human('count'), config: script(...turns, { content: 'done' }) });
+      return id;
+    },
+  })),
 ];
