@@ -5,6 +5,7 @@ import { MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
 import type { AssistantRow } from '../../db/assistants.js';
+import { admitRun } from '../../db/admission.js';
 import { checkpointExists } from '../../db/checkpoints.js';
 import { deleteRunRequest, getRun, insertRunRequest, type RunRow } from '../../db/runs.js';
 import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
@@ -152,10 +153,9 @@ async function submit(
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
     throw err;
   }
-  const admitted = await recordedRun(deps, thread.thread_id, runId);
+  const admitted = await recordedRun(deps, thread, assistant, runId);
   if (admitted) return { run: admitted, threadId: thread.thread_id, stateless };
-  // The workflow may record, run and roll back an accepted run before we get here (or, if its history predates
-  // recording at admission, record it later); it was still created.
+  // The workflow may record, run and roll back an accepted run before we get here; it was still created.
   const now = new Date().toISOString();
   const run: RunRow = {
     run_id: runId,
@@ -172,17 +172,17 @@ async function submit(
 }
 
 /**
- * The run as the workflow recorded it. It records a run in the workflow task that accepts it, so the row is there
- * when the answer arrives; a short wait covers a task that had to heartbeat first. A thread gone meanwhile is a 404.
+ * The run as the workflow recorded it: it records a run in the workflow task that accepts it, so the row is there
+ * when the answer arrives. Workflows whose history predates that (LIFECYCLE_PATCH) record a queued run only when
+ * their loop reaches it, so for them the API still stores it, as it always did (idempotent). A thread gone
+ * meanwhile is a 404.
  */
-async function recordedRun(deps: AppDeps, threadId: string, runId: string): Promise<RunRow | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    const run = await getRun(deps.db, runId);
-    if (run) return run;
-    if (!(await getThread(deps.db, threadId))) throw notFound(`Thread with ID ${threadId} not found`);
-    if (attempt === 20) return undefined;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function recordedRun(deps: AppDeps, thread: ThreadRow, assistant: AssistantRow, runId: string): Promise<RunRow | undefined> {
+  const run =
+    (await getRun(deps.db, runId)) ??
+    (await admitRun(deps.db, { runId, threadId: thread.thread_id, graphId: assistant.graph_id, assistantId: assistant.assistant_id }));
+  if (!run && !(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
+  return run;
 }
 
 /** The run's thread: a new temporary one for a stateless run, the named one, or a new one under if_not_exists. */
