@@ -44,9 +44,13 @@ export function createRunActivities({ db }: ActivityDeps) {
       return claimRun(db, a);
     },
 
-    async startRun(a: { runId: string; threadId: string; checkpointBefore: string | null }): Promise<void> {
-      await db.tx(async (q) => {
-        if (await markRunStarted(q, a.runId, a.checkpointBefore)) await setThreadStatus(q, a.threadId, 'busy');
+    /** Moves a pending run to running from the stored head, which it returns (rollback returns to it). */
+    async startRun(a: { runId: string; threadId: string }): Promise<{ head: ThreadHead } | null> {
+      return db.tx(async (q) => {
+        if (!(await lockThread(q, a.threadId))) return null;
+        const head = await readHead(q, a.threadId);
+        if (await markRunStarted(q, a.runId, head.checkpointId)) await setThreadStatus(q, a.threadId, 'busy');
+        return { head };
       });
     },
 

@@ -41,6 +41,7 @@ export async function recordAdmission(
     t.gone ||= claim.outcome === 'thread-gone';
     return;
   }
+  entry.recorded = true;
   if (preempts) t.cancelEntries(preempted, preempts);
 }
 

@@ -20,8 +20,10 @@ export interface QueuedRun {
   admittedAt: number;
   cancel?: CancelAction;
   scope?: CancellationScope;
-  /** Its admission handler is still recording it. */
+  /** Its admission is still recording it. */
   claiming?: boolean;
+  /** Recorded at admission, in this run of the workflow. */
+  recorded?: boolean;
 }
 
 export interface ThreadCore {
@@ -56,7 +58,11 @@ export const runContext = (spec: RunSpec): RunContext => ({
 export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: number): Promise<RunOutcome> {
   const spec = entry.spec!;
   const run = runContext(spec);
-  if (fromStep === undefined) await db.startRun({ runId: run.runId, threadId: run.threadId, checkpointBefore: t.head.checkpointId });
+  if (fromStep === undefined) {
+    const started = await db.startRun({ runId: run.runId, threadId: run.threadId });
+    // The stored head is authoritative when a run starts (the thread may have been deleted and made again).
+    if (t.ownsLifecycle && started) t.head = started.head;
+  }
   t.setStatus('busy');
   const scope = new CancellationScope();
   entry.scope = scope;

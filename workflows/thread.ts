@@ -230,15 +230,17 @@ class Thread implements ThreadCore {
         await condition(() => !entry.claiming);
         continue;
       }
-      const claim = await db.claimRun({ threadId: this.threadId, runId: entry.runId, spec: entry.spec ?? null });
-      if (claim.outcome !== 'recorded') {
-        this.drop(entry);
-        this.gone ||= claim.outcome === 'thread-gone';
-        continue;
+      // Runs carried across continue-as-new or adopted are recorded (and their specs loaded) here.
+      if (!entry.recorded) {
+        const claim = await db.claimRun({ threadId: this.threadId, runId: entry.runId, spec: entry.spec ?? null });
+        if (claim.outcome !== 'recorded') {
+          this.drop(entry);
+          this.gone ||= claim.outcome === 'thread-gone';
+          continue;
+        }
+        entry.spec ??= claim.spec;
+        this.head = claim.head;
       }
-      entry.spec ??= claim.spec;
-      // Between runs the stored head is authoritative (the thread may have been deleted and made again).
-      this.head = claim.head;
       const wait = entry.admittedAt + entry.spec!.afterSeconds * 1000 - Date.now();
       if (wait > 0) await condition(() => entry.cancel !== undefined, wait);
       this.drop(entry);

@@ -151,6 +151,8 @@ async function submit(
     await updateThread(deps, thread.thread_id, submitRun, [spec], (attempt) => (attempt ? `${runId}/${attempt}` : runId));
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
+    // Deleting the thread meanwhile terminates its workflow under the update: that is a 404, not a failure.
+    if (!(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
     throw err;
   }
   const admitted = await recordedRun(deps, thread, assistant, runId);
