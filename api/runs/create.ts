@@ -269,7 +269,7 @@ function checkSpecSize(spec: RunSpec): void {
   throw new ApiError(
     ErrorCode.tooLarge,
     `The run's command and settings that travel through workflow history take ${size} bytes; the limit is ` +
-      `${HISTORY_VALUE_LIMIT_BYTES} bytes (256 KiB). Large values belong in input, system_prompt or the thread's state.`,
+      `${HISTORY_VALUE_LIMIT_BYTES} bytes (256 KiB). Large values belong in input or system_prompt, which stay in the database.`,
   );
 }
 
