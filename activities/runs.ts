@@ -130,9 +130,11 @@ export function createRunActivities({ db }: ActivityDeps) {
      */
     async reconcileThread(a: { threadId: string; known: string[] }): Promise<{ adopt: string[]; threadStatus: ThreadStatus | null }> {
       return db.tx(async (q) => {
-        if (!(await lockThread(q, a.threadId))) return { adopt: [], threadStatus: null };
+        const thread = await lockThread(q, a.threadId);
+        if (!thread) return { adopt: [], threadStatus: null };
         const head = await readHead(q, a.threadId);
         const runs = (await activeRuns(q, a.threadId)).filter((r) => !a.known.includes(r.run_id));
+        if (runs.length === 0) return { adopt: [], threadStatus: thread.status };
         const adopt = runs.filter((r) => r.status === 'pending' && r.has_spec).map((r) => r.run_id);
         const ended = runs.filter((r) => !adopt.includes(r.run_id));
         for (const r of ended) await endOrphan(q, r.run_id, head.checkpointId);

@@ -1,6 +1,7 @@
 import {
   isGrpcServiceError,
   WithStartWorkflowOperation,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
@@ -30,51 +31,60 @@ const statusOfFailure: Record<string, ErrorCode> = {
   ThreadNotFound: ErrorCode.notFound,
 };
 
-async function startOperation(deps: AppDeps, threadId: string) {
+/**
+ * Starts the thread's workflow if none runs. It reconciles (adopts or ends runs left by a terminated predecessor,
+ * and ends at once if the thread is gone) when runs are pending or running, or when the caller asks: a cancel has
+ * no run of its own through which the workflow would learn that the thread was deleted meanwhile.
+ */
+async function startOperation(deps: AppDeps, threadId: string, alwaysReconcile: boolean) {
   const [head, active] = await Promise.all([readHead(deps.db, threadId), countActiveRuns(deps.db, threadId)]);
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
     taskQueue: deps.taskQueue,
     // Used only if no workflow runs: then pending or running runs were left by one that was terminated.
-    args: [{ threadId, head, queue: [], ...(active > 0 ? { reconcile: true } : {}) }],
+    args: [{ threadId, head, queue: [], ...(active > 0 || alwaysReconcile ? { reconcile: true } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     memo: { thread_id: threadId },
   });
 }
 
 /**
- * An update to a thread's workflow, starting it if it is not running. The server rejects an update as unprocessed
- * when it reached a workflow task that ended without seeing it (a burst of updates meeting a long task); the
- * workflow never ran its validator, so it is sent again, under a new id since the rejection is kept under the old.
+ * An update to a thread's workflow, starting it if it is not running. It is sent again (under a new id, since the
+ * server keeps the outcome under the old) when the workflow never saw it: the server rejects an update as
+ * unprocessed when it met a workflow task that ended without it (a burst of updates meeting a long task), and
+ * aborts it when the workflow closed first (terminated by a thread delete, say: the next attempt starts a new one).
  */
 export async function updateThread<Ret, Args extends unknown[]>(
   deps: AppDeps,
   threadId: string,
   update: UpdateDefinition<Ret, Args>,
   args: Args,
-  updateId: (attempt: number) => string | undefined,
-  overrides: Partial<Record<string, ErrorCode>> = {},
+  o: { updateId: (attempt: number) => string | undefined; alwaysReconcile?: boolean; overrides?: Partial<Record<string, ErrorCode>> },
 ): Promise<Ret> {
   return callThread(
     deps,
     async () => {
       for (let attempt = 0; ; attempt++) {
         try {
-          const id = updateId(attempt);
+          const id = o.updateId(attempt);
           return await deps.temporal.workflow.executeUpdateWithStart(update, {
             args,
             ...(id ? { updateId: id } : {}),
-            startWorkflowOperation: await startOperation(deps, threadId),
+            startWorkflowOperation: await startOperation(deps, threadId, o.alwaysReconcile ?? false),
           });
         } catch (err) {
-          if (attempt >= 5 || !unprocessed(err)) throw err;
+          if (attempt >= 5 || !(unprocessed(err) || closedUnder(err))) throw err;
           await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
         }
       }
     },
-    overrides,
+    o.overrides,
   );
 }
+
+// With update-with-start, "not found" can only mean that the workflow closed under the update.
+const closedUnder = (err: unknown) =>
+  err instanceof WorkflowNotFoundError || (err instanceof Error && err.message.includes('update was aborted by closing workflow'));
 
 const unprocessed = (err: unknown) =>
   err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'UnprocessedUpdate';

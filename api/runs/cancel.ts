@@ -9,5 +9,5 @@ import { updateThread } from '../temporal.js';
  * then cancels them like any other.
  */
 export async function cancelRuns(deps: AppDeps, threadId: string, runIds: string[] | 'all', action: CancelAction): Promise<void> {
-  await updateThread(deps, threadId, cancelRunsUpdate, [{ runIds, action }], () => undefined);
+  await updateThread(deps, threadId, cancelRunsUpdate, [{ runIds, action }], { updateId: () => undefined, alwaysReconcile: true });
 }

@@ -148,7 +148,7 @@ async function submit(
   if (!stored) throw notFound(`Thread with ID ${thread.thread_id} not found`);
   try {
     // The run id names the update, so a retried request is not admitted twice.
-    await updateThread(deps, thread.thread_id, submitRun, [spec], (attempt) => (attempt ? `${runId}/${attempt}` : runId));
+    await updateThread(deps, thread.thread_id, submitRun, [spec], { updateId: (attempt) => (attempt ? `${runId}/${attempt}` : runId) });
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
     // Deleting the thread meanwhile terminates its workflow under the update: that is a 404, not a failure.

@@ -72,7 +72,10 @@ export function checkUpdate(values: unknown, asNode: string | null | undefined, 
 /** POST /threads/{id}/state semantics: the workflow refuses while a run is pending or running (409). */
 export async function applyStateUpdate(deps: AppDeps, threadId: string, req: StateUpdateRequest): Promise<StateUpdateResult> {
   // The checkpoint id derives from the update id: a v7 id keeps checkpoints sorted by creation time.
-  return updateThread(deps, threadId, updateState, [req], () => uuid7(), { [ThreadErrorType.busy]: ErrorCode.conflict });
+  return updateThread(deps, threadId, updateState, [req], {
+    updateId: () => uuid7(),
+    overrides: { [ThreadErrorType.busy]: ErrorCode.conflict },
+  });
 }
 
 type Superstep = NonNullable<ThreadCreate['supersteps']>[number]['updates'][number];
