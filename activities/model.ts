@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { messageStreamMetadata } from '../core/format.js';
-import { Node, type AgentConfig } from '../core/graphs.js';
+import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
 import { aiMessage, type Message } from '../core/messages.js';
-import type { RunContext } from '../core/runs.js';
+import type { RunAgent, RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
+import { getRun } from '../db/runs.js';
 import { getThread } from '../db/threads.js';
 import { toolTasks } from './checkpoints.js';
 import { commitStep } from './commit.js';
@@ -25,7 +26,8 @@ export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'Mod
 
 export interface CallModelArgs {
   run: RunContext;
-  agent: AgentConfig;
+  /** Without its system prompt and script, which are read from the run's kwargs (they can be megabytes). */
+  agent: RunAgent;
   head: ThreadHead;
   checkpointId: string;
   messageId: string;
@@ -52,7 +54,8 @@ export function createModelActivities(deps: ActivityDeps) {
 async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience): Promise<ThreadHead> {
   const parent = a.head.checkpointId!;
   const messages = await wait(() => stateMessages(deps, a.run.threadId, parent));
-  const { provider, modelName } = resolve(deps, a.agent.model);
+  const agent = await wait(() => fullAgent(deps, a));
+  const { provider, modelName } = resolve(deps, agent.model);
   const step = a.head.step + 1;
   const taskId = taskIdFor(parent, Node.agent, 0);
   const messageId = attemptMessageId(a.messageId, ctx.info.attempt);
@@ -65,13 +68,13 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
     result = await provider.generate(
       {
         model: modelName,
-        system: a.agent.systemPrompt,
+        system: agent.systemPrompt,
         messages,
-        tools: deps.tools.specs(a.agent.tools),
-        temperature: a.agent.temperature,
-        maxTokens: a.agent.maxTokens,
-        ...(a.agent.toolChoice ? { toolChoice: a.agent.toolChoice } : {}),
-        script: a.agent.script,
+        tools: deps.tools.specs(agent.tools),
+        temperature: agent.temperature,
+        maxTokens: agent.maxTokens,
+        ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
+        script: agent.script,
       },
       (chunk) => stream.chunk(chunk),
       ctx.cancellationSignal,
@@ -121,6 +124,14 @@ export function attemptMessageId(messageId: string, attempt: number): string {
 async function streamedAttempts(deps: ActivityDeps, a: CallModelArgs, attempt: number): Promise<string[]> {
   const ids = Array.from({ length: attempt - 1 }, (_, i) => attemptMessageId(a.messageId, i + 1));
   return streamedMessageIds(deps.db, a.run.runId, ids);
+}
+
+/** Specs admitted before prompts stayed in the database still carry theirs. */
+async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentConfig> {
+  if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
+  const run = await getRun(deps.db, a.run.runId);
+  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, 'RunNotActive');
+  return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
 }
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {

@@ -1,21 +1,35 @@
 import { interruptsByTask } from '../core/format.js';
-import { pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
+import { emptyHead, pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
-import { admitRun } from '../db/admission.js';
+import { admitRun, claimRun, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
-import { deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
-import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus } from '../db/threads.js';
+import type { Queryable } from '../db/pool.js';
+import { activeRuns, deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
+import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { interruptEvents } from './stream-events.js';
 
-// Local activities for the run lifecycle: admit, start, finish, cancel, roll back. Idempotency key: the run id
-// (each write is a no-op when the run is already in the state it moves it to).
+// Local activities for the run lifecycle: admit, start, finish, cancel, roll back, reconcile. Idempotency key: the
+// run id (each write is a no-op when the run is already in the state it moves it to), so a workflow task that
+// fails after one of them committed can run it again.
 
 export interface RunError {
   error: string;
   message: string;
 }
+
+export interface RunEnd {
+  head: ThreadHead;
+  threadStatus: ThreadStatus;
+  /** The thread was deleted under the run: its workflow has nothing left to do. */
+  threadGone?: boolean;
+}
+
+const orphaned: RunError = {
+  error: 'RunOrphaned',
+  message: "The thread's workflow ended (it was terminated) while this run was running; the run did not finish.",
+};
 
 export function createRunActivities({ db }: ActivityDeps) {
   return {
@@ -25,10 +39,18 @@ export function createRunActivities({ db }: ActivityDeps) {
       return (await admitRun(db, { runId, threadId, graphId, assistantId })) !== undefined;
     },
 
-    async startRun(a: { runId: string; threadId: string; checkpointBefore: string | null }): Promise<void> {
-      await db.tx(async (q) => {
-        await markRunStarted(q, a.runId, a.checkpointBefore);
-        await setThreadStatus(q, a.threadId, 'busy');
+    /** The thread workflow's admission of a run (see claimRun): idempotent, and tells a deleted thread apart. */
+    async claimRun(a: { threadId: string; runId: string; spec: RunSpec | null }): Promise<Claim> {
+      return claimRun(db, a);
+    },
+
+    /** Moves a pending run to running from the stored head, which it returns (rollback returns to it). */
+    async startRun(a: { runId: string; threadId: string }): Promise<{ head: ThreadHead } | null> {
+      return db.tx(async (q) => {
+        if (!(await lockThread(q, a.threadId))) return null;
+        const head = await readHead(q, a.threadId);
+        if (await markRunStarted(q, a.runId, head.checkpointId)) await setThreadStatus(q, a.threadId, 'busy');
+        return { head };
       });
     },
 
@@ -36,13 +58,9 @@ export function createRunActivities({ db }: ActivityDeps) {
      * Ends a run: its status, the thread's status, the interrupt chunk when it stopped at one, an `error` event
      * when it failed, then the end marker. Returns the stored head, which is authoritative after a cancellation.
      */
-    async finishRun(a: {
-      run: RunContext;
-      status: RunStatus;
-      error: RunError | null;
-      queued: number;
-    }): Promise<{ head: ThreadHead; threadStatus: ThreadStatus }> {
+    async finishRun(a: { run: RunContext; status: RunStatus; error: RunError | null; queued: number }): Promise<RunEnd> {
       return db.tx(async (q) => {
+        if (!(await lockThread(q, a.run.threadId))) return { head: emptyHead(), threadStatus: 'idle', threadGone: true };
         const head = await readHead(q, a.run.threadId);
         const current = await getRun(q, a.run.runId);
         if (current && (current.status === 'pending' || current.status === 'running')) {
@@ -84,17 +102,45 @@ export function createRunActivities({ db }: ActivityDeps) {
       });
     },
 
-    /** A run cancelled before it started ends `interrupted` (or is deleted, for rollback) without running. */
-    async cancelQueuedRun(a: { run: RunContext; action: 'interrupt' | 'rollback' }): Promise<void> {
-      await db.tx(async (q) => {
-        if (a.action === 'rollback') {
-          await deleteRun(q, a.run.runId);
-          return;
+    /**
+     * A run cancelled before it started ends `interrupted` (or is deleted, for rollback) without running. When no
+     * other run is queued (`queued` 0), a thread left busy by it returns to the status of its head, which is returned.
+     */
+    async cancelQueuedRun(a: {
+      run: RunContext;
+      action: 'interrupt' | 'rollback';
+      queued?: number;
+    }): Promise<{ threadStatus: ThreadStatus } | null> {
+      return db.tx(async (q) => {
+        if (a.action === 'rollback') await deleteRun(q, a.run.runId);
+        else if ((await getRun(q, a.run.runId))?.status === 'pending') {
+          await markRunEnded(q, a.run.runId, 'interrupted', null);
+          await appendEvents(q, a.run.runId, [{ event: END_EVENT, data: { status: 'interrupted' } }]);
         }
-        const current = await getRun(q, a.run.runId);
-        if (current?.status !== 'pending') return;
-        await markRunEnded(q, a.run.runId, 'interrupted', null);
-        await appendEvents(q, a.run.runId, [{ event: END_EVENT, data: { status: 'interrupted' } }]);
+        if (a.queued !== 0) return null;
+        const status = threadStatusAfter(await readHead(q, a.run.threadId), 0, false);
+        return (await setThreadStatusIfBusy(q, a.run.threadId, status)) ? { threadStatus: status } : null;
+      });
+    },
+
+    /**
+     * A thread workflow started where the database holds pending or running runs (its predecessor was terminated):
+     * runs that were running end as errors, pending ones are adopted (returned, oldest first) unless they have no
+     * stored spec to run from. The thread's status follows.
+     */
+    async reconcileThread(a: { threadId: string; known: string[] }): Promise<{ adopt: string[]; threadStatus: ThreadStatus | null }> {
+      return db.tx(async (q) => {
+        const thread = await lockThread(q, a.threadId);
+        if (!thread) return { adopt: [], threadStatus: null };
+        const head = await readHead(q, a.threadId);
+        const runs = (await activeRuns(q, a.threadId)).filter((r) => !a.known.includes(r.run_id));
+        if (runs.length === 0) return { adopt: [], threadStatus: thread.status };
+        const adopt = runs.filter((r) => r.status === 'pending' && r.has_spec).map((r) => r.run_id);
+        const ended = runs.filter((r) => !adopt.includes(r.run_id));
+        for (const r of ended) await endOrphan(q, r.run_id, head.checkpointId);
+        const threadStatus = adopt.length ? 'busy' : threadStatusAfter(head, 0, ended.length > 0);
+        await setThreadStatus(q, a.threadId, threadStatus, adopt.length || !ended.length ? null : orphaned);
+        return { adopt, threadStatus };
       });
     },
 
@@ -103,4 +149,12 @@ export function createRunActivities({ db }: ActivityDeps) {
       await deleteThreadRow(db, a.threadId);
     },
   };
+}
+
+async function endOrphan(q: Queryable, runId: string, checkpointId: string | null): Promise<void> {
+  await markRunEnded(q, runId, 'error', orphaned);
+  await appendEvents(q, runId, [
+    { event: 'error', data: orphaned },
+    { event: END_EVENT, data: { status: 'error', error: orphaned, checkpoint_id: checkpointId, interrupts: null } },
+  ]);
 }

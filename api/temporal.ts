@@ -1,11 +1,13 @@
 import {
   isGrpcServiceError,
   WithStartWorkflowOperation,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { readHead } from '../db/checkpoints.js';
+import { countActiveRuns } from '../db/runs.js';
 import { threadWorkflowId, ThreadErrorType } from '../workflows/messages.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
@@ -13,6 +15,7 @@ import type { RunDeps } from './deps.js';
 
 // Calls into thread workflows. A workflow is started on first use with the head stored in the database, so
 // threads that never ran (or were copied, or whose workflow an operator terminated) need no workflow at rest.
+// The API only reads here: a workflow started where runs are still pending or running adopts or ends them itself.
 
 // gRPC DEADLINE_EXCEEDED and UNAVAILABLE.
 const unreachable = new Set([4, 14]);
@@ -28,16 +31,63 @@ const statusOfFailure: Record<string, ErrorCode> = {
   ThreadNotFound: ErrorCode.notFound,
 };
 
-export async function startOperation(deps: RunDeps, threadId: string) {
-  const head = await readHead(deps.db, threadId);
+/**
+ * Starts the thread's workflow if none runs. It reconciles (adopts or ends runs left by a terminated predecessor,
+ * and ends at once if the thread is gone) when runs are pending or running, or when the caller asks: a cancel has
+ * no run of its own through which the workflow would learn that the thread was deleted meanwhile.
+ */
+async function startOperation(deps: RunDeps, threadId: string, alwaysReconcile: boolean) {
+  const [head, active] = await Promise.all([readHead(deps.db, threadId), countActiveRuns(deps.db, threadId)]);
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
     taskQueue: deps.taskQueue,
-    args: [{ threadId, head, queue: [] }],
+    // Used only if no workflow runs: then pending or running runs were left by one that was terminated.
+    args: [{ threadId, head, queue: [], ...(active > 0 || alwaysReconcile ? { reconcile: true } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     memo: { thread_id: threadId },
   });
 }
+
+/**
+ * An update to a thread's workflow, starting it if it is not running. It is sent again (under a new id, since the
+ * server keeps the outcome under the old) when the workflow never saw it: the server rejects an update as
+ * unprocessed when it met a workflow task that ended without it (a burst of updates meeting a long task), and
+ * aborts it when the workflow closed first (terminated by a thread delete, say: the next attempt starts a new one).
+ */
+export async function updateThread<Ret, Args extends unknown[]>(
+  deps: RunDeps,
+  threadId: string,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+  o: { updateId: (attempt: number) => string | undefined; alwaysReconcile?: boolean; overrides?: Partial<Record<string, ErrorCode>> },
+): Promise<Ret> {
+  return callThread(
+    deps,
+    async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const id = o.updateId(attempt);
+          return await deps.temporal.workflow.executeUpdateWithStart(update, {
+            args,
+            ...(id ? { updateId: id } : {}),
+            startWorkflowOperation: await startOperation(deps, threadId, o.alwaysReconcile ?? false),
+          });
+        } catch (err) {
+          if (attempt >= 5 || !(unprocessed(err) || closedUnder(err))) throw err;
+          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        }
+      }
+    },
+    o.overrides,
+  );
+}
+
+// With update-with-start, "not found" can only mean that the workflow closed under the update.
+const closedUnder = (err: unknown) =>
+  err instanceof WorkflowNotFoundError || (err instanceof Error && err.message.includes('update was aborted by closing workflow'));
+
+const unprocessed = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'UnprocessedUpdate';
 
 /** Runs a Temporal call with a deadline and turns its failures into API errors. */
 export async function callThread<T>(deps: RunDeps, fn: () => Promise<T>, overrides: Partial<Record<string, ErrorCode>> = {}): Promise<T> {

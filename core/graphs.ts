@@ -27,6 +27,11 @@ export const graphRegistry: Readonly<Record<string, AgentDefinition>> = {
   },
 };
 
+/** The graph registered under a name; names that only match inherited properties (`constructor`) are not graphs. */
+export function findGraph(graphId: string): AgentDefinition | undefined {
+  return Object.hasOwn(graphRegistry, graphId) ? graphRegistry[graphId] : undefined;
+}
+
 export const ReviewDecision = { approve: 'approve', edit: 'edit', reject: 'reject', respond: 'respond' } as const;
 export type ReviewDecisionType = (typeof ReviewDecision)[keyof typeof ReviewDecision];
 export const allDecisions: readonly ReviewDecisionType[] = ['approve', 'edit', 'reject', 'respond'];
@@ -60,6 +65,11 @@ export interface AgentConfig {
   /** Tools whose calls wait for a person, with the decisions allowed for each. */
   interruptOn: Record<string, ReviewConfig>;
   userId?: string;
+}
+
+/** The review configured for a tool, looked up as an own property: a tool named `constructor` has none by default. */
+export function reviewFor(interruptOn: Record<string, ReviewConfig>, toolName: string): ReviewConfig | undefined {
+  return Object.hasOwn(interruptOn, toolName) ? interruptOn[toolName] : undefined;
 }
 
 export interface ServerModelDefaults {
@@ -110,27 +120,46 @@ export function resolveAgentConfig(
   return out;
 }
 
+/** Tool names are user-chosen keys: entries are built with fromEntries, so `__proto__` stays an own key. */
 function parseInterruptOn(raw: unknown): Record<string, ReviewConfig> {
   if (raw === undefined || raw === null) return {};
   if (!isRecord(raw)) throw new AgentConfigError('configurable.interrupt_on must map tool names to true or {allowed_decisions}');
-  const out: Record<string, ReviewConfig> = {};
-  for (const [tool, v] of Object.entries(raw)) {
-    if (v === false) continue;
-    if (v === true) {
-      out[tool] = { allowedDecisions: [...allDecisions] };
-      continue;
-    }
-    if (!isRecord(v)) throw new AgentConfigError(`configurable.interrupt_on.${tool} must be true or an object`);
-    const allowed = v.allowed_decisions ?? allDecisions;
-    if (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((d) => !allDecisions.includes(d as ReviewDecisionType))) {
-      throw new AgentConfigError(`configurable.interrupt_on.${tool}.allowed_decisions must list some of ${allDecisions.join(', ')}`);
-    }
-    out[tool] = {
-      allowedDecisions: allowed as ReviewDecisionType[],
-      ...(typeof v.description === 'string' ? { description: v.description } : {}),
-    };
+  return Object.fromEntries(Object.entries(raw).flatMap(([tool, v]) => (v === false ? [] : [[tool, reviewConfig(tool, v)]])));
+}
+
+function reviewConfig(tool: string, v: unknown): ReviewConfig {
+  if (v === true) return { allowedDecisions: [...allDecisions] };
+  if (!isRecord(v)) throw new AgentConfigError(`configurable.interrupt_on.${tool} must be true or an object`);
+  const allowed = v.allowed_decisions ?? allDecisions;
+  if (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((d) => !allDecisions.includes(d as ReviewDecisionType))) {
+    throw new AgentConfigError(`configurable.interrupt_on.${tool}.allowed_decisions must list some of ${allDecisions.join(', ')}`);
   }
-  return out;
+  return {
+    allowedDecisions: allowed as ReviewDecisionType[],
+    ...(typeof v.description === 'string' ? { description: v.description } : {}),
+  };
+}
+
+/** What a run spec carries of the agent settings: everything but the system prompt and the script. */
+export function runAgent(agent: AgentConfig): Omit<AgentConfig, 'systemPrompt' | 'script'> {
+  const { systemPrompt: _prompt, script: _script, ...rest } = agent;
+  return rest;
+}
+
+/**
+ * The system prompt and script of a run, read back from its kwargs (config and context as the API merged them),
+ * the same way resolveAgentConfig read them when the run was created.
+ */
+export function promptAndScript(
+  graphId: string,
+  kwargs: { config?: unknown; context?: unknown },
+): Pick<AgentConfig, 'systemPrompt' | 'script'> {
+  const graph = findGraph(graphId);
+  if (!graph) throw new AgentConfigError(`Graph "${graphId}" not found`);
+  const configurable = isRecord(kwargs.config) && isRecord(kwargs.config.configurable) ? kwargs.config.configurable : {};
+  const settings = { ...configurable, ...(isRecord(kwargs.context) ? kwargs.context : {}) };
+  const systemPrompt = typeof settings.system_prompt === 'string' ? settings.system_prompt : graph.systemPrompt;
+  return settings.script === undefined ? { systemPrompt } : { systemPrompt, script: parseScript(settings.script) };
 }
 
 function parseScript(raw: unknown): ScriptStep[] {

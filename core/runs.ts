@@ -47,6 +47,18 @@ export interface RunCommand {
 export type Breakpoints = string[];
 
 /**
+ * The agent settings a run spec carries. The system prompt and the script can be megabytes: they stay in the run's
+ * kwargs and the model activity reads them from there (specs admitted before that change still carry them).
+ */
+export type RunAgent = Omit<AgentConfig, 'systemPrompt' | 'script'> & Partial<Pick<AgentConfig, 'systemPrompt' | 'script'>>;
+
+/**
+ * Temporal refuses payloads over 2 MB and warns from 256 KiB. What a run or a state update must carry through workflow
+ * history (a spec without its prompt and script, a resume value, state-update values) is refused above this size.
+ */
+export const HISTORY_VALUE_LIMIT_BYTES = 256 * 1024;
+
+/**
  * What a thread workflow needs to decide on and execute a run. Large payloads (the input, full config,
  * metadata) stay in the database under the run id, so workflow history carries ids, not transcripts.
  */
@@ -68,7 +80,7 @@ export interface RunSpec {
   onCompletion: 'keep' | 'delete';
   /** Receives the run as JSON when it ends (absent in runs admitted before webhooks existed). */
   webhook?: string | null;
-  agent: AgentConfig;
+  agent: RunAgent;
 }
 
 /** What activities need to know about the run they serve, to stamp metadata and emit the right events. */

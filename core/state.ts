@@ -11,6 +11,11 @@ export interface StateValues {
 /** Channel writes of one step: `{messages: [...], other: value}`. */
 export type ChannelWrites = Record<string, unknown>;
 
+/** Channel names are user-chosen: a channel named `__proto__` is an own key, never the object's prototype. */
+function setChannel(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 /** Turns user-supplied writes (role-style messages, a single message, a string) into canonical writes. */
 export function normalizeWrites(raw: unknown, newId: () => string): ChannelWrites {
   if (raw === null || raw === undefined) return {};
@@ -21,7 +26,7 @@ export function normalizeWrites(raw: unknown, newId: () => string): ChannelWrite
       const list = Array.isArray(value) ? value : [value];
       out.messages = list.map((m) => coerceMessage(m, newId));
     } else {
-      out[key] = value;
+      setChannel(out, key, value);
     }
   }
   return out;
@@ -32,7 +37,7 @@ export function applyWrites(values: StateValues, writes: ChannelWrites | null | 
   const next: StateValues = { ...values };
   for (const [key, value] of Object.entries(writes)) {
     if (key === 'messages') next.messages = addMessages(values.messages ?? [], value as Message[]);
-    else next[key] = value;
+    else setChannel(next, key, value);
   }
   return next;
 }
@@ -51,7 +56,7 @@ export class StateBuilder {
     if (!writes) return this;
     for (const [key, value] of Object.entries(writes)) {
       if (key === 'messages') this.applyMessages(value as Message[]);
-      else this.channels[key] = value;
+      else setChannel(this.channels, key, value);
     }
     return this;
   }

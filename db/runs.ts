@@ -1,4 +1,4 @@
-import type { RunStatus } from '../core/runs.js';
+import type { RunSpec, RunStatus } from '../core/runs.js';
 import type { Queryable } from './pool.js';
 
 export interface RunRow {
@@ -30,15 +30,38 @@ export interface RunRequest {
   metadata: Record<string, unknown>;
   kwargs: Record<string, unknown>;
   multitask_strategy: string;
+  /** What the thread workflow gets; kept so a workflow can load it by run id. */
+  spec: RunSpec;
 }
 
-/** A retry of the same request (same run id) stores nothing new. */
-export async function insertRunRequest(q: Queryable, r: RunRequest): Promise<void> {
-  await q.query(
-    `INSERT INTO run_requests (run_id, thread_id, assistant_id, metadata, kwargs, multitask_strategy)
-     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) ON CONFLICT (run_id) DO NOTHING`,
-    [r.run_id, r.thread_id, r.assistant_id, JSON.stringify(r.metadata), JSON.stringify(r.kwargs), r.multitask_strategy],
-  );
+/**
+ * Stores a run request. A retry of the same request (same run id, already stored or already a run) stores nothing
+ * new. Returns false when the thread is gone (deleted while the run was being created).
+ */
+export async function insertRunRequest(q: Queryable, r: RunRequest): Promise<boolean> {
+  const res = await q
+    .query(
+      `INSERT INTO run_requests (run_id, thread_id, assistant_id, metadata, kwargs, multitask_strategy, spec)
+       SELECT $1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb
+       WHERE EXISTS (SELECT 1 FROM threads WHERE thread_id = $2) AND NOT EXISTS (SELECT 1 FROM runs WHERE run_id = $1)
+       ON CONFLICT (run_id) DO NOTHING`,
+      [
+        r.run_id,
+        r.thread_id,
+        r.assistant_id,
+        JSON.stringify(r.metadata),
+        JSON.stringify(r.kwargs),
+        r.multitask_strategy,
+        JSON.stringify(r.spec),
+      ],
+    )
+    // The thread was deleted between the check and the insert.
+    .catch((err: unknown) => {
+      if ((err as { code?: string }).code === '23503') return { rowCount: 0 };
+      throw err;
+    });
+  if (res.rowCount > 0) return true;
+  return (await q.query('SELECT 1 FROM threads WHERE thread_id = $1', [r.thread_id])).rowCount > 0;
 }
 
 export async function deleteRunRequest(q: Queryable, runId: string): Promise<void> {
@@ -48,8 +71,8 @@ export async function deleteRunRequest(q: Queryable, runId: string): Promise<voi
 /** Turns an accepted request into a run (idempotent: a retry finds the run already there). */
 export async function promoteRunRequest(q: Queryable, runId: string): Promise<RunRow | undefined> {
   await q.query(
-    `INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, created_at, updated_at)
-     SELECT run_id, thread_id, assistant_id, 'pending', metadata, kwargs, multitask_strategy, created_at, created_at
+    `INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, spec, created_at, updated_at)
+     SELECT run_id, thread_id, assistant_id, 'pending', metadata, kwargs, multitask_strategy, spec, created_at, created_at
      FROM run_requests WHERE run_id = $1
      ON CONFLICT (run_id) DO NOTHING`,
     [runId],
@@ -71,12 +94,34 @@ export async function getRunInternals(q: Queryable, runId: string): Promise<(Run
   return r.rows[0];
 }
 
-export async function markRunStarted(q: Queryable, runId: string, checkpointBefore: string | null): Promise<void> {
-  await q.query(
+/** Moves a pending run to running; false when it is not pending (a retried start, or a run that ended meanwhile). */
+export async function markRunStarted(q: Queryable, runId: string, checkpointBefore: string | null): Promise<boolean> {
+  const r = await q.query(
     `UPDATE runs SET status = 'running', checkpoint_before = $2, started_at = COALESCE(started_at, now()), updated_at = now()
-     WHERE run_id = $1`,
+     WHERE run_id = $1 AND status = 'pending'`,
     [runId, checkpointBefore],
   );
+  return r.rowCount > 0;
+}
+
+export async function getRunSpec(q: Queryable, runId: string): Promise<RunSpec | null> {
+  const r = await q.query<{ spec: RunSpec | null }>('SELECT spec FROM runs WHERE run_id = $1', [runId]);
+  return r.rows[0]?.spec ?? null;
+}
+
+/** Runs admitted before specs were stored get theirs from the workflow that holds it. */
+export async function setRunSpecIfMissing(q: Queryable, runId: string, spec: RunSpec): Promise<void> {
+  await q.query('UPDATE runs SET spec = $2::jsonb WHERE run_id = $1 AND spec IS NULL', [runId, JSON.stringify(spec)]);
+}
+
+/** Pending and running runs of a thread, oldest first, with whether each has a stored spec. */
+export async function activeRuns(q: Queryable, threadId: string): Promise<{ run_id: string; status: RunStatus; has_spec: boolean }[]> {
+  const r = await q.query<{ run_id: string; status: RunStatus; has_spec: boolean }>(
+    `SELECT run_id, status, spec IS NOT NULL AS has_spec FROM runs
+     WHERE thread_id = $1 AND status IN ('pending', 'running') ORDER BY created_at, run_id`,
+    [threadId],
+  );
+  return r.rows;
 }
 
 export async function markRunEnded(

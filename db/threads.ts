@@ -58,6 +58,15 @@ export async function setThreadStatus(q: Queryable, threadId: string, status: Th
   ]);
 }
 
+/** Sets the status only where the thread is still busy; returns whether it did. */
+export async function setThreadStatusIfBusy(q: Queryable, threadId: string, status: ThreadStatus): Promise<boolean> {
+  const r = await q.query(`UPDATE threads SET status = $2, error = NULL, updated_at = now() WHERE thread_id = $1 AND status = 'busy'`, [
+    threadId,
+    status,
+  ]);
+  return r.rowCount > 0;
+}
+
 export async function mergeThreadMetadata(q: Queryable, threadId: string, patch: Record<string, unknown>): Promise<void> {
   await q.query('UPDATE threads SET metadata = metadata || $2::jsonb, updated_at = now() WHERE thread_id = $1', [
     threadId,

@@ -8,7 +8,7 @@ import { human } from './helpers/input.js';
 
 // Long-lived threads continue as new when Temporal suggests it, so no history grows without bound. A dev server
 // of its own suggests it after 40 events; the thread keeps its state, its queue of runs and its pending
-// interrupts across the boundary.
+// interrupts across the boundary, and a long run continues as new between two of its steps.
 
 const gate = new ModelGate();
 let server: DevServer;
@@ -89,4 +89,28 @@ describe('continue-as-new', () => {
     const latest = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).describe();
     expect(latest.historyLength).toBeLessThan(120);
   });
+
+  it('continues as new inside a 500-step run, so no history of it grows without bound', async () => {
+    const threadId = (await stack.client.threads.create()).thread_id;
+    const turns = 249;
+    const script = [
+      ...Array.from({ length: turns }, (_, i) => ({ tool_calls: [{ name: 'calculator', args: { expression: `${i}+1` } }] })),
+      { content: 'counted' },
+    ];
+    const config = { configurable: { script }, recursion_limit: 600 };
+    const done = (await stack.client.runs.wait(threadId, 'agent', { input: human('count'), config })) as Values;
+    // Each turn is a model step and a tools step: 499 steps in one run.
+    expect(done.messages).toHaveLength(2 + 2 * turns);
+    expect(done.messages.at(-1)!.content).toBe('counted');
+    const runs = await stack.client.runs.list(threadId);
+    expect(runs.map((r) => r.status)).toEqual(['success']);
+    expect(await stack.client.threads.getHistory(threadId, { limit: 1000 })).toHaveLength(2 + 2 * turns + 1);
+    // The run crossed many workflow runs, none of which holds much more history than the suggestion threshold.
+    const workflowRuns = await runsOfWorkflow(threadId);
+    expect(workflowRuns.length).toBeGreaterThan(20);
+    for (const runId of workflowRuns) {
+      const d = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId), runId).describe();
+      expect(d.historyLength).toBeLessThan(120);
+    }
+  }, 300_000);
 });

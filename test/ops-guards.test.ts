@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RunSpec } from '../core/runs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemAssistantId } from '../db/assistants.js';
 import { readHead } from '../db/checkpoints.js';
@@ -56,6 +57,8 @@ describe('POST /runs/cancel', () => {
       metadata: {},
       kwargs: {},
       multitask_strategy: 'enqueue',
+      // Never read: this thread's workflow polls a task queue no worker serves.
+      spec: {} as RunSpec,
     });
     await promoteRunRequest(stack.db, pendingId);
     try {

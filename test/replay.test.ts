@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { threadWorkflowId } from '../workflows/messages.js';
-import { scenarios } from './helpers/scenarios.js';
+import { scenarioHistory, scenarios } from './helpers/scenarios.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 // Threads live for months, so a deploy must replay the histories of threads already running. The recorded
@@ -33,8 +32,8 @@ describe('replay', () => {
   });
 
   it.each(scenarios.map((s) => [s.name, s] as const))('replays a fresh history of %s', async (_name, scenario) => {
-    const threadId = await scenario.run(stack.client, stack.url);
-    const history = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).fetchHistory();
+    const threadId = await scenario.run(stack.client, stack.url, stack.temporal);
+    const history = await scenarioHistory(stack.temporal, scenario, threadId);
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: threadId }, history);
   });
 });

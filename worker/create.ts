@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
 import { configSchema } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import { createCronActivities } from '../api/crons/fire.js';
@@ -37,6 +37,8 @@ export interface WorkerOptions {
   runSettings?: AppSettings;
   /** Agent Auth's providers and key, when configured (loadAgentAuthSettings). */
   agentAuth?: AgentAuthSettings;
+  /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -68,6 +70,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+    ...(o.activityInterceptors ? { interceptors: { activity: o.activityInterceptors } } : {}),
   });
 }
 

@@ -4,13 +4,37 @@ import type { Activities } from '../activities/index.js';
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
 const permanent = ['StaleHead', 'RunNotActive', 'ThreadNotFound', 'InvalidUpdate', 'CheckpointNotFound'];
 
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: permanent },
+});
+
+/** Null until serializeBookkeeping: then each local activity waits for the one before it. Per workflow, like all module state. */
+let lane: Promise<unknown> | null = null;
+
+/**
+ * One local activity at a time, for workflows whose update handlers call them too. Two in flight at once complete in
+ * separate activations but replay in one, so code resuming after each could emit its commands in another order on
+ * replay (a nondeterminism error). Histories recorded before that (Patch.lifecycle) keep their concurrency.
+ */
+export function serializeBookkeeping(): void {
+  lane ??= Promise.resolve();
+}
+
 /**
  * Database bookkeeping: short transactions. They retry for as long as the database is away (a thread must outlast
  * an outage, not fail because of one); errors no retry can fix are non-retryable and end the run instead.
  */
-export const db = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: permanent },
+export const db = new Proxy(local, {
+  get(target, name: keyof Activities) {
+    const call = target[name] as (...args: unknown[]) => Promise<unknown>;
+    return (...args: unknown[]) => {
+      if (!lane) return call(...args);
+      const result = lane.then(() => call(...args));
+      lane = result.catch(() => undefined);
+      return result;
+    };
+  },
 });
 
 /** Model turns stream for minutes and heartbeat per chunk; cancellation waits for the call to stop. */

@@ -12,8 +12,9 @@ export interface Admission {
   runId: string;
 }
 /**
- * Admits a run: the synchronous validator makes the multitask decision and the handler only queues it, so an
- * update never waits on I/O. The API then stores the run (admitRun), and the run loop does so again.
+ * Admits a run: the synchronous validator makes the multitask decision; the handler queues the run and the workflow
+ * records it (claimRun) in the same workflow task, so the API reads the stored run and never writes it. Runs an
+ * interrupt or rollback preempts are cancelled only once the new run is recorded.
  */
 export const submitRun = defineUpdate<Admission, [RunSpec]>('submitRun');
 
@@ -56,5 +57,6 @@ export const ThreadErrorType = {
   invalidCommand: 'InvalidCommand',
   checkpointNotFound: 'CheckpointNotFound',
   invalidUpdate: 'InvalidUpdate',
+  threadNotFound: 'ThreadNotFound',
 } as const;
 export type ThreadErrorType = (typeof ThreadErrorType)[keyof typeof ThreadErrorType];

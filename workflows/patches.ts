@@ -2,6 +2,11 @@
 // must replay around (`patched(id)` is false for them); an id is never reused or removed while such threads may
 // still be parked. Record a fixture for the new path of each one (test/fixtures/histories).
 export const Patch = {
+  /**
+   * The thread workflow is the one writer of run lifecycle: runs are recorded at admission, carried across
+   * continue-as-new by id, and a long run continues as new between steps. Checked once, when a workflow starts.
+   */
+  lifecycle: 'run-lifecycle-owned-by-workflow',
   /** One review interrupt per model turn, listing every reviewed call (agent-chat-ui, LangChain's HITL middleware). */
   reviewBatch: 'review-one-interrupt-per-turn',
   /** A head waiting on __start__ applies the input recorded there. */

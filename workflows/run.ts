@@ -1,30 +1,55 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
 import { END, Node, START } from '../core/graphs.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
-import type { Breakpoints, CancelAction, RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
+import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
+import type { Breakpoints, CancelAction, RunContext, RunSpec, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
-import { newCheckpointId } from './ids.js';
 import { Patch } from './patches.js';
 import { runToolsStep } from './tools-step.js';
 
 // Executes one run of a thread: position the head (time travel, command.update, input or resume), then
 // step through the ReAct graph until it ends, hits a breakpoint or waits on a person. Every step is an
-// activity that commits a checkpoint, so a crash resumes after the last finished step.
+// activity that commits a checkpoint, so a crash resumes after the last finished step. Checkpoint ids come from
+// the run id and the step, so a retried workflow task asks for the same ids and finds what it already wrote.
 
 export interface QueuedRun {
-  spec: RunSpec;
+  runId: string;
+  /** Loaded from the database for runs carried across continue-as-new by id. */
+  spec?: RunSpec;
   /** Workflow time the run was admitted; after_seconds counts from here. */
   admittedAt: number;
   cancel?: CancelAction;
   scope?: CancellationScope;
+  /** Its admission is still recording it. */
+  claiming?: boolean;
+  /** Recorded at admission, in this run of the workflow. */
+  recorded?: boolean;
 }
 
 export interface ThreadCore {
   threadId: string;
   head: ThreadHead;
   queue: QueuedRun[];
+  /** Queued runs that are not cancelled: what keeps the thread busy after this run. */
+  readonly liveQueued: number;
+  /** Workflows recorded before Patch.lifecycle neither continue as new mid-run nor learn that their thread is gone. */
+  readonly ownsLifecycle: boolean;
   setStatus(status: ThreadStatus): void;
+}
+
+export interface RunOutcome {
+  /** The run stopped at a step boundary so the workflow can continue as new; it goes on from this step. */
+  continueAt?: number;
+  threadGone?: boolean;
 }
 
 export const runContext = (spec: RunSpec): RunContext => ({
@@ -35,39 +60,50 @@ export const runContext = (spec: RunSpec): RunContext => ({
   streamModes: spec.streamModes,
 });
 
-/** Runs the graph inside a cancellable scope and records how the run ended. */
-export async function executeRun(t: ThreadCore, entry: QueuedRun): Promise<RunStatus> {
-  const run = runContext(entry.spec);
-  await db.startRun({ runId: run.runId, threadId: run.threadId, checkpointBefore: t.head.checkpointId });
+/**
+ * Runs the graph inside a cancellable scope and records how the run ended. With `fromStep`, the run already
+ * started before a continue-as-new and goes on from the head at that step.
+ */
+export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: number): Promise<RunOutcome> {
+  const spec = entry.spec!;
+  const run = runContext(spec);
+  if (fromStep === undefined) {
+    const started = await db.startRun({ runId: run.runId, threadId: run.threadId });
+    // The stored head is authoritative when a run starts (the thread may have been deleted and made again).
+    if (t.ownsLifecycle && started) t.head = started.head;
+  }
   t.setStatus('busy');
   const scope = new CancellationScope();
   entry.scope = scope;
   if (entry.cancel) scope.cancel();
-  let status: RunStatus = 'success';
+  let status: 'success' | 'interrupted' | 'error' = 'success';
   let error: RunError | null = null;
+  let continueAt: number | undefined;
   try {
-    await scope.run(() => runGraph(t, entry.spec, run));
+    continueAt = await scope.run(() => (fromStep === undefined ? runGraph(t, spec, run) : stepThrough(t, spec, run, {}, false, fromStep)));
   } catch (err) {
     if (entry.cancel && isCancellation(err)) status = 'interrupted';
     else [status, error] = ['error', describe(err)];
   }
+  if (status === 'success' && continueAt !== undefined) return { continueAt };
   // The stored head is authoritative here: a step cancelled mid-flight may still have committed.
   return CancellationScope.nonCancellable(async () => {
-    const queued = t.queue.length;
+    const queued = t.liveQueued;
     const ended =
       entry.cancel === 'rollback'
         ? await db.rollbackRun({ runId: run.runId, threadId: run.threadId, queued })
         : await db.finishRun({ run, status, error, queued });
     t.head = ended.head;
     t.setStatus(ended.threadStatus);
-    return status;
+    return 'threadGone' in ended && ended.threadGone ? { threadGone: true } : {};
   });
 }
 
-async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<void> {
+async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<number | undefined> {
+  const id = (slot: number) => runCheckpointId(run.runId, slot);
   const travel = spec.checkpointId && spec.checkpointId !== t.head.checkpointId ? spec.checkpointId : null;
   if (travel && !spec.hasInput) {
-    t.head = await db.forkFrom({ run, expectedHead: t.head.checkpointId, targetCheckpointId: travel, checkpointId: newCheckpointId() });
+    t.head = await db.forkFrom({ run, expectedHead: t.head.checkpointId, targetCheckpointId: travel, checkpointId: id(RunSlot.fork) });
   }
   if (spec.command?.update) {
     t.head = await db.commitUpdate({
@@ -75,7 +111,7 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
       run,
       expectedHead: t.head.checkpointId,
       baseCheckpointId: t.head.checkpointId,
-      checkpointId: newCheckpointId(),
+      checkpointId: id(RunSlot.update),
       values: normalizeUpdate(spec.command.update),
       asNode: null,
       keepNext: t.head.next,
@@ -88,7 +124,7 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
       run,
       expectedHead: t.head.checkpointId,
       baseCheckpointId: travel ?? t.head.checkpointId,
-      ids: [newCheckpointId(), newCheckpointId()],
+      ids: [id(RunSlot.input), id(RunSlot.inputLoop)],
     });
   } else {
     // goto END adds no node: as in LangGraph, whose input `Command(goto=END)` writes to no channel, the tasks
@@ -101,17 +137,22 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
     }
     resuming = t.head.next.length > 0;
   }
-  await stepThrough(t, spec, run, answers, resuming);
+  return stepThrough(t, spec, run, answers, resuming, 0);
 }
 
+/** Steps until the graph stops; returns the step count instead when the workflow should continue as new first. */
 async function stepThrough(
   t: ThreadCore,
   spec: RunSpec,
   run: RunContext,
   answers: Record<string, unknown>,
   resuming: boolean,
-): Promise<void> {
-  for (let steps = 0; t.head.next.length; steps++) {
+  from: number,
+): Promise<number | undefined> {
+  for (let steps = from; t.head.next.length; steps++) {
+    // A long run must not grow one history without bound: at a step boundary, with no answers left to hand to
+    // a tools step, it can go on in a fresh run of the workflow.
+    if (t.ownsLifecycle && steps > from && !Object.keys(answers).length && workflowInfo().continueAsNewSuggested) return steps;
     const node = t.head.next[0]!;
     if (!(resuming && steps === 0) && pausesAt(spec.interruptBefore, node)) return;
     if (steps >= spec.agent.maxSteps) {
@@ -125,22 +166,23 @@ async function stepThrough(
         run,
         agent: spec.agent,
         head: t.head,
-        checkpointId: newCheckpointId(),
+        checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
         messageId: `run-${run.runId}-${t.head.step + 1}`,
       });
     } else if (node === Node.tools) {
       const result = await runToolsStep(t, spec, run, answers);
       answers = {};
-      if (result === 'interrupted') return;
+      if (result === 'interrupted') return undefined;
     } else if (node === START && patched(Patch.replayInput)) {
       // A head that waits on __start__ (time travel to an input checkpoint, with no new input) applies the
       // input recorded there and goes on, as LangGraph does. Histories from before this ended in the error below.
-      t.head = await db.commitStart({ run, head: t.head, checkpointId: newCheckpointId() });
+      t.head = await db.commitStart({ run, head: t.head, checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)) });
     } else {
       throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, 'InvalidGraphState');
     }
-    if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return;
+    if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return undefined;
   }
+  return undefined;
 }
 
 // `*` means every node of the graph; LangGraph's __start__ is a hidden node that breakpoints never stop at.

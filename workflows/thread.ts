@@ -3,7 +3,9 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   ParentClosePolicy,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -13,10 +15,12 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { allDecisions, END, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
+import { runCheckpointId } from '../core/ids.js';
 import { isRecord } from '../core/messages.js';
 import type { CancelAction, RunSpec, ThreadStatus } from '../core/runs.js';
-import { db } from './activities.js';
+import { db, serializeBookkeeping } from './activities.js';
 import { newCheckpointId } from './ids.js';
+import { Patch } from './patches.js';
 import {
   cancelRuns,
   submitRun,
@@ -30,6 +34,7 @@ import {
   type StateUpdateRequest,
   type StateUpdateResult,
 } from './messages.js';
+import { legacyLoop, reconcile, recordAdmission, resumeActive } from './lifecycle.js';
 import { executeRun, runContext, type QueuedRun, type ThreadCore } from './run.js';
 import { AssistantIdKey, GraphIdKey, ThreadStatusKey } from './search-attributes.js';
 import { webhookWorkflow } from './webhook.js';
@@ -37,25 +42,45 @@ import { webhookWorkflow } from './webhook.js';
 // One long-lived workflow per thread (id `thread-<thread_id>`). Runs are admitted by the `submitRun` update,
 // whose synchronous validator applies the multitask policy, so two API processes racing on one thread can
 // never both start a run. A single loop executes runs in order; a thread waiting for a person holds no worker.
+//
+// The workflow is the only writer of run and thread lifecycle. It records an admitted run at once (and only then
+// cancels what an interrupt or rollback preempts); a workflow started where runs were left by a terminated one
+// adopts or ends them; a workflow whose thread was deleted ends. Histories recorded before these
+// rules (no Patch.lifecycle marker) replay the older behaviour until their next continue-as-new.
+
+export interface QueuedRunInput {
+  /** Absent in entries carried before queues carried ids (they have the spec). */
+  runId?: string;
+  spec?: RunSpec;
+  admittedAt: number;
+  cancel?: CancelAction;
+}
 
 export interface ThreadWorkflowInput {
   threadId: string;
   head: ThreadHead;
-  queue: { spec: RunSpec; admittedAt: number; cancel?: CancelAction }[];
+  /** Carried across continue-as-new as run ids: the specs are in the database, so the input always fits. */
+  queue: QueuedRunInput[];
+  /** A run that was mid-way when the workflow continued as new, and the steps it has taken. */
+  active?: { runId: string; steps: number; cancel?: CancelAction };
+  /** Set by the API when it starts a workflow where the database holds pending or running runs. */
+  reconcile?: boolean;
 }
 
 /** A stateless run's temporary thread lingers this long, so waiting clients can read its result first. */
 const STATELESS_GRACE_MS = 60_000;
 
 export async function threadWorkflow(input: ThreadWorkflowInput): Promise<void> {
-  const thread = new Thread(input);
+  const ownsLifecycle = patched(Patch.lifecycle);
+  if (ownsLifecycle) serializeBookkeeping();
+  const thread = new Thread(input, ownsLifecycle);
   setHandler(submitRun, (spec) => thread.admit(spec), { validator: (spec) => thread.validateSubmit(spec) });
   setHandler(cancelRuns, (req) => thread.cancel(req));
   setHandler(updateState, (req) => thread.updateState(req), { validator: (_req: StateUpdateRequest) => thread.validateUpdate() });
   setHandler(threadSnapshot, () => ({
     head: thread.head,
-    activeRunId: thread.active?.spec.runId ?? null,
-    queuedRunIds: thread.queue.map((e) => e.spec.runId),
+    activeRunId: thread.active?.runId ?? null,
+    queuedRunIds: thread.queue.map((e) => e.runId),
   }));
   await thread.loop();
 }
@@ -65,13 +90,22 @@ class Thread implements ThreadCore {
   head: ThreadHead;
   queue: QueuedRun[];
   active: QueuedRun | null = null;
-  private updatingState = false;
+  updatingState = false;
   private status: ThreadStatus | null = null;
+  /** Handlers wait for this: a restarted workflow first adopts what its predecessor left. */
+  ready: boolean;
+  gone = false;
+  private readonly resume: ThreadWorkflowInput['active'];
 
-  constructor(input: ThreadWorkflowInput) {
+  constructor(
+    input: ThreadWorkflowInput,
+    readonly ownsLifecycle: boolean,
+  ) {
     this.threadId = input.threadId;
     this.head = input.head;
-    this.queue = input.queue.map((e) => ({ ...e }));
+    this.queue = input.queue.map((e) => ({ ...e, runId: e.runId ?? e.spec!.runId }));
+    this.resume = input.active;
+    this.ready = !(ownsLifecycle && input.reconcile);
   }
 
   private get busy(): boolean {
@@ -79,6 +113,7 @@ class Thread implements ThreadCore {
   }
 
   validateSubmit(spec: RunSpec): void {
+    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
     if (spec.multitaskStrategy === 'reject' && this.busy)
       fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
     const goto = spec.command?.goto ?? [];
@@ -104,34 +139,56 @@ class Thread implements ThreadCore {
   }
 
   admit(spec: RunSpec): Admission {
-    if (spec.multitaskStrategy === 'interrupt' || spec.multitaskStrategy === 'rollback') this.cancelInFlight('all', spec.multitaskStrategy);
-    this.queue.push({ spec, admittedAt: Date.now() });
+    const preempts = spec.multitaskStrategy === 'interrupt' || spec.multitaskStrategy === 'rollback' ? spec.multitaskStrategy : null;
+    if (!this.ownsLifecycle) {
+      if (preempts) this.cancelEntries(this.inFlight('all'), preempts);
+      this.queue.push({ runId: spec.runId, spec, admittedAt: Date.now() });
+      return { runId: spec.runId };
+    }
+    // Admitting a run twice (a request sent again) changes nothing.
+    if ([this.active, ...this.queue].some((e) => e?.runId === spec.runId)) return { runId: spec.runId };
+    // The loop leaves an entry alone until it is recorded, so nothing runs or cancels a run unrecorded.
+    const preempted = preempts ? this.inFlight('all') : [];
+    const entry: QueuedRun = { runId: spec.runId, spec, admittedAt: Date.now(), claiming: true };
+    this.queue.push(entry);
+    void recordAdmission(this, entry, preempted, preempts);
     return { runId: spec.runId };
   }
 
-  cancel(req: CancelRequest): CancelResult {
-    return { cancelled: this.cancelInFlight(req.runIds, req.action) };
+  cancel(req: CancelRequest): CancelResult | Promise<CancelResult> {
+    if (!this.ownsLifecycle) return { cancelled: this.cancelEntries(this.inFlight(req.runIds), req.action) };
+    return condition(() => this.ready).then(() => ({ cancelled: this.cancelEntries(this.inFlight(req.runIds), req.action) }));
   }
 
-  private cancelInFlight(runIds: string[] | 'all', action: CancelAction): CancelResult['cancelled'] {
-    const targets = [this.active, ...this.queue].filter(
-      (e): e is QueuedRun => !!e && !e.cancel && (runIds === 'all' || runIds.includes(e.spec.runId)),
-    );
-    for (const e of targets) {
+  private inFlight(runIds: string[] | 'all'): QueuedRun[] {
+    return [this.active, ...this.queue].filter((e): e is QueuedRun => !!e && !e.cancel && (runIds === 'all' || runIds.includes(e.runId)));
+  }
+
+  cancelEntries(targets: QueuedRun[], action: CancelAction): CancelResult['cancelled'] {
+    const cancelled = targets.filter((e) => !e.cancel);
+    for (const e of cancelled) {
       e.cancel = action;
       e.scope?.cancel();
     }
-    return targets.map((e) => ({ runId: e.spec.runId, status: action === 'rollback' ? 'deleted' : 'interrupted' }));
+    return cancelled.map((e) => ({ runId: e.runId, status: action === 'rollback' ? 'deleted' : 'interrupted' }));
+  }
+
+  drop(entry: QueuedRun): void {
+    const at = this.queue.indexOf(entry);
+    if (at >= 0) this.queue.splice(at, 1);
   }
 
   validateUpdate(): void {
+    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
     if (this.busy) fail(ThreadErrorType.busy, 'Thread has a pending or running run; its state can be updated once it finishes.');
   }
 
   async updateState(req: StateUpdateRequest): Promise<StateUpdateResult> {
     this.updatingState = true;
     try {
-      const checkpointId = newCheckpointId();
+      // Keyed on the update id, so a retried workflow task finds the checkpoint it already wrote.
+      const updateId = currentUpdateInfo()?.id;
+      const checkpointId = updateId ? runCheckpointId(updateId, 0) : newCheckpointId();
       this.head = await db.commitUpdate({
         threadId: this.threadId,
         run: null,
@@ -142,9 +199,16 @@ class Thread implements ThreadCore {
         asNode: req.asNode,
       });
       return { checkpointId };
+    } catch (err) {
+      if (this.ownsLifecycle && failureType(err) === ThreadErrorType.threadNotFound) this.gone = true;
+      throw err;
     } finally {
       this.updatingState = false;
     }
+  }
+
+  get liveQueued(): number {
+    return this.queue.filter((e) => !e.cancel).length;
   }
 
   setStatus(status: ThreadStatus): void {
@@ -154,37 +218,76 @@ class Thread implements ThreadCore {
   }
 
   async loop(): Promise<void> {
+    if (!this.ownsLifecycle) return legacyLoop(this);
+    if (!this.ready) await reconcile(this);
+    this.ready = true;
+    if (this.resume) await resumeActive(this, this.resume);
     for (;;) {
-      await condition(() => (this.queue.length > 0 && !this.updatingState) || workflowInfo().continueAsNewSuggested);
+      await condition(() => (this.queue.length > 0 && !this.updatingState) || this.gone || workflowInfo().continueAsNewSuggested);
+      if (this.gone) return this.end();
       if (this.queue.length === 0 || this.updatingState) return this.continueAsNew();
       const entry = this.queue[0]!;
-      // Normally the API has stored the run already; if it died first, this does it. A request that is gone
-      // (the API gave up on it, or the thread was deleted) is dropped.
-      if (!(await db.recordRun({ spec: entry.spec }))) {
-        this.queue.splice(this.queue.indexOf(entry), 1);
+      if (entry.claiming) {
+        await condition(() => !entry.claiming);
         continue;
       }
-      const wait = entry.admittedAt + entry.spec.afterSeconds * 1000 - Date.now();
+      // Runs carried across continue-as-new or adopted are recorded (and their specs loaded) here.
+      if (!entry.recorded) {
+        const claim = await db.claimRun({ threadId: this.threadId, runId: entry.runId, spec: entry.spec ?? null });
+        if (claim.outcome !== 'recorded') {
+          this.drop(entry);
+          this.gone ||= claim.outcome === 'thread-gone';
+          continue;
+        }
+        entry.spec ??= claim.spec;
+        this.head = claim.head;
+      }
+      const wait = entry.admittedAt + entry.spec!.afterSeconds * 1000 - Date.now();
       if (wait > 0) await condition(() => entry.cancel !== undefined, wait);
-      this.queue.shift();
+      this.drop(entry);
       if (entry.cancel) {
-        await db.cancelQueuedRun({ run: runContext(entry.spec), action: entry.cancel });
+        const ended = await db.cancelQueuedRun({ run: runContext(entry.spec!), action: entry.cancel, queued: this.liveQueued });
+        if (ended) this.setStatus(ended.threadStatus);
         continue;
       }
-      this.active = entry;
-      upsertSearchAttributes([
-        { key: GraphIdKey, value: entry.spec.graphId },
-        { key: AssistantIdKey, value: entry.spec.assistantId },
-      ]);
-      await executeRun(this, entry);
-      this.active = null;
-      if (entry.spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(entry.spec.runId, entry.spec.webhook);
-      if (entry.spec.onCompletion === 'delete' && this.queue.length === 0) {
-        await sleep(STATELESS_GRACE_MS);
-        if (this.queue.length === 0) return db.deleteThreadData({ threadId: this.threadId });
-      }
+      await this.execute(entry);
       if (workflowInfo().continueAsNewSuggested) return this.continueAsNew();
     }
+  }
+
+  /** Runs one entry (from its first step, or from `steps` when it crossed a continue-as-new). */
+  async execute(entry: QueuedRun, steps?: number): Promise<void> {
+    const spec = entry.spec!;
+    this.active = entry;
+    upsertSearchAttributes([
+      { key: GraphIdKey, value: spec.graphId },
+      { key: AssistantIdKey, value: spec.assistantId },
+    ]);
+    const outcome = await executeRun(this, entry, steps);
+    this.active = null;
+    if (outcome.continueAt !== undefined)
+      return this.continueAsNew({ runId: entry.runId, steps: outcome.continueAt, cancel: entry.cancel });
+    if (outcome.threadGone) {
+      this.gone = true;
+      return;
+    }
+    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook);
+    if (spec.onCompletion === 'delete' && this.queue.length === 0) {
+      await sleep(STATELESS_GRACE_MS);
+      if (this.queue.length === 0) {
+        await db.deleteThreadData({ threadId: this.threadId });
+        this.gone = true;
+      }
+    }
+  }
+
+  private settled(): boolean {
+    return allHandlersFinished() && !this.queue.some((e) => e.claiming);
+  }
+
+  /** The thread was deleted: answer what is in flight, then end (a new workflow starts if it is made again). */
+  private async end(): Promise<void> {
+    await condition(() => this.settled());
   }
 
   /** Delivery runs in an abandoned child: the next run starts now, however long the receiver takes. */
@@ -201,19 +304,27 @@ class Thread implements ThreadCore {
     }
   }
 
-  /** History stays bounded: drain the handlers, then carry the head and the queue into a fresh run. */
-  private async continueAsNew(): Promise<void> {
-    await condition(allHandlersFinished);
-    await continueAsNew<typeof threadWorkflow>({
-      threadId: this.threadId,
-      head: this.head,
-      queue: this.queue.map(({ spec, admittedAt, cancel }) => ({ spec, admittedAt, ...(cancel ? { cancel } : {}) })),
-    });
+  /** History stays bounded: drain the handlers, then carry the head, the queue and any run mid-way into a fresh run. */
+  async continueAsNew(active?: ThreadWorkflowInput['active']): Promise<never> {
+    await condition(() => (this.ownsLifecycle ? this.settled() : allHandlersFinished()));
+    const queue = this.queue.map(({ runId, spec, admittedAt, cancel }) => ({
+      // Older workflows carry specs: their runs may have none stored.
+      ...(this.ownsLifecycle ? { runId } : { spec: spec! }),
+      admittedAt,
+      ...(cancel ? { cancel } : {}),
+    }));
+    return continueAsNew<typeof threadWorkflow>({ threadId: this.threadId, head: this.head, queue, ...(active ? { active } : {}) });
   }
 }
 
 function fail(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof Error && 'cause' in err ? err.cause : undefined;
+  const failure = cause instanceof ApplicationFailure ? cause : err instanceof ApplicationFailure ? err : undefined;
+  return failure?.type ?? undefined;
 }
 
 /** Behind other runs the interrupts a resume will meet are unknown, but a malformed decision is malformed anywhere. */

@@ -1,11 +1,11 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
 import { parseDecision, parseDecisions, reviewBatch, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
-import { Node, type ReviewConfig } from '../core/graphs.js';
+import { Node, reviewFor, type ReviewConfig } from '../core/graphs.js';
+import { runCheckpointId, stepSlot } from '../core/ids.js';
 import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
-import { newCheckpointId } from './ids.js';
 import { Patch } from './patches.js';
 import type { ThreadCore } from './run.js';
 
@@ -58,7 +58,7 @@ export async function runToolsStep(
       applyDecision(decision, task, call, { execute, answerWith, edited });
       continue;
     }
-    const review = spec.agent.interruptOn[call.name];
+    const review = reviewFor(spec.agent.interruptOn, call.name);
     if (review) toReview.push([task, review]);
     else execute(task, call);
   }
@@ -69,7 +69,12 @@ export async function runToolsStep(
     t.head = await db.recordTasks({ threadId: t.threadId, checkpointId, tasks });
     return 'interrupted';
   }
-  t.head = await db.commitTools({ run, head: { ...t.head, tasks }, checkpointId: newCheckpointId(), editedCalls: edited });
+  t.head = await db.commitTools({
+    run,
+    head: { ...t.head, tasks },
+    checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
+    editedCalls: edited,
+  });
   return 'continue';
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { evaluate } from './calculator.js';
 import { memoryTools } from './memory.js';
@@ -23,14 +24,19 @@ export const currentTime = defineTool({
   },
 });
 
-/** A tool with a side effect: its effect is recorded under the idempotency key and never applied twice. */
+/**
+ * A tool with a side effect that honours its idempotency key: the ticket is named by the key, so running the call
+ * again (after a crash between the effect and its record) finds the same ticket instead of opening a second one.
+ */
 export const createTicket = defineTool({
   name: 'create_ticket',
   description: 'Open a support ticket with a title and a priority.',
   schema: z.object({ title: z.string().min(1), priority: z.enum(['low', 'normal', 'high']).default('normal') }),
   sideEffects: true,
-  run: ({ title, priority }, ctx) => ({ ticket_id: `T-${ctx.idempotencyKey.slice(-8)}`, title, priority, status: 'open' }),
+  run: ({ title, priority }, ctx) => ({ ticket_id: ticketId(ctx.idempotencyKey), title, priority, status: 'open' }),
 });
+
+const ticketId = (key: string) => `T-${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
 
 /** Pauses the thread until a person answers: the dynamic-interrupt example. */
 export const askHuman = defineTool({

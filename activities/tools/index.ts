@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import type { RunContext } from '../../core/runs.js';
-import { getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
+import { getCheckpoint, getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
@@ -16,7 +16,10 @@ import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefin
 
 // One tool call = one activity. Its result is recorded as a pending write of the step it belongs to (so it
 // never runs again once recorded), and a tool with side effects also records its effect under the
-// idempotency key. Idempotency key: workflow id + the run that asked for the call + tool call id.
+// idempotency key. Idempotency key: workflow id + the run that asked for the call + the step of the model turn
+// that asked for it + tool call id (models reuse call ids such as `call_0` from turn to turn).
+// A tool runs at least once: a crash between its effect and the record of it runs it again, with the same key,
+// so a tool that honours the key (as create_ticket does) takes effect exactly once.
 // Database work waits out an outage inside the attempt (db-wait.ts): an outage neither uses up the tool's
 // retries nor ever reaches the model as a tool result.
 
@@ -34,8 +37,8 @@ export interface RunToolArgs {
   userId?: string;
 }
 
-export const idempotencyKey = (threadId: string, runId: string, toolCallId: string) =>
-  `${threadWorkflowId(threadId)}/${runId}/${toolCallId}`;
+export const idempotencyKey = (threadId: string, runId: string, step: number, toolCallId: string) =>
+  `${threadWorkflowId(threadId)}/${runId}/${step}/${toolCallId}`;
 
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -59,7 +62,8 @@ export function createToolActivities(deps: ActivityDeps) {
       if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
       if (!parsed.success) return record(a, wait, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
-      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, call.id);
+      const step = (await wait(() => getCheckpoint(db, a.run.threadId, a.checkpointId)))?.step ?? 0;
+      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, step, call.id);
       if (tool.sideEffects) {
         const effect = await wait(() => getEffect(db, key));
         if (effect) return record(a, wait, stringify(effect.result), 'success');

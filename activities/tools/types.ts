@@ -6,7 +6,10 @@ import type { ToolSpec } from '../models/types.js';
 // The tool-definition interface users extend in the worker: pass more definitions to createWorker({ tools }).
 
 export interface ToolContext {
-  /** Stable across retries and resumes: workflow id + the run that asked for the call + tool call id. */
+  /**
+   * Stable across retries and resumes, and unique per call: workflow id + the run that asked for the call + the
+   * step of that model turn + tool call id. Pass it to the system the tool changes, so a repeated call is a no-op.
+   */
   idempotencyKey: string;
   threadId: string;
   runId: string;
@@ -40,7 +43,11 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   name: string;
   description: string;
   schema: z.ZodType<A>;
-  /** Runs at most once per idempotency key; the result is recorded in tool_effects and replayed on retry. */
+  /**
+   * The result is recorded in tool_effects under the idempotency key and replayed once recorded. The tool runs at
+   * least once: a crash after its effect and before that record runs it again with the same key, so it takes effect
+   * exactly once only if it honours the key.
+   */
   sideEffects?: boolean;
   /** A failure fails the run instead of being reported to the model. */
   fatal?: boolean;

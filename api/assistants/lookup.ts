@@ -1,4 +1,4 @@
-import { graphRegistry } from '../../core/graphs.js';
+import { findGraph } from '../../core/graphs.js';
 import { getAssistant, systemAssistantId, type AssistantRow } from '../../db/assistants.js';
 import type { Queryable } from '../../db/pool.js';
 import { notFound } from '../errors.js';
@@ -7,7 +7,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 /** Every route accepts a graph id where an assistant id goes: it names that graph's system assistant. */
 export function assistantIdOf(idOrGraph: string): string | undefined {
-  if (graphRegistry[idOrGraph]) return systemAssistantId(idOrGraph);
+  if (findGraph(idOrGraph)) return systemAssistantId(idOrGraph);
   return uuidPattern.test(idOrGraph) ? idOrGraph.toLowerCase() : undefined;
 }
 
@@ -24,5 +24,5 @@ export async function requireAssistant(q: Queryable, idOrGraph: string): Promise
 
 /** The assistant the server creates for each registered graph (the one a graph id names). */
 export function isSystemAssistant(a: Pick<AssistantRow, 'assistant_id' | 'graph_id'>): boolean {
-  return Object.hasOwn(graphRegistry, a.graph_id) && a.assistant_id === systemAssistantId(a.graph_id);
+  return findGraph(a.graph_id) !== undefined && a.assistant_id === systemAssistantId(a.graph_id);
 }

@@ -1,25 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AgentConfigError, graphRegistry, resolveAgentConfig, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
+import { AgentConfigError, findGraph, resolveAgentConfig, runAgent, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
 import { MessageFormatError } from '../../core/messages.js';
-import type { RunCommand, RunSpec, StreamMode } from '../../core/runs.js';
+import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
 import type { AssistantRow } from '../../db/assistants.js';
 import { admitRun } from '../../db/admission.js';
 import { checkpointExists } from '../../db/checkpoints.js';
-import { deleteRunRequest, insertRunRequest, type RunRow } from '../../db/runs.js';
+import { deleteRunRequest, getRun, insertRunRequest, type RunRow } from '../../db/runs.js';
 import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
 import { submitRun } from '../../workflows/messages.js';
 import { findAssistant } from '../assistants/lookup.js';
 import { deleteThread } from '../threads/lifecycle.js';
 import type { RunDeps } from '../deps.js';
-import { invalid, notFound } from '../errors.js';
+import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
-import { callThread, startOperation } from '../temporal.js';
+import { updateThread } from '../temporal.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
-// the request, and let the thread workflow decide on it. The workflow's answer is the run as stored.
+// the request, and let the thread workflow decide on it. The workflow records the run before it answers; the
+// API only reads it. Everything large stays in the stored request; the spec the workflow gets must fit history.
 
 export interface CreatedRun {
   run: RunRow;
@@ -51,7 +52,7 @@ export async function createRun(
     throw notFound(
       `No assistant found for "${body.assistant_id}". Make sure the assistant ID is for a valid assistant or a valid graph ID.`,
     );
-  const graph = graphRegistry[assistant.graph_id];
+  const graph = findGraph(assistant.graph_id);
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
@@ -154,37 +155,31 @@ async function submit(
     strictResume: body.strict_resume ?? false,
     onCompletion: kwargs.temporary ? 'delete' : 'keep',
     webhook: kwargs.webhook,
-    agent,
+    agent: runAgent(agent),
   };
-  await insertRunRequest(deps.db, {
+  checkSpecSize(spec);
+  const stored = await insertRunRequest(deps.db, {
     run_id: runId,
     thread_id: thread.thread_id,
     assistant_id: assistant.assistant_id,
     metadata,
     kwargs,
     multitask_strategy: strategy,
+    spec,
   });
+  if (!stored) throw notFound(`Thread with ID ${thread.thread_id} not found`);
   try {
-    await callThread(deps, async () =>
-      deps.temporal.workflow.executeUpdateWithStart(submitRun, {
-        args: [spec],
-        updateId: runId,
-        startWorkflowOperation: await startOperation(deps, thread.thread_id),
-      }),
-    );
+    // The run id names the update, so a retried request is not admitted twice.
+    await updateThread(deps, thread.thread_id, submitRun, [spec], { updateId: (attempt) => (attempt ? `${runId}/${attempt}` : runId) });
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
+    // Deleting the thread meanwhile terminates its workflow under the update: that is a 404, not a failure.
+    if (!(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
     throw err;
   }
-  const admitted = await admitRun(deps.db, {
-    runId,
-    threadId: thread.thread_id,
-    graphId: assistant.graph_id,
-    assistantId: assistant.assistant_id,
-  });
+  const admitted = await recordedRun(deps, thread, assistant, runId);
   if (admitted) return { run: admitted, threadId: thread.thread_id, stateless };
   // The workflow may record, run and roll back an accepted run before we get here; it was still created.
-  if (!(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
   const now = new Date().toISOString();
   const run: RunRow = {
     run_id: runId,
@@ -198,6 +193,20 @@ async function submit(
     multitask_strategy: strategy,
   };
   return { run, threadId: thread.thread_id, stateless };
+}
+
+/**
+ * The run as the workflow recorded it: it records a run in the workflow task that accepts it, so the row is there
+ * when the answer arrives. Workflows whose history predates that (LIFECYCLE_PATCH) record a queued run only when
+ * their loop reaches it, so for them the API still stores it, as it always did (idempotent). A thread gone
+ * meanwhile is a 404.
+ */
+async function recordedRun(deps: RunDeps, thread: ThreadRow, assistant: AssistantRow, runId: string): Promise<RunRow | undefined> {
+  const run =
+    (await getRun(deps.db, runId)) ??
+    (await admitRun(deps.db, { runId, threadId: thread.thread_id, graphId: assistant.graph_id, assistantId: assistant.assistant_id }));
+  if (!run && !(await getThread(deps.db, thread.thread_id))) throw notFound(`Thread with ID ${thread.thread_id} not found`);
+  return run;
 }
 
 /** The run's thread: a new temporary one for a stateless run, the named one, or a new one under if_not_exists. */
@@ -272,6 +281,20 @@ function normalizeCommand(c: RunCreate['command']): RunCommand | null {
   if (c.update) out.update = c.update;
   if (c.goto) out.goto = (Array.isArray(c.goto) ? c.goto : [c.goto]).map((g) => (typeof g === 'string' ? g : g.node));
   return Object.keys(out).length ? out : null;
+}
+
+/**
+ * What enters workflow history with the run (the spec: command, interrupt_on and other settings, but not the input,
+ * system prompt or script) is refused above the limit, before anything is stored, rather than failing the workflow.
+ */
+function checkSpecSize(spec: RunSpec): void {
+  const size = Buffer.byteLength(JSON.stringify(spec));
+  if (size <= HISTORY_VALUE_LIMIT_BYTES) return;
+  throw new ApiError(
+    ErrorCode.tooLarge,
+    `The run's command and settings that travel through workflow history take ${size} bytes; the limit is ` +
+      `${HISTORY_VALUE_LIMIT_BYTES} bytes (256 KiB). Large values belong in input or system_prompt, which stay in the database.`,
+  );
 }
 
 /** Malformed messages are refused here, before anything is stored, rather than failing the run later. */

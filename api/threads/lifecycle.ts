@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { graphRegistry, INPUT, nodeNames, START } from '../../core/graphs.js';
+import { findGraph, INPUT, nodeNames, START } from '../../core/graphs.js';
 import { isRecord, MessageFormatError } from '../../core/messages.js';
+import { HISTORY_VALUE_LIMIT_BYTES } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
 import { collapseToHead, copyCheckpoints } from '../../db/checkpoints.js';
 import type { Queryable } from '../../db/pool.js';
@@ -17,8 +18,8 @@ import {
 import type { AppDeps, RunDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
-import { callThread, startOperation } from '../temporal.js';
 import { deleteCronsOf } from '../crons/service.js';
+import { callThread, updateThread } from '../temporal.js';
 import { ttlMinutes, type ThreadCreate } from './schema.js';
 
 // Thread lifecycle: create (optionally replaying supersteps), copy, delete and prune. Every state change goes
@@ -37,16 +38,25 @@ export async function requireThread(deps: AppDeps, threadId: string): Promise<Th
 export function requireGraph(threadId: string, metadata: Record<string, unknown>): void {
   const graphId = metadata.graph_id;
   if (typeof graphId !== 'string' || !graphId) throw new ApiError(ErrorCode.badRequest, `Thread ${threadId} has no graph ID`);
-  if (!graphRegistry[graphId]) throw notFound(`Graph "${graphId}" not found`);
+  if (!findGraph(graphId)) throw notFound(`Graph "${graphId}" not found`);
 }
 
 const updatableNodes = [INPUT, START, ...nodeNames];
 
 /**
  * The activity would refuse malformed writes too, but only after a workflow started; checking here answers
- * 422 with the field named and leaves nothing behind.
+ * 422 with the field named and leaves nothing behind. The values travel through workflow history, so their size
+ * is limited (413) as well.
  */
 export function checkUpdate(values: unknown, asNode: string | null | undefined, path: string): void {
+  const size = Buffer.byteLength(JSON.stringify(values ?? null));
+  if (size > HISTORY_VALUE_LIMIT_BYTES) {
+    throw new ApiError(
+      ErrorCode.tooLarge,
+      `${path}.values take ${size} bytes; a state update travels through workflow history, where the limit is ` +
+        `${HISTORY_VALUE_LIMIT_BYTES} bytes (256 KiB). Send large values as run input instead.`,
+    );
+  }
   if (asNode && !updatableNodes.includes(asNode)) {
     throw invalid(`Invalid body: ${path}.as_node must be one of ${updatableNodes.join(', ')}`, [
       { path: `${path}.as_node`, message: `unknown node "${asNode}"` },
@@ -62,15 +72,11 @@ export function checkUpdate(values: unknown, asNode: string | null | undefined, 
 
 /** POST /threads/{id}/state semantics: the workflow refuses while a run is pending or running (409). */
 export async function applyStateUpdate(deps: AppDeps, threadId: string, req: StateUpdateRequest): Promise<StateUpdateResult> {
-  return callThread(
-    deps,
-    async () =>
-      deps.temporal.workflow.executeUpdateWithStart(updateState, {
-        args: [req],
-        startWorkflowOperation: await startOperation(deps, threadId),
-      }),
-    { [ThreadErrorType.busy]: ErrorCode.conflict },
-  );
+  // The checkpoint id derives from the update id: a v7 id keeps checkpoints sorted by creation time.
+  return updateThread(deps, threadId, updateState, [req], {
+    updateId: () => uuid7(),
+    overrides: { [ThreadErrorType.busy]: ErrorCode.conflict },
+  });
 }
 
 type Superstep = NonNullable<ThreadCreate['supersteps']>[number]['updates'][number];

@@ -1,4 +1,6 @@
 import type { Client } from '@langchain/langgraph-sdk';
+import type { Client as TemporalClient } from '@temporalio/client';
+import { threadWorkflowId } from '../../workflows/messages.js';
 import { human } from './input.js';
 import { pollUntil } from './wait.js';
 
@@ -8,12 +10,21 @@ import { pollUntil } from './wait.js';
 export interface Scenario {
   name: string;
   /** Plays the scenario on a fresh thread and returns its id once the thread is at rest. */
-  run(client: Client, apiUrl: string): Promise<string>;
-  /**
-   * The recorded history is the thread's first workflow execution rather than its latest: the one that ended in
-   * continue-as-new. Recording needs a dev server that suggests continue-as-new early (see record-histories).
-   */
-  firstExecution?: boolean;
+  run(client: Client, apiUrl: string, temporal: TemporalClient): Promise<string>;
+  /** Dynamic config of the dev server the fixture is recorded on (the replay test plays it on the suite's server). */
+  serverConfig?: Record<string, unknown>;
+  /** Which run of the workflow the fixture holds: the latest (default) or the first of the chain. */
+  history?: 'first' | 'last';
+}
+
+/** The history a scenario's fixture holds. */
+export async function scenarioHistory(temporal: TemporalClient, s: Scenario, threadId: string) {
+  const workflowId = threadWorkflowId(threadId);
+  if (s.history !== 'first') return temporal.workflow.getHandle(workflowId).fetchHistory();
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const w of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w);
+  const first = runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
+  return temporal.workflow.getHandle(workflowId, first.runId).fetchHistory();
 }
 
 const script = (...steps: object[]) => ({ configurable: { script: steps } });
@@ -26,6 +37,13 @@ async function thread(client: Client): Promise<string> {
 /** Waits until the run is in flight; fails loudly if it never gets there. */
 async function running(client: Client, threadId: string, runId: string): Promise<void> {
   await pollUntil(`run ${runId} running`, async () => (await client.runs.get(threadId, runId)).status === 'running');
+}
+
+/** Waits until none of the thread's runs is pending or running; fails loudly if they never settle. */
+async function settle(client: Client, threadId: string): Promise<void> {
+  await pollUntil(`runs of ${threadId} settled`, async () =>
+    (await client.runs.list(threadId)).every((r) => r.status !== 'pending' && r.status !== 'running'),
+  );
 }
 
 /** Fails unless the thread's runs ended as the scenario meant them to (a deleted run is absent). */
@@ -157,7 +175,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'continue-as-new-with-queue',
-    firstExecution: true,
+    serverConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+    history: 'first',
     async run(client) {
       const id = await thread(client);
       const slow = script(...Array.from({ length: 6 }, (_, i) => ({ content: `answer ${i}`, delay_ms: i === 0 ? 1500 : 50 })));
@@ -166,6 +185,24 @@ export const scenarios: Scenario[] = [
         runs.push(await client.runs.create(id, 'agent', { input: human(text), config: slow, multitaskStrategy: 'enqueue' }));
       }
       await client.runs.join(id, runs.at(-1)!.run_id);
+      return id;
+    },
+  },
+  {
+    name: 'queue-cancel-preempt-and-update',
+    async run(client) {
+      const id = await thread(client);
+      const slow = script(...Array.from({ length: 4 }, () => ({ content: 'slow', delay_ms: 1500 })));
+      const a = await client.runs.create(id, 'agent', { input: human('a'), config: slow });
+      const b = await client.runs.create(id, 'agent', { input: human('b'), multitaskStrategy: 'enqueue' });
+      await client.runs.cancel(id, b.run_id);
+      await client.runs.join(id, a.run_id);
+      await settle(client, id);
+      await client.threads.updateState(id, { values: { note: 'between runs' }, asNode: 'agent' });
+      const c = await client.runs.create(id, 'agent', { input: human('c'), config: slow });
+      await running(client, id, c.run_id);
+      await client.runs.wait(id, 'agent', { input: human('d'), multitaskStrategy: 'interrupt' });
+      await settle(client, id);
       return id;
     },
   },
@@ -209,4 +246,29 @@ export const scenarios: Scenario[] = [
       return id;
     },
   },
+  {
+    name: 'orphans-reconciled',
+    async run(client, _apiUrl, temporal) {
+      const id = await thread(client);
+      const a = await client.runs.create(id, 'agent', { input: human('a'), config: script({ content: 'slow', delay_ms: 4000 }) });
+      const b = await client.runs.create(id, 'agent', { input: human('b'), multitaskStrategy: 'enqueue', afterSeconds: 60 });
+      await client.runs.create(id, 'agent', { input: human('c'), multitaskStrategy: 'enqueue' });
+      await running(client, id, a.run_id);
+      await temporal.workflow.getHandle(threadWorkflowId(id)).terminate('scenario: an operator stops the workflow');
+      await client.runs.cancel(id, b.run_id, true);
+      await settle(client, id);
+      return id;
+    },
+  },
+  ...(['first', 'last'] as const).map((history): Scenario => ({
+    name: history === 'first' ? 'long-run-continues-as-new' : 'long-run-resumed-after-continue-as-new',
+    serverConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+    history,
+    async run(client) {
+      const id = await thread(client);
+      const turns = Array.from({ length: 8 }, (_, i) => ({ tool_calls: [{ name: 'calculator', args: { expression: `${i}*2` } }] }));
+      await client.runs.wait(id, 'agent', { input: human('count'), config: script(...turns, { content: 'done' }) });
+      return id;
+    },
+  })),
 ];

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import pg from 'pg';
 import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
@@ -89,6 +89,8 @@ export interface StackOptions {
   agentAuth?: (apiUrl: string) => AgentAuthSettings;
   /** The stack's logger (default: the test log level's, on stderr). */
   log?: Logger;
+  /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export interface Stack {
@@ -155,6 +157,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       db,
       log,
       bundlePath,
+      ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
       store,
       ...(o.models ? { models: o.models } : {}),
       ...(o.tools ? { tools: o.tools } : {}),

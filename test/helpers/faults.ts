@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { workflowsPath } from '../../worker/create.js';
+
+// A test-only fault hook: the workflow task fails right after a chosen local activity has committed its write,
+// as when a worker dies between the activity's completion and the task's. The local activity's result never
+// reaches history, so the retried task runs the activity again. Node side: marks the result of the first run
+// of each armed activity type per workflow run; workflow side (fault-interceptors.ts) fails the activation.
+
+const MARK = '__injectedWorkflowTaskFault';
+
+export class TaskFaults {
+  private readonly armed = new Map<string, Set<string>>();
+  private readonly fired = new Set<string>();
+  /** `workflowId/activityType` of every fault injected so far. */
+  readonly injected: string[] = [];
+
+  /** Fails one workflow task after the first run of each of these local activities, per run of the workflow. */
+  arm(workflowId: string, activityTypes: string[]): void {
+    this.armed.set(workflowId, new Set(activityTypes));
+  }
+
+  injectedInto(workflowId: string): string[] {
+    return this.injected.filter((k) => k.startsWith(`${workflowId}/`)).map((k) => k.slice(workflowId.length + 1));
+  }
+
+  readonly interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      execute: async (input, next) => {
+        const result = await next(input);
+        const { workflowExecution: wf, activityType, isLocal } = ctx.info;
+        const key = `${wf?.workflowId}/${wf?.runId}/${activityType}`;
+        if (!isLocal || !wf || !this.armed.get(wf.workflowId)?.has(activityType) || this.fired.has(key)) return result;
+        this.fired.add(key);
+        this.injected.push(`${wf.workflowId}/${activityType}`);
+        return { [MARK]: true, value: result };
+      },
+    },
+  });
+}
+
+/** The runtime's workflows bundled with the fault interceptor, written to a temporary file. */
+export async function bundleWithFaults(): Promise<string> {
+  const noop = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [fileURLToPath(new URL('./fault-interceptors.ts', import.meta.url))],
+    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
+  });
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'faulty-bundle-')), 'workflow-bundle.js');
+  writeFileSync(file, code);
+  return file;
+}
