@@ -98,13 +98,14 @@ describe('a workflow task that fails after a bookkeeping write', () => {
 
   it('keeps a command.update to one checkpoint', async () => {
     const threadId = await armedThread(['commitUpdate', 'finishRun']);
-    const run = await stack.client.runs.create(threadId, 'agent', { input: human('two'), command: { update: { note: 'again' } } });
+    // A command takes the place of input (as in the production Agent Server), so goto makes the model answer again.
+    const run = await stack.client.runs.create(threadId, 'agent', { command: { update: { note: 'again' }, goto: 'agent' } });
     await stack.client.runs.join(threadId, run.run_id);
     await expect.poll(async () => injected(threadId).length === 2).toBe(true);
     expect(injected(threadId).sort()).toEqual(['commitUpdate', 'finishRun']);
     expect((await stack.client.runs.get(threadId, run.run_id)).status).toBe('success');
-    // The update (step 2), the input and its loop checkpoint (3, 4), the model turn (5).
-    expect(await steps(threadId)).toEqual([5, 4, 3, 2, 1, 0, -1]);
+    // The update (step 2), then the model turn (3).
+    expect(await steps(threadId)).toEqual([3, 2, 1, 0, -1]);
     expect((await events(run.run_id)).filter((e) => e === '__end__')).toHaveLength(1);
   });
 

@@ -241,6 +241,7 @@ export async function startTestWorker(o: {
   store?: StoreService;
   runSettings?: AppSettings;
   agentAuth?: AgentAuthSettings;
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
@@ -257,6 +258,7 @@ export async function startTestWorker(o: {
     ...(o.store ? { store: o.store } : {}),
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
     ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
+    ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
   });
   const running = worker.run();
   return {
