@@ -38,7 +38,7 @@ export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string
 }
 
 /** The tasks a checkpoint waits on, given the nodes that run next. */
-function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string | undefined): HeadTask[] {
+export function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string | undefined): HeadTask[] {
   if (next[0] === Node.tools) return toolTasks(checkpointId, pendingToolCalls(messages), runId);
   if (next[0] === Node.agent) return [agentTask(checkpointId)];
   return next.map((n, i) => ({ id: taskIdFor(checkpointId, n, i), name: n, interrupts: [], done: false }));

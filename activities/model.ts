@@ -3,7 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { messageStreamMetadata } from '../core/format.js';
 import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
-import { aiMessage, type Message } from '../core/messages.js';
+import { aiMessage, messageText, type Message } from '../core/messages.js';
+import { insertGuardrailEvents } from '../db/guardrails.js';
+import { FiredLog, middlewareFailure } from './middleware/fired.js';
+import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
@@ -64,30 +67,39 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
   let result: ModelResult;
-  try {
-    result = await provider.generate(
+  // Middleware wrap the call (first outermost); one that rewrites output holds tokens back until it has seen them.
+  const fired = new FiredLog(a.run);
+  const buffered = buffersOutput(deps, agent.middleware);
+  const call = wrapModelCall(deps, agent.middleware, a.run, fired, async (req) => {
+    const target = req.model === agent.model ? { provider, modelName } : resolve(deps, req.model);
+    return target.provider.generate(
       {
-        model: modelName,
-        system: agent.systemPrompt,
-        messages,
-        tools: deps.tools.specs(agent.tools),
+        model: target.modelName,
+        system: req.system,
+        messages: req.messages,
+        tools: req.tools,
         temperature: agent.temperature,
         maxTokens: agent.maxTokens,
         ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
         script: agent.script,
       },
-      (chunk) => stream.chunk(chunk),
+      (chunk) => (buffered ? ctx.heartbeat() : stream.chunk(chunk)),
       ctx.cancellationSignal,
     );
+  });
+  try {
+    result = await call({ model: agent.model, system: agent.systemPrompt, messages, tools: deps.tools.specs(agent.tools) });
   } catch (err) {
     await stream.flush().catch(() => undefined);
-    throw toFailure(err, ctx);
+    throw toFailure(middlewareFailure(err), ctx);
   }
+  if (buffered) stream.chunk({ content: messageText(result.content) });
   await stream.flush();
+  if (fired.all.length) await wait(() => insertGuardrailEvents(deps.db, fired.rows(a.checkpointId)));
   const ai: Message = { ...aiMessage(result.content, messageId, result.toolCalls), response_metadata: result.responseMetadata };
   if (result.usage) ai.usage_metadata = result.usage;
   const next = result.toolCalls.length ? [Node.tools] : [];
-  const extra: NewEvent[] = stream.finalEvents(ai);
+  const extra: NewEvent[] = [...fired.eventsFrom(0, step), ...stream.finalEvents(ai)];
   // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
   const committed = await wait(() =>
     commitStep(deps.db, {

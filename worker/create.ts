@@ -7,6 +7,8 @@ import { createCronActivities } from '../api/crons/fire.js';
 import type { AppSettings } from '../api/deps.js';
 import { settingsFrom } from '../api/server.js';
 import { createActivities } from '../activities/index.js';
+import type { MiddlewareDefinition } from '../core/middleware/define.js';
+import { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import { createAgentAuth } from '../activities/agent-auth.js';
 import type { AgentAuthSettings } from '../config/agent-auth.js';
 import type { ActivityHooks } from '../activities/deps.js';
@@ -28,6 +30,8 @@ export interface WorkerOptions {
   models: ModelResolver;
   /** Tools beyond the built-in ones: the extension point for users' own tools. */
   tools?: ToolDefinition[];
+  /** Middleware beyond the built-in ones, for assistants to name in configurable.middleware. */
+  middleware?: MiddlewareDefinition[];
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   hooks?: ActivityHooks;
@@ -44,6 +48,7 @@ export interface WorkerOptions {
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
   const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
   checkToolProviders([...builtinTools, ...(o.tools ?? [])], o.agentAuth);
+  const middleware = new MiddlewareRegistry(o.middleware);
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
@@ -55,6 +60,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         log: o.log,
         models: o.models,
         tools,
+        middleware,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
         ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
@@ -64,6 +70,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         log: o.log,
         taskQueue: o.taskQueue,
         settings: o.runSettings ?? settingsFrom(configSchema.parse({})),
+        middleware,
       }),
     },
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.

@@ -37,6 +37,21 @@ export const db = new Proxy(local, {
   },
 });
 
+/**
+ * Middleware hook phases (before_model, after_model, ...): local, as the hooks of the built-ins are quick reads
+ * and one commit; a hook doing I/O (a moderation call) has minutes. Refusals are non-retryable by their type.
+ */
+export const hooks = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: permanent,
+  },
+});
+
 /** Model turns stream for minutes and heartbeat per chunk; cancellation waits for the call to stop. */
 export const model = proxyActivities<Activities>({
   startToCloseTimeout: '10m',

@@ -11,4 +11,6 @@ export const Patch = {
   reviewBatch: 'review-one-interrupt-per-turn',
   /** A head waiting on __start__ applies the input recorded there. */
   replayInput: 'replay-input-checkpoint',
+  /** Guardrail middleware: before_* and after_* hooks as checkpointed steps around the model (runs that name middleware). */
+  middleware: 'middleware-hook-steps',
 } as const;

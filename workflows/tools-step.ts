@@ -34,6 +34,7 @@ export async function runToolsStep(
         task: { ...task, toolCall: call },
         ...(resume ? { resume } : {}),
         ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
+        ...(spec.agent.middleware?.length ? { middleware: spec.agent.middleware } : {}),
       }),
     });
   const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>

@@ -10,6 +10,10 @@ import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
 import { threadWorkflowId } from '../../workflows/messages.js';
 import { patiently, type Patience } from '../db-wait.js';
+import type { MiddlewareRef } from '../../core/middleware/spec.js';
+import { insertGuardrailEvents } from '../../db/guardrails.js';
+import { FiredLog, middlewareFailure } from '../middleware/fired.js';
+import { wrapToolCall } from '../middleware/wrap.js';
 import type { ActivityDeps } from '../deps.js';
 import { answersAuth, toolAuth } from './auth.js';
 import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefinition } from './types.js';
@@ -35,6 +39,8 @@ export interface RunToolArgs {
   /** Present when a person answered this call's interrupt. */
   resume?: { value: unknown };
   userId?: string;
+  /** The run's middleware; those with wrapToolCall see each result before it is recorded. */
+  middleware?: MiddlewareRef[];
 }
 
 export const idempotencyKey = (threadId: string, runId: string, step: number, toolCallId: string) =>
@@ -43,8 +49,17 @@ export const idempotencyKey = (threadId: string, runId: string, step: number, to
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function record(a: RunToolArgs, wait: Patience, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
+  /** The result goes through the run's wrapToolCall middleware (redaction) before it is stored or streamed. */
+  async function record(a: RunToolArgs, wait: Patience, raw: string, rawStatus: 'success' | 'error'): Promise<ToolOutcome> {
     const call = a.task.toolCall!;
+    const fired = new FiredLog(a.run);
+    const wrapped = wrapToolCall(deps, a.middleware, a.run, fired, async () => ({ content: raw, status: rawStatus }), a.userId);
+    const { content, status } = await wrapped({ call }).catch((err: unknown) => Promise.reject(middlewareFailure(err)));
+    if (fired.all.length) {
+      const key = `${a.checkpointId}/${a.task.id}`;
+      await wait(() => insertGuardrailEvents(db, fired.rows(key)));
+      await wait(() => appendEvents(db, a.run.runId, fired.eventsFrom(0, 0)));
+    }
     const message = toolMessage(content, call.id, call.name, randomUUID(), status);
     await wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', message));
     await wait(() => emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content }));

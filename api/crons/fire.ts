@@ -21,6 +21,7 @@ export interface CronActivityDeps {
   log: RunDeps['log'];
   taskQueue: string;
   settings: AppSettings;
+  middleware?: RunDeps['middleware'];
 }
 
 export interface CronFireResult {

@@ -16,6 +16,7 @@ import type { RunDeps } from '../deps.js';
 import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
+import { filterInput, withMiddleware } from './guardrails.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
@@ -56,7 +57,9 @@ export async function createRun(
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
-  agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
+  const early = mergeConfig(assistant.config, body.config ?? {});
+  const earlyContext = { ...assistant.context, ...(body.context ?? {}) };
+  await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext });
   const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
   try {
     return await submit(deps, {
@@ -116,11 +119,17 @@ async function submit(
   };
   const context = { ...assistant.context, ...(body.context ?? {}) };
   const metadata = { ...assistant.metadata, ...thread.metadata, ...(body.metadata ?? {}) };
-  const agent = agentConfig(deps, graph, config, context);
+  const agent = await withMiddleware(deps, agentConfig(deps, graph, config, context), { ...config.configurable, ...context });
+  const input = await filterInput(
+    deps,
+    agent,
+    { runId, threadId: thread.thread_id, assistantId: assistant.assistant_id, graphId: assistant.graph_id, streamModes: [] },
+    body.input ?? null,
+  );
   const streamModes = normalizeModes(body.stream_mode, defaultModes);
   const strategy = body.multitask_strategy ?? deps.settings.defaultMultitaskStrategy;
   const kwargs = {
-    input: body.input ?? null,
+    input,
     command: body.command ?? null,
     config,
     context,

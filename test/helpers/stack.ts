@@ -12,6 +12,8 @@ import type { ActivityHooks } from '../../activities/deps.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
+import type { MiddlewareDefinition } from '../../core/middleware/define.js';
+import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
 import { createApp } from '../../api/app.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
@@ -76,6 +78,8 @@ export interface StackOptions {
   workflowBundlePath?: string;
   db?: DbKind;
   tools?: ToolDefinition[];
+  /** Custom middleware, registered with the worker and the API. */
+  middleware?: MiddlewareDefinition[];
   models?: ModelResolver;
   hooks?: ActivityHooks;
   settings?: Partial<AppSettings>;
@@ -145,6 +149,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     hub,
     store,
     settings: testSettings(o.settings),
+    middleware: new MiddlewareRegistry(o.middleware),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
   };
   server.on('request', createApp(deps));
@@ -161,6 +166,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       store,
       ...(o.models ? { models: o.models } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
+      ...(o.middleware ? { middleware: o.middleware } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
       runSettings: deps.settings,
@@ -237,6 +243,7 @@ export async function startTestWorker(o: {
   bundlePath: string;
   models?: ModelResolver;
   tools?: ToolDefinition[];
+  middleware?: MiddlewareDefinition[];
   hooks?: ActivityHooks;
   store?: StoreService;
   runSettings?: AppSettings;
@@ -253,6 +260,7 @@ export async function startTestWorker(o: {
     log: o.log,
     models: o.models ?? testModels(),
     tools: o.tools ?? [],
+    ...(o.middleware ? { middleware: o.middleware } : {}),
     workflowBundle: { codePath: o.bundlePath },
     ...(o.hooks ? { hooks: o.hooks } : {}),
     ...(o.store ? { store: o.store } : {}),
