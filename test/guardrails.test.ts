@@ -266,3 +266,49 @@ describe('operator policies', () => {
     }
   });
 });
+
+describe('every mode', () => {
+  it('wraps stream, wait, background, resume and stateless runs in the same policy', async () => {
+    const policy = { name: 'pii', id: 'all_modes', options: { piiType: 'email', applyToOutput: true } };
+    const put = await fetch(`${stack.url}/policies`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ middleware: [policy] }),
+    });
+    expect(put.status).toBe(200);
+    const answer = { content: `Mail ${CAROL.replace('@', '{at}')}` };
+    const config = { configurable: { script: [answer] } };
+    const lastAi = (v: unknown) => (v as Values).messages.filter((m) => m.type === 'ai').at(-1)!.content;
+    try {
+      const outputs: Record<string, string> = {};
+      const t1 = await client.threads.create();
+      for await (const _ of client.runs.stream(t1.thread_id, 'agent', { input: human(`I am ${ALICE}`), config }));
+      outputs.stream = lastAi((await client.threads.getState(t1.thread_id)).values);
+      const t2 = await client.threads.create();
+      outputs.wait = lastAi(await client.runs.wait(t2.thread_id, 'agent', { input: human(`I am ${ALICE}`), config }));
+      const t3 = await client.threads.create();
+      const bg = await client.runs.create(t3.thread_id, 'agent', { input: human(`I am ${ALICE}`), config });
+      await client.runs.join(t3.thread_id, bg.run_id);
+      outputs.background = lastAi((await client.threads.getState(t3.thread_id)).values);
+      outputs.stateless = lastAi(await client.runs.wait(null, 'agent', { input: human(`I am ${ALICE}`), config }));
+      const t4 = await client.threads.create();
+      const reviewed = {
+        configurable: { interrupt_on: { whois: true }, script: [{ tool_calls: [{ name: 'whois', args: { q: 'x' } }] }, answer] },
+      };
+      const parked = (await client.runs.wait(t4.thread_id, 'agent', { input: human('go'), config: reviewed })) as {
+        __interrupt__?: unknown[];
+      };
+      expect(parked.__interrupt__).toHaveLength(1);
+      outputs.resume = lastAi(
+        await client.runs.wait(t4.thread_id, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config: reviewed }),
+      );
+      // Every mode ends in the model's answer, redacted by the operator's policy.
+      expect(outputs).toEqual(Object.fromEntries(Object.keys(outputs).map((k) => [k, 'Mail [REDACTED_EMAIL]'])));
+      expect(Object.keys(outputs)).toHaveLength(5);
+      // Input is redacted in every mode that carries input (resume carries a decision).
+      for (const t of [t1, t2, t3]) expect(await storedText(t.thread_id)).not.toContain(ALICE);
+    } finally {
+      await fetch(`${stack.url}/policies`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"middleware":[]}' });
+    }
+  });
+});
