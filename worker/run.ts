@@ -7,6 +7,7 @@ import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
 import { createLocalProvider, type LocalModelProvider } from '../activities/models/local.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
+import type { MiddlewareDefinition } from '../core/middleware/define.js';
 import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
 import { createStoreFromConfig } from '../store/index.js';
@@ -43,6 +44,8 @@ export async function runWorker(o: {
   address: string;
   log: Logger;
   tools?: ToolDefinition[];
+  /** Custom middleware for assistants to name (register the same list with serveApi). */
+  middleware?: MiddlewareDefinition[];
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
   const agentAuth = loadAgentAuthSettings(o.config);
@@ -74,6 +77,7 @@ export async function runWorker(o: {
       local,
     }),
     tools: o.tools ?? [],
+    ...(o.middleware ? { middleware: o.middleware } : {}),
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
     ...(agentAuth ? { agentAuth } : {}),
