@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { aiMessage, pendingToolCalls, toolMessage, type Message } from '../../core/messages.js';
 import { Hook } from '../../core/middleware/spec.js';
 import { defineMiddleware, MiddlewareError, type MiddlewareDefinition, type StepContext } from '../../core/middleware/define.js';
+import { modelFallback, modelRetry } from './model-calls.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -175,4 +176,4 @@ export const humanInTheLoop = defineMiddleware<{ interruptOn: z.infer<typeof int
   options: z.object({ interruptOn: interruptOnSchema, descriptionPrefix: z.string().optional() }).strict(),
 });
 
-export const builtinMiddleware: MiddlewareDefinition[] = [pii, modelCallLimit, toolCallLimit, humanInTheLoop];
+export const builtinMiddleware: MiddlewareDefinition[] = [pii, modelCallLimit, toolCallLimit, humanInTheLoop, modelRetry, modelFallback];

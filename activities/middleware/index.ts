@@ -40,7 +40,7 @@ export function createMiddlewareActivities(deps: ActivityDeps) {
     async runHooks(a: RunHooksArgs): Promise<ThreadHead> {
       const slot = (i: number) => runCheckpointId(a.run.runId, stepSlot(a.head.step + 1 + i));
       if (await getCheckpoint(db, a.run.threadId, slot(0))) return currentHead(deps, a.run.threadId);
-      let values = await valuesAt(db, a.run.threadId, a.head.checkpointId);
+      let values = await stateAt(deps, a.run.threadId, a.head.checkpointId);
       let cur = a.head;
       const fired = new FiredLog(a.run);
       const commits: StepCommit[] = [];
@@ -121,6 +121,13 @@ async function record(deps: ActivityDeps, run: RunContext, fired: FiredLog, key:
     await insertGuardrailEvents(q, fired.rows(key));
     await appendEvents(q, run.runId, fired.eventsFrom(0, step));
   });
+}
+
+/** The head's values are kept on the thread row: folding checkpoints from the root is for older ones. */
+async function stateAt(deps: ActivityDeps, threadId: string, checkpointId: string | null): Promise<StateValues> {
+  const thread = await getThread(deps.db, threadId);
+  if (thread?.head_checkpoint_id === checkpointId && thread.values) return thread.values;
+  return valuesAt(deps.db, threadId, checkpointId);
 }
 
 async function currentHead(deps: ActivityDeps, threadId: string): Promise<ThreadHead> {
