@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { interruptsByTask } from '../core/format.js';
 import { INPUT, Node, START } from '../core/graphs.js';
+import { hookOfNode, nextAfterHook } from '../core/middleware/edges.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
 import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
@@ -299,5 +300,7 @@ export function nextAfter(node: string, messages: Message[]): string[] {
   if (node === INPUT) return [START];
   if (node === Node.agent) return pendingToolCalls(messages).length ? [Node.tools] : [];
   if (node === Node.tools || node === START) return [Node.agent];
+  const hook = hookOfNode(node);
+  if (hook) return nextAfterHook(hook, undefined, messages);
   throw new MessageFormatError(`as_node must be one of ${INPUT}, ${START}, ${Node.agent}, ${Node.tools}; got "${node}"`);
 }

@@ -170,6 +170,11 @@ describe('call limits', () => {
     const second = (await client.runs.wait(thread.thread_id, 'agent', { input: human('again'), config })) as Values;
     expect(second.threadModelCallCount).toBe(3);
     expect(second.messages.at(-1)!.content).toContain('thread limit (3/3 calls)');
+    // The thread's last step is model_call_limit.after_agent: a state update after it goes where that step went.
+    const history = await client.threads.getHistory(thread.thread_id, { limit: 1 });
+    expect(Object.keys(history[0]!.metadata!.writes as object)).toEqual(['model_call_limit.after_agent']);
+    await client.threads.updateState(thread.thread_id, { values: { threadModelCallCount: 0 } });
+    expect((await client.threads.getState(thread.thread_id)).next).toEqual([]);
   });
 
   it('counts an interrupt and its resume as one run', async () => {

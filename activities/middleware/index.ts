@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { Node } from '../../core/graphs.js';
 import type { ThreadHead } from '../../core/head.js';
 import { runCheckpointId, stepSlot } from '../../core/ids.js';
 import { stepHookKey, type HookResult } from '../../core/middleware/define.js';
-import { hookNode, type JumpTarget, type MiddlewareRef, type StepHook } from '../../core/middleware/spec.js';
-import { pendingToolCalls, type Message } from '../../core/messages.js';
+import { nextAfterHook } from '../../core/middleware/edges.js';
+import { hookNode, type MiddlewareRef, type StepHook } from '../../core/middleware/spec.js';
 import type { RunContext } from '../../core/runs.js';
 import { applyWrites, normalizeWrites, type StateValues } from '../../core/state.js';
 import { getCheckpoint, headOf, valuesAt } from '../../db/checkpoints.js';
@@ -135,14 +134,4 @@ async function currentHead(deps: ActivityDeps, threadId: string): Promise<Thread
   const row = thread?.head_checkpoint_id ? await getCheckpoint(deps.db, threadId, thread.head_checkpoint_id) : undefined;
   if (!row) throw ApplicationFailure.nonRetryable(`Thread ${threadId} has no head`, 'ThreadNotFound');
   return headOf(row);
-}
-
-/** Where the graph goes after a hook step: its jump, else on along LangChain's edges. */
-export function nextAfterHook(hook: StepHook, jump: JumpTarget | undefined, messages: Message[]): string[] {
-  const pending = pendingToolCalls(messages).length > 0;
-  if (jump === 'end' || hook === 'after_agent') return [];
-  if (jump === 'model') return [Node.agent];
-  if (jump === 'tools') return pending ? [Node.tools] : [Node.agent];
-  if (hook === 'after_model') return pending ? [Node.tools] : messages.at(-1)?.type === 'tool' ? [Node.agent] : [];
-  return [Node.agent];
 }
