@@ -70,23 +70,30 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   // Middleware wrap the call (first outermost); one that rewrites output holds tokens back until it has seen them.
   const fired = new FiredLog(a.run);
   const buffered = buffersOutput(deps, agent.middleware);
-  const call = wrapModelCall(deps, agent.middleware, a.run, fired, async (req) => {
-    const target = req.model === agent.model ? { provider, modelName } : resolve(deps, req.model);
-    return target.provider.generate(
-      {
-        model: target.modelName,
-        system: req.system,
-        messages: req.messages,
-        tools: req.tools,
-        temperature: agent.temperature,
-        maxTokens: agent.maxTokens,
-        ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
-        script: agent.script,
-      },
-      (chunk) => (buffered ? ctx.heartbeat() : stream.chunk(chunk)),
-      ctx.cancellationSignal,
-    );
-  });
+  const call = wrapModelCall(
+    deps,
+    agent.middleware,
+    a.run,
+    fired,
+    async (req) => {
+      const target = req.model === agent.model ? { provider, modelName } : resolve(deps, req.model);
+      return target.provider.generate(
+        {
+          model: target.modelName,
+          system: req.system,
+          messages: req.messages,
+          tools: req.tools,
+          temperature: agent.temperature,
+          maxTokens: agent.maxTokens,
+          ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
+          script: agent.script,
+        },
+        (chunk) => (buffered ? ctx.heartbeat() : stream.chunk(chunk)),
+        ctx.cancellationSignal,
+      );
+    },
+    agent.userId,
+  );
   try {
     result = await call({ model: agent.model, system: agent.systemPrompt, messages, tools: deps.tools.specs(agent.tools) });
   } catch (err) {

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelResolver } from '../activities/models/index.js';
+import { createModelResolver, type ModelResolver } from '../activities/models/index.js';
+import type { ModelRequest } from '../activities/models/types.js';
 import { retryDelay } from '../activities/middleware/model-calls.js';
 import { listGuardrailEvents } from '../db/guardrails.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -12,6 +13,7 @@ import { human } from './helpers/input.js';
 
 let vendor: Server;
 let requests = 0;
+const asked: ModelRequest[] = [];
 let stack: Stack;
 beforeAll(async () => {
   vendor = createServer((req, res) => {
@@ -21,7 +23,18 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => vendor.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
-  stack = await startStack({ models: createModelResolver({ openaiApiKey: 'test', openaiBaseUrl: `${base}/v1`, anthropicBaseUrl: base }) });
+  const models = createModelResolver({ openaiApiKey: 'test', openaiBaseUrl: `${base}/v1`, anthropicBaseUrl: base });
+  // What the scripted model is asked, kept for the tests of middleware that rewrite requests.
+  const recording: ModelResolver = (model) => {
+    const r = models(model);
+    if (r.provider.name !== 'scripted') return r;
+    const provider = r.provider;
+    return {
+      ...r,
+      provider: { name: provider.name, generate: (req, onChunk, signal) => (asked.push(req), provider.generate(req, onChunk, signal)) },
+    };
+  };
+  stack = await startStack({ models: recording });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -70,5 +83,28 @@ describe('model_retry and model_fallback', () => {
     expect([0, 1, 2, 3].map((n) => retryDelay(o, n))).toEqual([100, 200, 350, 350]);
     expect(retryDelay({ ...o, jitter: true }, 1, () => 0)).toBe(150);
     expect(retryDelay({ ...o, jitter: true }, 1, () => 1)).toBe(250);
+  });
+
+  it('context_editing and dynamic_system_prompt rewrite only the request the model sees', async () => {
+    const thread = await stack.client.threads.create();
+    const calc = (e: string) => ({ tool_calls: [{ name: 'calculator', args: { expression: e } }] });
+    const state = (await stack.client.runs.wait(thread.thread_id, 'agent', {
+      input: human('sum things'),
+      config: {
+        configurable: {
+          user_id: 'u-7',
+          script: [calc('1+1'), calc('2+2'), calc('3+3'), { content: 'done' }],
+          middleware: [
+            { name: 'context_editing', options: { trigger: 0, keep: 1 } },
+            { name: 'dynamic_system_prompt', options: { template: '{system_prompt} Speak to {user_id}.' } },
+          ],
+        },
+      },
+    })) as { messages: { type: string; content: string }[] };
+    const last = asked.at(-1)!;
+    expect(last.system).toMatch(/ Speak to u-7\.$/);
+    expect(last.messages.filter((m) => m.type === 'tool').map((m) => m.content)).toEqual(['[cleared]', '[cleared]', '6']);
+    // Stored state keeps every result.
+    expect(state.messages.filter((m) => m.type === 'tool').map((m) => m.content)).toEqual(['2', '4', '6']);
   });
 });

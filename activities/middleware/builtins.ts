@@ -4,6 +4,7 @@ import { aiMessage, pendingToolCalls, toolMessage, type Message } from '../../co
 import { Hook } from '../../core/middleware/spec.js';
 import { defineMiddleware, MiddlewareError, type MiddlewareDefinition, type StepContext } from '../../core/middleware/define.js';
 import { modelFallback, modelRetry } from './model-calls.js';
+import { contextEditing, dynamicSystemPrompt } from './requests.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -176,4 +177,13 @@ export const humanInTheLoop = defineMiddleware<{ interruptOn: z.infer<typeof int
   options: z.object({ interruptOn: interruptOnSchema, descriptionPrefix: z.string().optional() }).strict(),
 });
 
-export const builtinMiddleware: MiddlewareDefinition[] = [pii, modelCallLimit, toolCallLimit, humanInTheLoop, modelRetry, modelFallback];
+export const builtinMiddleware: MiddlewareDefinition[] = [
+  pii,
+  modelCallLimit,
+  toolCallLimit,
+  humanInTheLoop,
+  modelRetry,
+  modelFallback,
+  contextEditing,
+  dynamicSystemPrompt,
+];
