@@ -1,3 +1,8 @@
+// Ids derived from others, pure so that workflows, activities and the API compute the same ones.
+
+export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
+export const webhookWorkflowId = (runId: string) => `webhook-${runId}`;
+
 /** A UUIDv7: 48 bits of milliseconds, then randomness. Ids sort by creation time, as LangGraph's do. */
 export function uuid7From(ms: number, randomHex: string): string {
   const t = ms.toString(16).padStart(12, '0').slice(-12);

@@ -1,7 +1,7 @@
 import type { Message } from '@langchain/langgraph-sdk';
 import { MessageTupleManager, StreamManager } from '@langchain/langgraph-sdk/ui';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human, isAiChunk } from './helpers/input.js';
 import { spawnWorker, type ProcessEnv, type RuntimeProcess } from './helpers/processes.js';
 import { startStack, type Stack } from './helpers/stack.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookWorkflowId } from '../workflows/messages.js';
+import { webhookWorkflowId } from '../core/ids.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { human } from './helpers/input.js';
 

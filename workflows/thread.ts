@@ -15,7 +15,8 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { allDecisions, END, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
-import { runCheckpointId } from '../core/ids.js';
+import { FailureType } from '../core/failures.js';
+import { runCheckpointId, webhookWorkflowId } from '../core/ids.js';
 import { isRecord } from '../core/messages.js';
 import type { CancelAction, RunSpec, ThreadStatus } from '../core/runs.js';
 import { db, serializeBookkeeping } from './activities.js';
@@ -26,9 +27,7 @@ import {
   submitRun,
   threadSnapshot,
   type Admission,
-  ThreadErrorType,
   updateState,
-  webhookWorkflowId,
   type CancelRequest,
   type CancelResult,
   type StateUpdateRequest,
@@ -113,13 +112,13 @@ class Thread implements ThreadCore {
   }
 
   validateSubmit(spec: RunSpec): void {
-    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
+    if (this.gone) fail(FailureType.threadNotFound, `Thread ${this.threadId} no longer exists`);
     if (spec.multitaskStrategy === 'reject' && this.busy)
-      fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
+      fail(FailureType.threadBusy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
     const goto = spec.command?.goto ?? [];
     const targets = [...nodeNames, END];
     const badNode = goto.find((n) => !targets.includes(n));
-    if (badNode) fail(ThreadErrorType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${targets.join(', ')})`);
+    if (badNode) fail(FailureType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${targets.join(', ')})`);
     if (!spec.command || !('resume' in spec.command)) return;
     try {
       // With nothing ahead of it, a resume is checked against the interrupts it answers; behind other runs, only its shape.
@@ -129,10 +128,10 @@ class Thread implements ThreadCore {
     } catch (err) {
       if (!(err instanceof ResumeError)) throw err;
       const type = {
-        not_interrupted: ThreadErrorType.notInterrupted,
-        unknown_interrupt: ThreadErrorType.unknownInterrupt,
-        ambiguous_resume: ThreadErrorType.unknownInterrupt,
-        invalid_decision: ThreadErrorType.invalidDecision,
+        not_interrupted: FailureType.notInterrupted,
+        unknown_interrupt: FailureType.unknownInterrupt,
+        ambiguous_resume: FailureType.unknownInterrupt,
+        invalid_decision: FailureType.invalidDecision,
       }[err.code];
       fail(type, err.message);
     }
@@ -179,8 +178,8 @@ class Thread implements ThreadCore {
   }
 
   validateUpdate(): void {
-    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
-    if (this.busy) fail(ThreadErrorType.busy, 'Thread has a pending or running run; its state can be updated once it finishes.');
+    if (this.gone) fail(FailureType.threadNotFound, `Thread ${this.threadId} no longer exists`);
+    if (this.busy) fail(FailureType.threadBusy, 'Thread has a pending or running run; its state can be updated once it finishes.');
   }
 
   async updateState(req: StateUpdateRequest): Promise<StateUpdateResult> {
@@ -200,7 +199,7 @@ class Thread implements ThreadCore {
       });
       return { checkpointId };
     } catch (err) {
-      if (this.ownsLifecycle && failureType(err) === ThreadErrorType.threadNotFound) this.gone = true;
+      if (this.ownsLifecycle && failureType(err) === FailureType.threadNotFound) this.gone = true;
       throw err;
     } finally {
       this.updatingState = false;
@@ -317,7 +316,7 @@ class Thread implements ThreadCore {
   }
 }
 
-function fail(type: string, message: string): never {
+function fail(type: FailureType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { FailureType } from '../core/failures.js';
 import type { WebhookDelivery, WebhookOutcome } from '../activities/webhooks.js';
 
 // Delivers one run's webhook (workflow id `webhook-<run_id>`). A child the thread abandons, so a slow or absent
@@ -13,7 +14,7 @@ const { deliverWebhook } = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '5m',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: ['WebhookRefused'],
+    nonRetryableErrorTypes: [FailureType.webhookRefused],
   },
 });
 
