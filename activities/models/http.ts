@@ -1,7 +1,10 @@
 import { createParser } from 'eventsource-parser';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { isRecord } from '../../core/messages.js';
-import { ModelCallError } from './types.js';
+import { describeError, isRetryableStatus, ModelCallError, retryAfterMs, vendorMessage } from '../../core/vendor-http.js';
+
+// Defined with the embeddings client's share of them in core/vendor-http.ts; re-exported for the providers.
+export { isRetryableStatus, joinUrl, retryAfterMs, vendorMessage } from '../../core/vendor-http.js';
 
 // Shared plumbing of the HTTP model providers: one streaming POST, the error policy Temporal retries by,
 // SSE framing, and the few wire helpers both vendors need.
@@ -43,10 +46,6 @@ export async function postStream(p: StreamPost): Promise<Response & { body: Read
   return res as Response & { body: ReadableStream<Uint8Array> };
 }
 
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
 async function httpError(provider: string, res: Response): Promise<ModelCallError> {
   const text = await res.text().catch(() => '');
   const detail = vendorMessage(text) || res.statusText || 'no error message';
@@ -56,35 +55,6 @@ async function httpError(provider: string, res: Response): Promise<ModelCallErro
     res.status,
     retryAfterMs(res.headers),
   );
-}
-
-/** The human-readable part of an error body; vendors nest it differently (OpenAI, Anthropic, vLLM, Ollama). */
-export function vendorMessage(text: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return text.trim().slice(0, 500);
-  }
-  if (!isRecord(body)) return text.trim().slice(0, 500);
-  const err = body.error;
-  if (typeof err === 'string') return err;
-  if (isRecord(err) && typeof err.message === 'string') return err.message;
-  if (typeof body.message === 'string') return body.message;
-  if (typeof body.detail === 'string') return body.detail;
-  return text.trim().slice(0, 500);
-}
-
-/** `retry-after-ms` (OpenAI) is more precise than `Retry-After`, which may be seconds or an HTTP date. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get('retry-after-ms') ?? NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** An `error` event inside a 200 stream: usually overload, so retry unless the vendor blames the request. */
@@ -101,13 +71,6 @@ export function truncatedStream(provider: string): ModelCallError {
 
 function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // undici hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${cause}`;
 }
 
 /** The SSE events of a response body, in order. Stopping early releases the connection. */
@@ -144,10 +107,6 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
 /** Tool arguments as the model wrote them; a model that writes broken JSON gets `{}` rather than a failed run. */
 export function parseToolArgs(text: string): Record<string, unknown> {
   return parseJson(text.trim() || '{}') ?? {};
-}
-
-export function joinUrl(baseUrl: string, path: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}${path}`;
 }
 
 export type ImageSource = { url: string } | { data: string; mimeType: string };
