@@ -3,15 +3,17 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listCronFires } from '../db/crons.js';
 import { getRun } from '../db/runs.js';
 import { human } from './helpers/input.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, testSettings, type Stack } from './helpers/stack.js';
 
 // Stateless crons make a new thread per fire. By default the thread goes after its run (the thread workflow keeps
-// a finished stateless thread for a minute, so waiting clients can read it, then deletes it); `keep` keeps it.
+// a finished stateless thread for a grace period, so waiting clients can read it, then deletes it); `keep` keeps it.
+// The grace period is a minute by default (STATELESS_THREAD_GRACE_SECONDS); here a second, to keep the test short.
 
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack({ db: 'postgres' });
+  const timers = { ...testSettings().timers, statelessGraceMs: 1_000 };
+  stack = await startStack({ db: 'postgres', settings: { timers } });
   client = stack.client;
 });
 afterAll(async () => {
@@ -58,11 +60,8 @@ describe('stateless crons', () => {
       );
     }
 
-    // The dropped cron's threads go once their grace minute is over; the kept ones stay.
-    await vi.waitFor(async () => expect(await client.threads.get(firstDropped!).catch(() => null)).toBeNull(), {
-      timeout: 150_000,
-      interval: 2_000,
-    });
+    // The dropped cron's threads go once their grace period is over; the kept ones stay.
+    await vi.waitFor(async () => expect(await client.threads.get(firstDropped!).catch(() => null)).toBeNull(), { timeout: 30_000 });
     for (const threadId of keptThreads) expect((await client.threads.get(threadId)).thread_id).toBe(threadId);
-  }, 240_000);
+  }, 120_000);
 });

@@ -18,7 +18,7 @@ import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateA
 import { FailureType } from '../core/failures.js';
 import { runCheckpointId, webhookWorkflowId } from '../core/ids.js';
 import { isRecord } from '../core/messages.js';
-import type { CancelAction, RunSpec, ThreadStatus } from '../core/runs.js';
+import { defaultRunTimers, type CancelAction, type RunSpec, type RunTimers, type ThreadStatus } from '../core/runs.js';
 import { db, serializeBookkeeping } from './activities.js';
 import { newCheckpointId } from './ids.js';
 import { Patch } from './patches.js';
@@ -65,9 +65,6 @@ export interface ThreadWorkflowInput {
   /** Set by the API when it starts a workflow where the database holds pending or running runs. */
   reconcile?: boolean;
 }
-
-/** A stateless run's temporary thread lingers this long, so waiting clients can read its result first. */
-const STATELESS_GRACE_MS = 60_000;
 
 export async function threadWorkflow(input: ThreadWorkflowInput): Promise<void> {
   const ownsLifecycle = patched(Patch.lifecycle);
@@ -270,9 +267,11 @@ class Thread implements ThreadCore {
       this.gone = true;
       return;
     }
-    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook);
+    const timers = spec.timers ?? defaultRunTimers;
+    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook, timers.webhookRetry);
     if (spec.onCompletion === 'delete' && this.queue.length === 0) {
-      await sleep(STATELESS_GRACE_MS);
+      // The temporary thread lingers, so waiting clients can read its result first.
+      await sleep(timers.statelessGraceMs);
       if (this.queue.length === 0) {
         await db.deleteThreadData({ threadId: this.threadId });
         this.gone = true;
@@ -290,11 +289,11 @@ class Thread implements ThreadCore {
   }
 
   /** Delivery runs in an abandoned child: the next run starts now, however long the receiver takes. */
-  private async sendWebhook(runId: string, url: string): Promise<void> {
+  private async sendWebhook(runId: string, url: string, retry: RunTimers['webhookRetry']): Promise<void> {
     try {
       await startChild(webhookWorkflow, {
         workflowId: webhookWorkflowId(runId),
-        args: [{ runId, threadId: this.threadId, url, checkpointId: this.head.checkpointId }],
+        args: [{ runId, threadId: this.threadId, url, checkpointId: this.head.checkpointId, retry }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
     } catch (err) {
