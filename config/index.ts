@@ -115,6 +115,9 @@ export const configSchema = z
       .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
       .default('enqueue')
       .describe('Double-texting policy when a run names none (the platform default is enqueue).'),
+    CORS_ORIGINS: optionalString.describe(
+      "Comma-separated origins of the browser pages allowed to call the API (`*`: any). Unset: the API's own origin and http://localhost (or 127.0.0.1) on any port.",
+    ),
     BODY_LIMIT: z.string().default('10mb').describe('Largest accepted request body.'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
     AGENT_AUTH_PROVIDERS_FILE: optionalString.describe(
