@@ -95,6 +95,13 @@ export const configSchema = z
       .describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
     ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
     ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
+    MODEL_STALL_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(120)
+      .describe(
+        'How long an OpenAI or Anthropic stream may send no token before the call is aborted and retried. Raise it for reasoning models that think longer than this before their first token.',
+      ),
     EMBEDDINGS_PROVIDER: z
       .enum(['local', 'openai', 'none'])
       .default('local')

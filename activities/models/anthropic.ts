@@ -38,6 +38,7 @@ export function createAnthropicProvider(opts: HttpProviderOptions): ModelProvide
   });
   return {
     name: PROVIDER,
+    watchForStalls: true,
     async generate(req, onChunk, signal) {
       try {
         const stream = await client.messages.create(requestBody(req), { signal });

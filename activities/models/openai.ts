@@ -34,6 +34,7 @@ export function createOpenAIProvider(opts: HttpProviderOptions): ModelProvider {
   });
   return {
     name: PROVIDER,
+    watchForStalls: true,
     async generate(req, onChunk, signal) {
       try {
         const stream = await client.chat.completions.create(requestBody(req), { signal });
