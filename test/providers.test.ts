@@ -483,6 +483,14 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
     expect(await failure()).toMatchObject({ retryable: true, message: expect.stringContaining('ended before') });
   });
 
+  it('a connection reset mid-stream is retryable', async () => {
+    handler = async (res) => {
+      await sse(cut, { end: false })(res);
+      res.destroy();
+    };
+    expect(await failure()).toMatchObject({ retryable: true, status: undefined });
+  });
+
   it('aborting mid-stream rejects promptly with the AbortError', async () => {
     handler = sse(cut, { end: false }); // the vendor keeps the connection open
     const controller = new AbortController();

@@ -1,8 +1,8 @@
-import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
-import { isRecord, messageText } from '../../core/messages.js';
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { Stream } from '@anthropic-ai/sdk/streaming';
+import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
+import { isRecord, messageText } from '../../core/messages.js';
 import type { ModelChunk, ModelProvider, ModelRequest, ModelResult } from './types.js';
 import type { HttpProviderOptions } from './http.js';
 import { fromSdkError, imageSource, parseToolArgs, sdkOptions, streamError, truncatedStream } from './http.js';

@@ -35,8 +35,9 @@ export interface SdkErrorClasses {
 
 /**
  * What a failed SDK call throws to the activity. An aborted call throws the signal's reason: the activity's
- * cancellation, or the stall timeout's retryable ModelCallError. Other failures become a ModelCallError that
- * carries the retry policy (status, Retry-After) Temporal retries by.
+ * cancellation, or the stall timeout's retryable ModelCallError. The vendor's and the connection's failures become
+ * a ModelCallError that carries the retry policy (status, Retry-After) Temporal retries by; anything else is ours
+ * and passes through as it is.
  */
 export function fromSdkError(provider: string, err: unknown, signal: AbortSignal, sdk: SdkErrorClasses): unknown {
   if (signal.aborted) return signal.reason;
@@ -53,7 +54,10 @@ export function fromSdkError(provider: string, err: unknown, signal: AbortSignal
     return new ModelCallError(`${provider} returned HTTP ${err.status}: ${detail}`, isRetryableStatus(err.status), err.status, retryAfter);
   }
   // The stream broke while being read (a cut connection, an event that is not JSON): another attempt may succeed.
-  return new ModelCallError(`${provider} stream failed: ${describeError(err)}`, true);
+  if (err instanceof TypeError || err instanceof SyntaxError) {
+    return new ModelCallError(`${provider} stream failed: ${describeError(err)}`, true);
+  }
+  return err;
 }
 
 /** The human-readable part of an error body as the SDKs parsed it; vendors nest it differently. */

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
-import { isRecord, messageText } from '../../core/messages.js';
 import OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
@@ -8,6 +6,8 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
+import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
+import { isRecord, messageText } from '../../core/messages.js';
 import type { ModelChunk, ModelProvider, ModelRequest, ModelResult, ToolCallChunk } from './types.js';
 import type { HttpProviderOptions } from './http.js';
 import { fromSdkError, imageSource, parseToolArgs, sdkOptions, streamError, truncatedStream } from './http.js';
