@@ -18,6 +18,8 @@ export interface AppSettings {
   workerTimeoutMs: number;
   /** Durations the workflows of the runs this process creates wait (STATELESS_THREAD_GRACE_SECONDS, WEBHOOK_RETRY_*). */
   timers: RunTimers;
+  /** Origins of the browser pages allowed to call the API (CORS_ORIGINS); undefined: its own and localhost's. */
+  corsOrigins?: string[];
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
 import { createStoreFromConfig } from '../store/index.js';
 import { createApp } from './app.js';
+import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
 import { startCronReconciler } from './crons/service.js';
 import type { AppSettings } from './deps.js';
@@ -32,6 +33,7 @@ export function settingsFrom(config: Config): AppSettings {
         maximumAttempts: config.WEBHOOK_RETRY_MAX_ATTEMPTS,
       },
     },
+    corsOrigins: parseCorsOrigins(config.CORS_ORIGINS),
   };
 }
 
