@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { messageStreamMetadata } from '../core/format.js';
 import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
@@ -19,13 +20,12 @@ import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
 import { taskIdFor } from './ids.js';
 import { ModelCallError, type ModelChunk, type ModelResult } from './models/types.js';
+import { StallWatch } from './models/stall.js';
 import { chainEvent, taskStartEvents } from './stream-events.js';
 
 // One model turn = one activity: read the state, stream the call (token events + heartbeats), commit the AI
 // message as the `agent` step. Idempotency key: the checkpoint id the workflow chose for this turn.
 // Its database work waits out an outage (db-wait.ts), so only the model's own failures use up its retries.
-
-export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'ModelUnavailable' } as const;
 
 export interface CallModelArgs {
   run: RunContext;
@@ -66,6 +66,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run.runId, wait), deps, ctx);
   const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
+  const watch = new StallWatch(ctx, provider.watchForStalls ? deps.modelStallTimeoutMs : null, provider.name);
   let result: ModelResult;
   // Middleware wrap the call (first outermost); one that rewrites output holds tokens back until it has seen them.
   const fired = new FiredLog(a.run);
@@ -88,8 +89,12 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
           ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
           script: agent.script,
         },
-        (chunk) => (buffered ? ctx.heartbeat() : stream.chunk(chunk)),
-        ctx.cancellationSignal,
+        (chunk) => {
+          watch.progress();
+          if (buffered) ctx.heartbeat();
+          else stream.chunk(chunk);
+        },
+        watch.signal,
       );
     },
     agent.userId,
@@ -98,7 +103,9 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
     result = await call({ model: agent.model, system: agent.systemPrompt, messages, tools: deps.tools.specs(agent.tools) });
   } catch (err) {
     await stream.flush().catch(() => undefined);
-    throw toFailure(middlewareFailure(err), ctx);
+    throw toFailure(watch.failure(middlewareFailure(err)), ctx);
+  } finally {
+    watch.stop();
   }
   if (buffered) stream.chunk({ content: messageText(result.content) });
   await stream.flush();
@@ -149,7 +156,7 @@ async function streamedAttempts(deps: ActivityDeps, a: CallModelArgs, attempt: n
 async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentConfig> {
   if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
   const run = await getRun(deps.db, a.run.runId);
-  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, 'RunNotActive');
+  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, FailureType.runNotActive);
   return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
 }
 
@@ -172,7 +179,7 @@ function toFailure(err: unknown, ctx: Context): unknown {
   if (ctx.cancellationSignal.aborted) return ctx.cancellationSignal.reason;
   if (err instanceof ModelCallError) {
     return ApplicationFailure.create({
-      type: err.retryable ? ModelErrorType.modelUnavailable : ModelErrorType.modelError,
+      type: err.retryable ? FailureType.modelUnavailable : FailureType.modelError,
       message: err.message,
       nonRetryable: !err.retryable,
       ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),

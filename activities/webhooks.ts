@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { valuesAt } from '../db/checkpoints.js';
 import { getRunInternals } from '../db/runs.js';
 import type { ActivityDeps } from './deps.js';
@@ -48,9 +49,9 @@ export function createWebhookActivities({ db, log }: ActivityDeps) {
       const message = `Webhook ${a.url} answered ${res.status} for run ${a.runId}`;
       if (!retryable(res.status)) {
         log.warn('webhook refused', { runId: a.runId, status: res.status });
-        throw ApplicationFailure.nonRetryable(message, 'WebhookRefused');
+        throw ApplicationFailure.nonRetryable(message, FailureType.webhookRefused);
       }
-      throw ApplicationFailure.retryable(message, 'WebhookUnavailable');
+      throw ApplicationFailure.retryable(message, FailureType.webhookUnavailable);
     },
   };
 }

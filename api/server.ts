@@ -12,6 +12,7 @@ import type { MiddlewareDefinition } from '../core/middleware/define.js';
 import { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import { createApp } from './app.js';
 import { loadGuardrailsFile } from './policies/router.js';
+import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
 import { startCronReconciler } from './crons/service.js';
 import type { AppSettings } from './deps.js';
@@ -27,6 +28,15 @@ export function settingsFrom(config: Config): AppSettings {
     bodyLimit: config.BODY_LIMIT,
     heartbeatSeconds: 5,
     workerTimeoutMs: 30_000,
+    timers: {
+      statelessGraceMs: config.STATELESS_THREAD_GRACE_SECONDS * 1000,
+      webhookRetry: {
+        initialMs: config.WEBHOOK_RETRY_INITIAL_SECONDS * 1000,
+        maximumMs: config.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS * 1000,
+        maximumAttempts: config.WEBHOOK_RETRY_MAX_ATTEMPTS,
+      },
+    },
+    corsOrigins: parseCorsOrigins(config.CORS_ORIGINS),
   };
 }
 

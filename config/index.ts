@@ -62,6 +62,27 @@ export const configSchema = z
       .min(0)
       .default(60)
       .describe('How often a Temporal Schedule sweeps expired threads and store items (0: no sweeps).'),
+    STATELESS_THREAD_GRACE_SECONDS: z.coerce
+      .number()
+      .min(0)
+      .default(60)
+      .describe("How long a stateless run's temporary thread lingers after the run, so clients still waiting can read its result."),
+    WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(1)
+      .describe('First delay before a failed webhook delivery (5xx, 408, 429, network) is retried; it doubles per attempt.'),
+    WEBHOOK_RETRY_MAX_INTERVAL_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(300)
+      .describe('Longest delay between webhook delivery attempts.'),
+    WEBHOOK_RETRY_MAX_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Webhook delivery attempts in all before delivery is given up (the defaults retry for about an hour).'),
     MODEL_PROVIDER: z
       .enum(['scripted', 'local', 'openai', 'anthropic'])
       .default('scripted')
@@ -95,6 +116,13 @@ export const configSchema = z
       .describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
     ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
     ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
+    MODEL_STALL_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(120)
+      .describe(
+        'How long an OpenAI or Anthropic stream may send no token before the call is aborted and retried. Raise it for reasoning models that think longer than this before their first token.',
+      ),
     EMBEDDINGS_PROVIDER: z
       .enum(['local', 'openai', 'none'])
       .default('local')
@@ -115,6 +143,9 @@ export const configSchema = z
       .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
       .default('enqueue')
       .describe('Double-texting policy when a run names none (the platform default is enqueue).'),
+    CORS_ORIGINS: optionalString.describe(
+      "Comma-separated origins of the browser pages allowed to call the API (`*`: any). Unset: the API's own origin and http://localhost (or 127.0.0.1) on any port.",
+    ),
     BODY_LIMIT: z.string().default('10mb').describe('Largest accepted request body.'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
     GUARDRAILS_FILE: optionalString.describe(

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   db: Db;
   log: Logger;
   models: ModelResolver;
+  /** MODEL_STALL_TIMEOUT_SECONDS (default: the config's default). */
+  modelStallTimeoutSeconds?: number;
   /** Tools beyond the built-in ones: the extension point for users' own tools. */
   tools?: ToolDefinition[];
   /** Middleware beyond the built-in ones, for assistants to name in configurable.middleware. */
@@ -59,6 +61,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         db: o.db,
         log: o.log,
         models: o.models,
+        modelStallTimeoutMs: (o.modelStallTimeoutSeconds ?? configSchema.parse({}).MODEL_STALL_TIMEOUT_SECONDS) * 1000,
         tools,
         middleware,
         ...(o.hooks ? { hooks: o.hooks } : {}),

@@ -76,6 +76,7 @@ export async function runWorker(o: {
       anthropicBaseUrl: o.config.ANTHROPIC_BASE_URL,
       local,
     }),
+    modelStallTimeoutSeconds: o.config.MODEL_STALL_TIMEOUT_SECONDS,
     tools: o.tools ?? [],
     ...(o.middleware ? { middleware: o.middleware } : {}),
     store: createStoreFromConfig(o.db, o.config),

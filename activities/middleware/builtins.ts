@@ -1,3 +1,4 @@
+import { FailureType } from '../../core/failures.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { aiMessage, pendingToolCalls, toolMessage, type Message } from '../../core/messages.js';
@@ -87,7 +88,7 @@ export const modelCallLimit = defineMiddleware<ModelLimitOptions>({
     if (!over.length) return undefined;
     const text = `Model call limits exceeded: ${over.join(', ')}`;
     ctx.fire({ action: `limit_${ctx.options.exitBehavior}`, detail: { threadCount: thread, runCount: run, threadLimit, runLimit } });
-    if (ctx.options.exitBehavior === 'error') throw new MiddlewareError('ModelCallLimitExceededError', text);
+    if (ctx.options.exitBehavior === 'error') throw new MiddlewareError(FailureType.modelCallLimit, text);
     return { update: { messages: [aiMessage(text, randomUUID())] }, jumpTo: 'end' };
   },
   afterModel: (ctx) => ({
@@ -136,7 +137,7 @@ export const toolCallLimit = defineMiddleware<ToolLimitOptions>({
     const name = o.toolName ?? 'tools';
     const text = `Tool call limit exceeded. Do not call '${name}' again.`;
     ctx.fire({ action: `limit_${o.exitBehavior}`, detail: { tool: name, blocked: blocked.map((c) => c.id) } });
-    if (o.exitBehavior === 'error') throw new MiddlewareError('ToolCallLimitExceededError', `${text} (${blocked.length} call(s) blocked)`);
+    if (o.exitBehavior === 'error') throw new MiddlewareError(FailureType.toolCallLimit, `${text} (${blocked.length} call(s) blocked)`);
     const answered = o.exitBehavior === 'end' ? pending : blocked;
     const results = answered.map((c) =>
       toolMessage(blocked.includes(c) ? text : 'Not run: the run ended.', c.id, c.name, randomUUID(), 'error'),

@@ -1,3 +1,4 @@
+import { FailureType } from '../../core/failures.js';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ThreadHead } from '../../core/head.js';
@@ -30,8 +31,6 @@ export interface RunHooksArgs {
   middleware: MiddlewareRef[];
   userId?: string;
 }
-
-export const MiddlewareErrorType = { notRegistered: 'MiddlewareNotRegistered' } as const;
 
 export function createMiddlewareActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -96,7 +95,10 @@ async function runOne(
   const def = deps.middleware?.get(ref.name);
   const fn = def?.[stepHookKey[a.hook]!];
   if (!fn)
-    throw ApplicationFailure.nonRetryable(`Middleware "${ref.name}" is not registered with this worker`, MiddlewareErrorType.notRegistered);
+    throw ApplicationFailure.nonRetryable(
+      `Middleware "${ref.name}" is not registered with this worker`,
+      FailureType.middlewareNotRegistered,
+    );
   try {
     return await fn.call(def, {
       id: ref.id,
@@ -132,6 +134,6 @@ async function stateAt(deps: ActivityDeps, threadId: string, checkpointId: strin
 async function currentHead(deps: ActivityDeps, threadId: string): Promise<ThreadHead> {
   const thread = await getThread(deps.db, threadId);
   const row = thread?.head_checkpoint_id ? await getCheckpoint(deps.db, threadId, thread.head_checkpoint_id) : undefined;
-  if (!row) throw ApplicationFailure.nonRetryable(`Thread ${threadId} has no head`, 'ThreadNotFound');
+  if (!row) throw ApplicationFailure.nonRetryable(`Thread ${threadId} has no head`, FailureType.threadNotFound);
   return headOf(row);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Message, MessageContent } from '../../core/messages.js';
+import { FailureType } from '../../core/failures.js';
 import { MiddlewareError } from '../../core/middleware/define.js';
 
 // PII detection and the four strategies of LangChain's PII middleware, plus `phone`. Pure: the API applies it to a
@@ -65,7 +66,7 @@ export type PiiOptions = z.infer<typeof piiOptionsSchema>;
 /** Raised by the `block` strategy: the run fails instead of storing or sending the value. */
 export class PiiDetectionError extends MiddlewareError {
   constructor(readonly piiType: string) {
-    super('PIIDetectionError', `PII of type ${piiType} detected; the configured strategy blocks it.`);
+    super(FailureType.piiDetected, `PII of type ${piiType} detected; the configured strategy blocks it.`);
   }
 }
 

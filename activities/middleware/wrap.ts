@@ -1,3 +1,4 @@
+import { FailureType } from '../../core/failures.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   HookContext,
@@ -11,7 +12,6 @@ import { Hook, inHookOrder, type MiddlewareRef } from '../../core/middleware/spe
 import type { RunContext } from '../../core/runs.js';
 import type { ActivityDeps } from '../deps.js';
 import type { FiredLog } from './fired.js';
-import { MiddlewareErrorType } from './index.js';
 
 // wrap* hooks run inside the model or tool activity, nested with the first middleware outermost, and run again
 // when that activity retries (they are not steps: nothing is checkpointed between layers).
@@ -22,7 +22,10 @@ function definitions(deps: ActivityDeps, refs: MiddlewareRef[] | undefined, hook
   return inHookOrder(refs, hook).map((r) => {
     const def = deps.middleware?.get(r.name);
     if (!def)
-      throw ApplicationFailure.nonRetryable(`Middleware "${r.name}" is not registered with this worker`, MiddlewareErrorType.notRegistered);
+      throw ApplicationFailure.nonRetryable(
+        `Middleware "${r.name}" is not registered with this worker`,
+        FailureType.middlewareNotRegistered,
+      );
     return [r, def];
   });
 }

@@ -48,18 +48,10 @@ export interface ModelResult {
 
 export interface ModelProvider {
   readonly name: string;
+  /** A network vendor, whose silence longer than the stall timeout means it stalled (the local model's is its own). */
+  readonly watchForStalls?: boolean;
   generate(req: ModelRequest, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<ModelResult>;
 }
 
-/** A failed model call. `retryable` errors (429, 5xx, network) are retried by Temporal; others fail the run. */
-export class ModelCallError extends Error {
-  override name = 'ModelCallError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+// Defined in core/ because the store's embeddings client fails the same way.
+export { ModelCallError } from '../../core/vendor-http.js';

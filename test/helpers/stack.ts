@@ -18,7 +18,7 @@ import { createApp } from '../../api/app.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
-import type { MultitaskStrategy } from '../../core/runs.js';
+import { defaultRunTimers, type MultitaskStrategy } from '../../core/runs.js';
 import { migrate } from '../../db/migrate.js';
 import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js';
 import { createLexicalEmbedder, createStore, type StoreService } from '../../store/index.js';
@@ -56,6 +56,8 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
   const admin = adminUrl ?? loadTestConfig().TEST_DATABASE_URL;
   const name = `rt_test_${randomBytes(6).toString('hex')}`;
   const adminPool = new pg.Pool({ connectionString: admin, max: 1 });
+  // Its idle connection dies with the server when a test stops it (db-outage): that is no failure of the test.
+  adminPool.on('error', (err) => log.debug('admin connection lost', { err }));
   await adminPool.query(`CREATE DATABASE ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
@@ -81,6 +83,8 @@ export interface StackOptions {
   /** Custom middleware, registered with the worker and the API. */
   middleware?: MiddlewareDefinition[];
   models?: ModelResolver;
+  /** MODEL_STALL_TIMEOUT_SECONDS of the worker. */
+  modelStallTimeoutSeconds?: number;
   hooks?: ActivityHooks;
   settings?: Partial<AppSettings>;
   /** Start no worker (tests of behaviour while workers are down). */
@@ -121,6 +125,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
   bodyLimit: '1mb',
   heartbeatSeconds: 5,
   workerTimeoutMs: 20_000,
+  timers: defaultRunTimers,
   ...overrides,
 });
 
@@ -165,6 +170,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
       store,
       ...(o.models ? { models: o.models } : {}),
+      ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.middleware ? { middleware: o.middleware } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
@@ -242,6 +248,7 @@ export async function startTestWorker(o: {
   log: Logger;
   bundlePath: string;
   models?: ModelResolver;
+  modelStallTimeoutSeconds?: number;
   tools?: ToolDefinition[];
   middleware?: MiddlewareDefinition[];
   hooks?: ActivityHooks;
@@ -259,6 +266,7 @@ export async function startTestWorker(o: {
     db: o.db,
     log: o.log,
     models: o.models ?? testModels(),
+    ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
     tools: o.tools ?? [],
     ...(o.middleware ? { middleware: o.middleware } : {}),
     workflowBundle: { codePath: o.bundlePath },
