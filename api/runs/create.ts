@@ -59,7 +59,7 @@ export async function createRun(
   if (!normalizeCommand(body.command)) checkInput(body.input);
   const early = mergeConfig(assistant.config, body.config ?? {});
   const earlyContext = { ...assistant.context, ...(body.context ?? {}) };
-  await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext });
+  await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext }, []);
   const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
   try {
     return await submit(deps, {

@@ -3,7 +3,7 @@ import type { AgentConfig, ReviewConfig, ReviewDecisionType } from '../../core/g
 import { allDecisions } from '../../core/graphs.js';
 import { MiddlewareError } from '../../core/middleware/define.js';
 import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
-import { MiddlewareConfigError, parseMiddlewareEntries, type MiddlewareRef } from '../../core/middleware/spec.js';
+import { MiddlewareConfigError, parseMiddlewareEntries, type MiddlewareEntry, type MiddlewareRef } from '../../core/middleware/spec.js';
 import { isRecord, type Message } from '../../core/messages.js';
 import type { RunContext } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
@@ -18,9 +18,15 @@ import { invalid } from '../errors.js';
 const builtinsOnly = new MiddlewareRegistry();
 export const registryOf = (deps: Pick<RunDeps, 'middleware'>) => deps.middleware ?? builtinsOnly;
 
-export async function withMiddleware(deps: RunDeps, agent: AgentConfig, settings: Record<string, unknown>): Promise<AgentConfig> {
+export async function withMiddleware(
+  deps: RunDeps,
+  agent: AgentConfig,
+  settings: Record<string, unknown>,
+  /** The stored policies unless given (checks before a thread exists pass none: policies were checked when stored). */
+  policies?: MiddlewareEntry[],
+): Promise<AgentConfig> {
   try {
-    const refs = registryOf(deps).resolve(await getPolicies(deps.db), parseMiddlewareEntries(settings.middleware));
+    const refs = registryOf(deps).resolve(policies ?? (await getPolicies(deps.db)), parseMiddlewareEntries(settings.middleware));
     if (!refs.length) return agent;
     return { ...agent, interruptOn: { ...agent.interruptOn, ...reviewsOf(refs) }, middleware: refs };
   } catch (err) {
