@@ -12,6 +12,7 @@ import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpoint
 import { getRun } from '../db/runs.js';
 import { setThreadInterrupts } from '../db/threads.js';
 import { commitStep, type CommitResult } from './commit.js';
+import { inputGuardrailEvents } from './middleware/fired.js';
 import type { ActivityDeps } from './deps.js';
 import { taskIdFor } from './ids.js';
 
@@ -136,6 +137,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         next: [START],
         tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
         emitValues: false,
+        extraEvents: await inputGuardrailEvents(db, a.run, (base?.step ?? -2) + 1),
       });
       return applyInput(a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
     },

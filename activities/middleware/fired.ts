@@ -3,7 +3,8 @@ import type { Fired } from '../../core/middleware/define.js';
 import { MiddlewareError } from '../../core/middleware/define.js';
 import type { RunContext } from '../../core/runs.js';
 import type { NewEvent } from '../../db/events.js';
-import type { GuardrailEventRow } from '../../db/guardrails.js';
+import { listGuardrailEvents, type GuardrailEventRow } from '../../db/guardrails.js';
+import type { Queryable } from '../../db/pool.js';
 
 // What a guardrail did becomes a record on the run (guardrail_events) and an event on the `custom` and `debug`
 // stream modes, so an operator sees why an answer changed. Keys make a retried attempt record it once.
@@ -54,6 +55,26 @@ export class FiredLog {
       return out;
     });
   }
+}
+
+/**
+ * The API redacts a run's input before storing it, when the run has no event log yet: what fired then is streamed
+ * with the input checkpoint.
+ */
+export async function inputGuardrailEvents(q: Queryable, run: RunContext, step: number): Promise<NewEvent[]> {
+  if (!run.streamModes.includes('custom') && !run.streamModes.includes('debug')) return [];
+  const log = new FiredLog(run);
+  for (const row of await listGuardrailEvents(q, run.runId)) {
+    if (row.hook !== 'input') continue;
+    log.all.push({
+      id: row.middleware,
+      hook: row.hook,
+      action: row.action,
+      detail: row.detail,
+      ...(row.message_id ? { messageId: row.message_id } : {}),
+    });
+  }
+  return log.eventsFrom(0, step);
 }
 
 /** A middleware's refusal ends the run with its type (non-retryable: the same state refuses again). */
