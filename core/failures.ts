@@ -47,5 +47,12 @@ export const permanentFailures: FailureType[] = [
   FailureType.checkpointNotFound,
 ];
 
+/**
+ * Attempts of a tool activity. The tool activity owns the rule "retry, then report the error to the model": it
+ * reports a tool's own error on its last attempt at the latest, so what fails a tool activity for good is only
+ * what the activity could not report (timeouts, crashes).
+ */
+export const TOOL_ACTIVITY_ATTEMPTS = 5;
+
 /** Temporal's own type for an update the server rejected before the workflow saw it (not one of ours). */
 export const UNPROCESSED_UPDATE = 'UnprocessedUpdate';

@@ -1,6 +1,6 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { FailureType, permanentFailures as permanent } from '../core/failures.js';
+import { FailureType, permanentFailures as permanent, TOOL_ACTIVITY_ATTEMPTS } from '../core/failures.js';
 
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
 
@@ -75,7 +75,7 @@ export const tools = proxyActivities<Activities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
-    maximumAttempts: 5,
+    maximumAttempts: TOOL_ACTIVITY_ATTEMPTS,
     nonRetryableErrorTypes: [...permanent, FailureType.fatalTool],
   },
 });

@@ -172,8 +172,9 @@ function applyDecision(d: ReviewDecision, task: HeadTask, call: ToolCall, act: D
 }
 
 /**
- * Waits for every call, then marks each task done or interrupted. A tool that failed past its retries is
- * reported to the model as an error result; a fatal tool or a cancellation fails the step once all settled.
+ * Waits for every call, then marks each task done or interrupted. A call whose activity could not finish at all
+ * is answered with an error result (tools' own errors the activity reports itself); a fatal tool or a
+ * cancellation fails the step once all settled.
  */
 async function settle(
   t: ThreadCore,
@@ -197,6 +198,8 @@ async function settle(
       fatal ??= r.reason;
       continue;
     }
+    // The tool activity itself could not finish (it timed out or its worker died, past its retries): its own
+    // errors never get here (the activity reports them), so this answers for the call that could not run.
     const message = failureMessage(r.reason);
     await db.writeToolResult({ threadId: t.threadId, checkpointId, task, content: `Error: ${message}`, status: 'error' });
     set(task.id, { kind: 'done' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../core/failures.js';
+import { FailureType, TOOL_ACTIVITY_ATTEMPTS } from '../../core/failures.js';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import { threadWorkflowId } from '../../core/ids.js';
@@ -132,11 +132,14 @@ export function createToolActivities(deps: ActivityDeps) {
     return record(a, wait, stringify(result), 'success');
   }
 
-  /** Fatal tools fail the run; others are retried, then their last error is reported to the model. */
+  /**
+   * Fatal tools fail the run; others are retried, then their last error is reported to the model: here, and only
+   * here (never later than the activity's last attempt, so the workflow never sees a tool's own error).
+   */
   function failed(a: RunToolArgs, wait: Patience, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
     const message = err instanceof Error ? err.message : String(err);
     if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, FailureType.fatalTool);
-    if (ctx.info.attempt < (tool.attempts ?? 3))
+    if (ctx.info.attempt < Math.min(tool.attempts ?? 3, TOOL_ACTIVITY_ATTEMPTS))
       throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, FailureType.toolFailed);
     return record(a, wait, `Error: ${message}`, 'error');
   }
