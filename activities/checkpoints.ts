@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { interruptsByTask } from '../core/format.js';
-import { INPUT, Node, START } from '../core/graphs.js';
+import { INPUT, Node, START } from '../core/engine.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
 import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';

@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { messageStreamMetadata } from '../core/format.js';
-import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
+import { promptAndScript, type AgentConfig } from '../core/agent-config.js';
+import { Node } from '../core/engine.js';
+import { findGraph } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
 import { aiMessage, type Message } from '../core/messages.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
@@ -131,7 +133,9 @@ async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentCon
   if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
   const run = await getRun(deps.db, a.run.runId);
   if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, 'RunNotActive');
-  return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
+  const graph = findGraph(a.run.graphId);
+  if (!graph) throw ApplicationFailure.nonRetryable(`Graph "${a.run.graphId}" is not registered on this worker`, 'ModelError');
+  return { ...a.agent, ...promptAndScript(graph, run.kwargs) };
 }
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {

@@ -1,4 +1,4 @@
-import type { AgentConfig } from './graphs.js';
+import type { AgentConfig } from './agent-config.js';
 
 // Run, thread and stream vocabulary of the Agent Server API, and the run spec the API hands to a thread workflow.
 

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
-import { END, Node, START } from '../core/graphs.js';
+import { END, Node, START } from '../core/engine.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, ThreadStatus } from '../core/runs.js';

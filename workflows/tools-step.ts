@@ -1,7 +1,8 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
 import { parseDecision, parseDecisions, reviewBatch, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
-import { Node, reviewFor, type ReviewConfig } from '../core/graphs.js';
+import { Node } from '../core/engine.js';
+import { reviewFor, type ReviewConfig } from '../core/review.js';
 import { runCheckpointId, stepSlot } from '../core/ids.js';
 import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AgentConfigError, findGraph, resolveAgentConfig, runAgent, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
+import { AgentConfigError, type AgentConfig } from '../../core/agent-config.js';
+import { findGraph, type AgentDefinition } from '../../core/graphs.js';
+import { resolveAgentConfig, runAgent } from './agent-config.js';
 import { MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';

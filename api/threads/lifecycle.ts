@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { findGraph, INPUT, nodeNames, START } from '../../core/graphs.js';
+import { INPUT, nodeNames, START } from '../../core/engine.js';
+import { findGraph } from '../../core/graphs.js';
 import { isRecord, MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
