@@ -13,6 +13,7 @@ import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
 import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
+import { packageTools } from '../core/graphs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
@@ -42,8 +43,10 @@ export interface WorkerOptions {
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
-  checkToolProviders([...builtinTools, ...(o.tools ?? [])], o.agentAuth);
+  // Package tools (tools/*.ts of AGENTS_DIR, loaded by installAgents) were checked to be defineTool values.
+  const all = [...builtinTools, ...(o.tools ?? []), ...(packageTools() as unknown as ToolDefinition[])];
+  const tools = new ToolRegistry(all);
+  checkToolProviders(all, o.agentAuth);
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,

@@ -24,11 +24,11 @@ export function resolveAgentConfig(
     throw new AgentConfigError('configurable.tools must be a list of tool names');
   }
   const out: AgentConfig = {
-    model: str('model') ?? defaultModel(defaults),
+    model: str('model') ?? graph.model ?? defaultModel(defaults),
     systemPrompt: str('system_prompt') ?? graph.systemPrompt,
     tools: (tools as string[] | undefined) ?? graph.tools,
     maxSteps: recursionLimit ?? 25,
-    interruptOn: parseInterruptOn(settings.interrupt_on),
+    interruptOn: parseInterruptOn(settings.interrupt_on ?? graph.interruptOn),
   };
   if (settings.script !== undefined) out.script = parseScript(settings.script);
   const temperature = num('temperature');

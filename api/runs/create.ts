@@ -108,6 +108,8 @@ async function submit(
     assistant.config.configurable?.user_id,
   ].find((v): v is string => typeof v === 'string' && v.length > 0);
   config.configurable = {
+    // A package's middleware (agent.json) is the default; an assistant or a request may set its own list.
+    ...(graph.middleware ? { middleware: graph.middleware } : {}),
     ...config.configurable,
     ...forwardedHeaders(headers),
     run_id: runId,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
@@ -12,7 +13,9 @@ import type { ActivityHooks } from '../../activities/deps.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
+import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
+import { installAgents } from '../../agent-packages/index.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
@@ -71,6 +74,8 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
 }
 
 export interface StackOptions {
+  /** AGENTS_DIR for this stack (default: the project's agents/). */
+  agentsDir?: string;
   /** Defaults come from the vitest global setup; benchmarks pass their own. */
   temporalAddress?: string;
   workflowBundlePath?: string;
@@ -110,6 +115,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The project's agents/ folder, where the built-in agent is a package. */
+export const defaultAgentsDir = fileURLToPath(new URL('../../agents', import.meta.url));
+
 export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings => ({
   version: 'test',
   defaultMultitaskStrategy: 'enqueue' as MultitaskStrategy,
@@ -127,6 +135,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const bundlePath = o.workflowBundlePath ?? (await fromVitest('workflowBundlePath'));
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const { db, url: dbUrl, drop } = await openTestDb(o.db ?? 'pglite', log, o.postgresAdminUrl);
+  await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], log);
   await ensureSystemAssistants(db);
   const connection = await Connection.connect({ address });
   const temporal = new TemporalClient({ connection });
