@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import type { RunContext } from '../../core/runs.js';
-import { getCheckpoint, getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
+import { getCheckpoint, getPendingWrites, putPendingWrite, valuesAt } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
@@ -57,7 +57,8 @@ export function createToolActivities(deps: ActivityDeps) {
       const wait = patiently(ctx, deps.log);
       const call = a.task.toolCall!;
       const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
-      if (recorded.some((w) => w.task_id === a.task.id)) return { status: 'done' };
+      // A call is done once its result message is recorded; a state write (files, todos) alone does not finish it.
+      if (recorded.some((w) => w.task_id === a.task.id && w.channel === 'messages')) return { status: 'done' };
       const tool = deps.tools.get(call.name);
       if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
@@ -133,7 +134,13 @@ export function createToolActivities(deps: ActivityDeps) {
       idempotencyKey: key,
       threadId: a.run.threadId,
       runId: a.run.runId,
+      assistantId: a.run.assistantId,
+      graphId: a.run.graphId,
       toolCallId: a.task.toolCall!.id,
+      state: {
+        values: () => wait(() => valuesAt(db, a.run.threadId, a.checkpointId)),
+        write: (channel, value) => wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, channel, value)),
+      },
       ...(a.userId ? { userId: a.userId } : {}),
       ...(deps.store ? { store: deps.store } : {}),
       ...(auth ? { auth } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ToolAuth } from '../../core/agent-auth.js';
+import type { StateValues } from '../../core/state.js';
 import type { StoreService } from '../../store/index.js';
 import type { ToolSpec } from '../models/types.js';
 
@@ -13,8 +14,16 @@ export interface ToolContext {
   idempotencyKey: string;
   threadId: string;
   runId: string;
+  assistantId: string;
+  graphId: string;
   toolCallId: string;
   userId?: string;
+  /**
+   * The thread's state at the step that asked for the call, and writes to it that become part of the step's
+   * checkpoint once every call of the step finished (as a LangGraph tool's Command(update=...)). `files` merges
+   * per file (null deletes one); any other channel keeps the last value written. One write per channel per call.
+   */
+  state: { values(): Promise<StateValues>; write(channel: string, value: unknown): Promise<void> };
   /** The long-term store shared across threads (LangGraph's config.store), when the worker has one. */
   store?: StoreService;
   /** Aborts when the run is cancelled (the activity learns of it through heartbeats). */
