@@ -62,7 +62,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const taskId = taskIdFor(parent, Node.agent, 0);
   const messageId = attemptMessageId(a.messageId, ctx.info.attempt);
   const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
-  const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run.runId, wait), deps, ctx);
+  const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run, wait), deps, ctx);
   const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
   let result: ModelResult;

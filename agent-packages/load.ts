@@ -85,7 +85,7 @@ async function loadPackage(dir: string, builtinTools: string[]): Promise<{ agent
   const agent: AgentDefinition = {
     graphId: json.name,
     description: json.description ?? '',
-    systemPrompt: memory.trim() + skillsPrompt(skills),
+    systemPrompt: memory.trim() + skillsPrompt(skills) + subagentsPrompt(subagents),
     tools: unique([...(json.tools ?? []), ...tools.map((t) => t.name), ...runtimeTools]),
     ...(model ? { model } : {}),
     ...(json.interrupt_on ? { interruptOn: json.interrupt_on } : {}),
@@ -169,3 +169,10 @@ function isTool(v: unknown): v is PackageTool {
 }
 
 const unique = (names: string[]) => [...new Set(names)];
+
+/** The subagents section of the system prompt: what `task` can hand work to. */
+function subagentsPrompt(subagents: SubagentDefinition[]): string {
+  if (!subagents.length) return '';
+  const lines = subagents.map((s) => `- ${s.name}: ${s.description}`);
+  return `\n\n## Subagents\nHand self-contained work to a subagent with the task tool (subagent_type is one of):\n${lines.join('\n')}`;
+}

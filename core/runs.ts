@@ -81,6 +81,8 @@ export interface RunSpec {
   /** Receives the run as JSON when it ends (absent in runs admitted before webhooks existed). */
   webhook?: string | null;
   agent: RunAgent;
+  /** Set on a subagent's run (workflows/subagent.ts). */
+  parent?: ParentStream;
 }
 
 /** What activities need to know about the run they serve, to stamp metadata and emit the right events. */
@@ -90,4 +92,12 @@ export interface RunContext {
   assistantId: string;
   graphId: string;
   streamModes: StreamMode[];
+  /** A subagent's run: its events are copied to the parent run, namespaced, when the parent streams subgraphs. */
+  parent?: ParentStream;
+}
+
+export interface ParentStream {
+  runId: string;
+  /** LangGraph's namespace of the subgraph: `tools:<task id>`; events go out as `<mode>|<namespace>`. */
+  namespace: string;
 }

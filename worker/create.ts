@@ -13,6 +13,7 @@ import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
 import { fsTools } from '../activities/tools/fs/tools.js';
+import { task } from '../activities/tools/task.js';
 import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
 import { packageTools } from '../core/graphs.js';
 import type { Db } from '../db/pool.js';
@@ -45,7 +46,7 @@ export interface WorkerOptions {
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
   // Package tools (tools/*.ts of AGENTS_DIR, loaded by installAgents) were checked to be defineTool values.
-  const all = [...builtinTools, ...fsTools, ...(o.tools ?? []), ...(packageTools() as unknown as ToolDefinition[])];
+  const all = [...builtinTools, ...fsTools, task, ...(o.tools ?? []), ...(packageTools() as unknown as ToolDefinition[])];
   const tools = new ToolRegistry(all);
   checkToolProviders(all, o.agentAuth);
   return Worker.create({

@@ -58,6 +58,7 @@ export const runContext = (spec: RunSpec): RunContext => ({
   assistantId: spec.assistantId,
   graphId: spec.graphId,
   streamModes: spec.streamModes,
+  ...(spec.parent ? { parent: spec.parent } : {}),
 });
 
 /**

@@ -8,6 +8,7 @@ import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
 import { Patch } from './patches.js';
+import { runSubagent } from './subagent.js';
 import type { ThreadCore } from './run.js';
 
 // The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
@@ -29,13 +30,15 @@ export async function runToolsStep(
   const execute = (task: HeadTask, call: ToolCall, resume?: { value: unknown }) =>
     work.push({
       task,
-      outcome: tools.runTool({
-        run,
-        checkpointId,
-        task: { ...task, toolCall: call },
-        ...(resume ? { resume } : {}),
-        ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
-      }),
+      outcome: isSubagentCall(call)
+        ? runSubagent(run, spec.agent, checkpointId, { ...task, toolCall: call })
+        : tools.runTool({
+            run,
+            checkpointId,
+            task: { ...task, toolCall: call },
+            ...(resume ? { resume } : {}),
+            ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
+          }),
     });
   const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>
     work.push({
@@ -155,6 +158,9 @@ async function settle(t: ThreadCore, work: { task: HeadTask; outcome: Promise<To
   }
   if (fatal) throw fatal;
 }
+
+/** `task` runs a subagent as a child workflow; histories from before subagents ran it as a (missing) tool. */
+const isSubagentCall = (call: ToolCall) => call.name === 'task' && patched(Patch.subagents);
 
 function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;

@@ -6,7 +6,7 @@ import type { HeadTask } from '../../core/head.js';
 import type { RunContext } from '../../core/runs.js';
 import { getCheckpoint, getPendingWrites, putPendingWrite, valuesAt } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
-import { appendEvents } from '../../db/events.js';
+import { appendRunEvents } from '../run-events.js';
 import type { Queryable } from '../../db/pool.js';
 import { threadWorkflowId } from '../../workflows/messages.js';
 import { patiently, type Patience } from '../db-wait.js';
@@ -146,7 +146,7 @@ export function createToolActivities(deps: ActivityDeps) {
       ...(auth ? { auth } : {}),
       signal: ctx.cancellationSignal,
       emit: async (data) => {
-        if (a.run.streamModes.includes('custom')) await wait(() => appendEvents(db, a.run.runId, [{ event: 'custom', data }]));
+        if (a.run.streamModes.includes('custom')) await wait(() => appendRunEvents(db, a.run, [{ event: 'custom', data }]));
       },
       interrupt: <T>(value: unknown): T => {
         if (!resumed) throw new InterruptSignal(value);
@@ -159,7 +159,7 @@ export function createToolActivities(deps: ActivityDeps) {
 }
 
 async function emitTools(db: Queryable, run: RunContext, data: Record<string, unknown>): Promise<void> {
-  if (run.streamModes.includes('tools')) await appendEvents(db, run.runId, [{ event: 'tools', data }]);
+  if (run.streamModes.includes('tools')) await appendRunEvents(db, run, [{ event: 'tools', data }]);
 }
 
 function stringify(result: unknown): string {

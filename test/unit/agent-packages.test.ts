@@ -24,6 +24,8 @@ describe('agent packages', () => {
     // Progressive disclosure: the prompt lists each skill's name and description and where to read it.
     expect(shop.systemPrompt).toContain('- pricing: How to price an order with discounts. (read /skills/pricing/SKILL.md');
     expect(shop.skills!.map((s) => s.name)).toEqual(['pricing', 'returns']);
+    expect(shop.systemPrompt).toContain('## Subagents\nHand self-contained work to a subagent with the task tool');
+    expect(shop.systemPrompt).toContain('- researcher: Looks things up and writes notes.');
     expect(shop.tools).toEqual([
       'calculator',
       'discount',
@@ -48,7 +50,7 @@ describe('agent packages', () => {
         name: 'researcher',
         description: 'Looks things up and writes notes.',
         systemPrompt: 'You research questions and answer briefly.',
-        tools: ['calculator'],
+        tools: ['calculator', 'write_file', 'read_file'],
       },
     ]);
     expect(shop).toMatchObject({ model: 'scripted', interruptOn: { refund: true }, backend: { type: 'composite' } });
