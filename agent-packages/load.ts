@@ -80,6 +80,8 @@ async function loadPackage(dir: string, builtinTools: string[]): Promise<{ agent
     ...(json.backend ? fsToolNames : []),
     ...(json.write_todos ? ['write_todos'] : []),
     ...(subagents.length ? ['task'] : []),
+    // Each MCP server's tools, as one group the worker expands to the tools it listed (activities/tools/mcp.ts).
+    ...Object.keys(mcp?.mcpServers ?? {}).map((server) => `mcp:${json.name}.${server}`),
   ];
   const model = json.model ?? json.runtime?.model.model_id;
   const agent: AgentDefinition = {

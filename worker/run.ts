@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { loadAgentAuthSettings } from '../config/agent-auth.js';
-import type { Config } from '../config/index.js';
+import { workerEnvironment, type Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
 import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
@@ -64,6 +64,7 @@ export async function runWorker(o: {
   const local = await startLocalModel(o.config, o.log);
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({
+    env: workerEnvironment(),
     connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.TEMPORAL_TASK_QUEUE,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { findGraph } from '../../core/graphs.js';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import type { RunContext } from '../../core/runs.js';
@@ -59,7 +60,7 @@ export function createToolActivities(deps: ActivityDeps) {
       const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
       // A call is done once its result message is recorded; a state write (files, todos) alone does not finish it.
       if (recorded.some((w) => w.task_id === a.task.id && w.channel === 'messages')) return { status: 'done' };
-      const tool = deps.tools.get(call.name);
+      const tool = deps.tools.get(call.name, findGraph(a.run.graphId)?.tools);
       if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
       if (!parsed.success) return record(a, wait, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');

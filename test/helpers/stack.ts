@@ -76,6 +76,8 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
 export interface StackOptions {
   /** AGENTS_DIR for this stack (default: the project's agents/). */
   agentsDir?: string;
+  /** The worker's environment, for `${VAR}` in mcp.json. */
+  workerEnv?: Record<string, string | undefined>;
   /** Defaults come from the vitest global setup; benchmarks pass their own. */
   temporalAddress?: string;
   workflowBundlePath?: string;
@@ -172,6 +174,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
+      ...(o.workerEnv ? { env: o.workerEnv } : {}),
       runSettings: deps.settings,
     });
   };
@@ -251,6 +254,7 @@ export async function startTestWorker(o: {
   runSettings?: AppSettings;
   agentAuth?: AgentAuthSettings;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  env?: Record<string, string | undefined>;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
@@ -268,6 +272,7 @@ export async function startTestWorker(o: {
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
     ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
     ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
+    ...(o.env ? { env: o.env } : {}),
   });
   const running = worker.run();
   return {
