@@ -72,8 +72,9 @@ async function loadPackage(dir: string, builtinTools: string[]): Promise<{ agent
   const memory = pkg.read('AGENTS.md');
   if (memory === undefined) throw new PackageError('AGENTS.md is missing (it holds the system prompt)');
   const { skills, files } = loadSkills(pkg);
-  const subagents = pkg.folders('subagents').map((name) => loadSubagent(pkg, name, builtinTools));
   const mcp = readJson(pkg, 'mcp.json', mcpJsonSchema);
+  const mcpServers = Object.keys(mcp?.mcpServers ?? {});
+  const subagents = pkg.folders('subagents').map((name) => loadSubagent(pkg, name, builtinTools, json.name, mcpServers));
   const tools = await importTools(pkg);
   checkToolNames('agent.json', json.tools ?? [], [...builtinTools, ...tools.map((t) => t.name)]);
   const runtimeTools = [
@@ -103,20 +104,21 @@ async function loadPackage(dir: string, builtinTools: string[]): Promise<{ agent
 }
 
 /** subagents/<name>/: agent.json and AGENTS.md like a package, without nesting (as deploy). */
-function loadSubagent(pkg: PackageDir, name: string, builtinTools: string[]): SubagentDefinition {
+function loadSubagent(pkg: PackageDir, name: string, builtinTools: string[], graphId: string, mcpServers: string[]): SubagentDefinition {
   const base = path.join('subagents', name);
   if (pkg.resolve(path.join(base, 'subagents'))) throw new PackageError(`${base}: subagents cannot have subagents of their own`);
   const json = readJson(pkg, path.join(base, 'agent.json'), subagentJsonSchema);
   if (!json) throw new PackageError(`${base}/agent.json is missing`);
   const memory = pkg.read(path.join(base, 'AGENTS.md'));
   if (memory === undefined) throw new PackageError(`${base}/AGENTS.md is missing`);
-  checkToolNames(`${base}/agent.json`, json.tools ?? [], [...builtinTools, ...fsToolNames]);
+  // `mcp:<server>` gives the subagent every tool of one of the package's MCP servers.
+  checkToolNames(`${base}/agent.json`, json.tools ?? [], [...builtinTools, ...fsToolNames, ...mcpServers.map((s) => `mcp:${s}`)]);
   const model = json.model ?? json.runtime?.model.model_id;
   return {
     name: json.name,
     description: json.description,
     systemPrompt: memory.trim(),
-    tools: json.tools ?? [],
+    tools: (json.tools ?? []).map((t) => (t.startsWith('mcp:') ? `mcp:${graphId}.${t.slice(4)}` : t)),
     ...(model ? { model } : {}),
     ...(json.interrupt_on ? { interruptOn: json.interrupt_on } : {}),
   };

@@ -162,7 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR), AGENTS_DIR: path.resolve(parsed.data.AGENTS_DIR) };
 }
 
-/** The worker's environment, for `${VAR}` in agent packages' mcp.json (urls, headers, stdio env). */
-export function workerEnvironment(): Record<string, string | undefined> {
-  return { ...process.env };
+/** The worker's environment, for `${VAR}` in agent packages' mcp.json (urls, headers, stdio env); DATA_DIR resolved. */
+export function workerEnvironment(config: Pick<Config, 'DATA_DIR'>): Record<string, string | undefined> {
+  return { ...process.env, DATA_DIR: config.DATA_DIR };
 }

@@ -64,7 +64,7 @@ export async function runWorker(o: {
   const local = await startLocalModel(o.config, o.log);
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({
-    env: workerEnvironment(),
+    env: workerEnvironment(o.config),
     connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.TEMPORAL_TASK_QUEUE,

@@ -74,7 +74,7 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
 }
 
 export interface StackOptions {
-  /** AGENTS_DIR for this stack (default: the project's agents/). */
+  /** AGENTS_DIR for this stack (default: the built-in agent alone). */
   agentsDir?: string;
   /** The worker's environment, for `${VAR}` in mcp.json. */
   workerEnv?: Record<string, string | undefined>;
@@ -117,8 +117,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** The project's agents/ folder, where the built-in agent is a package. */
-export const defaultAgentsDir = fileURLToPath(new URL('../../agents', import.meta.url));
+/**
+ * The built-in agent's package alone (a link to agents/agent): most tests need only it, and agents/research would
+ * start its MCP server in every test's worker. Tests of the shipped packages pass agentsDir: projectAgentsDir.
+ */
+export const defaultAgentsDir = fileURLToPath(new URL('../fixtures/builtin-agents', import.meta.url));
+export const projectAgentsDir = fileURLToPath(new URL('../../agents', import.meta.url));
 
 export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings => ({
   version: 'test',
