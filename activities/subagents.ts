@@ -19,13 +19,12 @@ export interface SubagentRequest {
   parent: RunContext;
   parentAgent: RunAgent;
   task: HeadTask;
+  /** The parent thread's answer to the subagent's interrupt: the child goes on with a resume run. */
+  resume?: { value: unknown };
 }
 
 export type Prepared = { kind: 'ready'; spec: RunSpec } | { kind: 'invalid'; message: string };
-export interface SubagentAnswer {
-  status: 'success' | 'error';
-  content: string;
-}
+export type SubagentAnswer = { status: 'success' | 'error'; content: string } | { status: 'interrupt'; value: unknown };
 
 export function createSubagentActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -43,7 +42,8 @@ export function createSubagentActivities(deps: ActivityDeps) {
         };
       const key = `${a.parent.threadId}/${a.task.issuedByRun ?? a.parent.runId}/${a.task.id}`;
       const threadId = uuidv5(key, NAMESPACE);
-      const runId = uuidv5(`${key}/run`, NAMESPACE);
+      // A resume is another run of the child's thread, one per parent run that answers it.
+      const runId = uuidv5(a.resume ? `${key}/run/${a.parent.runId}` : `${key}/run`, NAMESPACE);
       const parentRun = await getRun(db, a.parent.runId);
       const configurable =
         isRecord(parentRun?.kwargs.config) && isRecord(parentRun.kwargs.config.configurable) ? parentRun.kwargs.config.configurable : {};
@@ -66,8 +66,8 @@ export function createSubagentActivities(deps: ActivityDeps) {
         assistantId: a.parent.assistantId,
         graphId: a.parent.graphId,
         multitaskStrategy: 'reject',
-        hasInput: true,
-        command: null,
+        hasInput: !a.resume,
+        command: a.resume ? { resume: a.resume.value } : null,
         checkpointId: null,
         interruptBefore: [],
         interruptAfter: [],
@@ -90,7 +90,8 @@ export function createSubagentActivities(deps: ActivityDeps) {
         assistant_id: a.parent.assistantId,
         metadata: { subagent_type: sub.name, parent_run_id: a.parent.runId },
         kwargs: {
-          input: { messages: [{ role: 'user', content: args.description }] },
+          input: a.resume ? null : { messages: [{ role: 'user', content: args.description }] },
+          command: a.resume ? { resume: a.resume.value } : null,
           config: { configurable: { system_prompt: sub.systemPrompt, ...(script !== undefined ? { script } : {}) } },
           stream_mode: a.parent.streamModes,
         },
@@ -100,17 +101,17 @@ export function createSubagentActivities(deps: ActivityDeps) {
       return { kind: 'ready', spec };
     },
 
-    /** The subagent's final answer (its last AI message), or why it has none. */
+    /** The subagent's final answer (its last AI message), the interrupt it waits on, or why it has neither. */
     async subagentResult(a: { threadId: string; runId: string }): Promise<SubagentAnswer> {
+      const thread = await getThread(db, a.threadId);
+      // The child waits for a person: the parent thread asks them instead, and its resume reaches the child.
+      const waiting = Object.values(thread?.interrupts ?? {}).flat()[0];
+      if (thread?.status === 'interrupted' && waiting) return { status: 'interrupt', value: waiting.value };
       const run = await getRunInternals(db, a.runId);
       if (run?.status !== 'success') {
         const why = run?.error ? `${run.error.error}: ${run.error.message}` : (run?.status ?? 'no run');
         return { status: 'error', content: `Error: the subagent did not finish (${why}).` };
       }
-      const thread = await getThread(db, a.threadId);
-      // Interrupts inside a subagent do not surface on the parent thread yet (README "Subagents").
-      if (thread?.status === 'interrupted')
-        return { status: 'error', content: 'Error: the subagent stopped to wait for a person, which subagents cannot do yet.' };
       const messages = thread?.values?.messages ?? [];
       const last = [...messages].reverse().find((m) => m.type === 'ai');
       return { status: 'success', content: last ? messageText(last.content) : '' };

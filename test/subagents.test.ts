@@ -86,4 +86,20 @@ describe('subagents', () => {
     expect((await stack.client.runs.get(thread_id, run.run_id)).status).toBe('interrupted');
     await expect.poll(async () => (await stack.temporal.workflow.getHandle(child!).describe()).status.name).toBe('CANCELLED');
   });
+
+  it("surfaces an interrupt inside the child on the parent thread, and the parent's resume reaches the child", async () => {
+    const { thread_id } = await stack.client.threads.create();
+    const child = [{ tool_calls: [{ name: 'ask_human', args: { question: 'Which rack?' } }] }, { content: 'Rack 7 it is.' }];
+    const config = { configurable: configurable([task('researcher'), { content: 'The researcher chose.' }], child) };
+    await stack.client.runs.wait(thread_id, 'shop', { input: { messages: [{ role: 'user', content: 'go' }] }, config });
+    const waiting = await stack.client.threads.getState(thread_id);
+    expect(waiting.next).toEqual(['tools']);
+    expect(waiting.tasks[0]!.interrupts.map((i) => i.value)).toEqual([{ question: 'Which rack?' }]);
+
+    const values = (await stack.client.runs.wait(thread_id, 'shop', { command: { resume: 'rack 7' }, config })) as Values;
+    expect(values.messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'ai']);
+    expect(values.messages[2]!.content).toBe('Rack 7 it is.');
+    const [sub] = await stack.client.threads.search({ metadata: { subagent_of: { thread_id } } });
+    expect((sub!.values as Values).messages.filter((m) => m.type === 'tool').map((m) => m.content)).toEqual(['rack 7']);
+  });
 });

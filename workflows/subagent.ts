@@ -16,6 +16,7 @@ export interface SubagentInput {
   parent: RunContext;
   parentAgent: RunSpec['agent'];
   task: HeadTask;
+  resume?: { value: unknown };
 }
 
 export async function subagentWorkflow(input: SubagentInput): Promise<SubagentAnswer> {
@@ -38,14 +39,26 @@ export async function subagentWorkflow(input: SubagentInput): Promise<SubagentAn
   return db.subagentResult({ threadId: spec.threadId, runId: spec.runId });
 }
 
-/** The tools step's way to execute a `task` call: the child's answer becomes the call's recorded result. */
-export async function runSubagent(run: RunContext, agent: RunSpec['agent'], checkpointId: string, task: HeadTask): Promise<ToolOutcome> {
+/**
+ * The tools step's way to execute a `task` call: the child's answer becomes the call's recorded result. A child
+ * that waits on a person makes the call a dynamic interrupt of the parent thread; the parent's resume runs the
+ * child again (a resume run of its thread) with the answer.
+ */
+export async function runSubagent(
+  run: RunContext,
+  agent: RunSpec['agent'],
+  checkpointId: string,
+  task: HeadTask,
+  resume?: { value: unknown },
+): Promise<ToolOutcome> {
+  // Unique per task of a step (and per parent run that resumes it): a replayed or retried parent finds the same
+  // child. From the input, not workflowInfo(), so a history replays under any workflow id (the replayer's is fake).
+  const base = `${threadWorkflowId(run.threadId)}/task/${task.id}`;
   const answer = await executeChild(subagentWorkflow, {
-    // Unique per task of a step: a replayed or retried parent finds the same child. From the input, not
-    // workflowInfo(), so a history replays under any workflow id (the replayer uses a fake one).
-    workflowId: `${threadWorkflowId(run.threadId)}/task/${task.id}`,
-    args: [{ parent: run, parentAgent: agent, task }],
+    workflowId: resume ? `${base}/${run.runId}` : base,
+    args: [{ parent: run, parentAgent: agent, task, ...(resume ? { resume } : {}) }],
   });
+  if (answer.status === 'interrupt') return { status: 'interrupt', value: answer.value };
   await db.writeToolResult({ threadId: run.threadId, checkpointId, task, content: answer.content, status: answer.status });
   return { status: 'done' };
 }

@@ -31,7 +31,7 @@ export async function runToolsStep(
     work.push({
       task,
       outcome: isSubagentCall(call)
-        ? runSubagent(run, spec.agent, checkpointId, { ...task, toolCall: call })
+        ? runSubagent(run, spec.agent, checkpointId, { ...task, toolCall: call }, resume)
         : tools.runTool({
             run,
             checkpointId,

@@ -50,7 +50,7 @@ describe('agent packages', () => {
         name: 'researcher',
         description: 'Looks things up and writes notes.',
         systemPrompt: 'You research questions and answer briefly.',
-        tools: ['calculator', 'write_file', 'read_file', 'create_ticket'],
+        tools: ['calculator', 'write_file', 'read_file', 'create_ticket', 'ask_human'],
       },
     ]);
     expect(shop).toMatchObject({ model: 'scripted', interruptOn: { refund: true }, backend: { type: 'composite' } });
