@@ -18,14 +18,27 @@ const pkg = (name: string) => fileURLToPath(new URL(`../node_modules/@modelconte
 const token = `secret-${crypto.randomUUID()}`;
 let stack: Stack;
 let http: ChildProcess;
+let sse: ChildProcess;
 
-beforeAll(async () => {
+/** The reference server over an HTTP transport, on a free port, once it answers. */
+async function serveEverything(transport: string, path: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
-  http = spawn(process.execPath, [pkg('server-everything'), 'streamableHttp'], {
+  const child = spawn(process.execPath, [pkg('server-everything'), transport], {
     env: { ...inheritedEnv(), PORT: String(port) },
     stdio: 'ignore',
   });
-  await pollUntil('the HTTP MCP server listens', async () => (await fetch(`http://127.0.0.1:${port}/mcp`).catch(() => null)) !== null);
+  await pollUntil(
+    `the ${transport} MCP server listens`,
+    async () => (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'HEAD' }).catch(() => null)) !== null,
+  );
+  return { child, port };
+}
+
+beforeAll(async () => {
+  const streamable = await serveEverything('streamableHttp', '/mcp');
+  const legacy = await serveEverything('sse', '/message');
+  [http, sse] = [streamable.child, legacy.child];
+  const port = streamable.port;
   stack = await startStack({
     agentsDir,
     workerEnv: {
@@ -34,12 +47,14 @@ beforeAll(async () => {
       MEMORY_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'mcp-memory-')), 'memory.jsonl'),
       EVERYTHING_PORT: String(port),
       MCP_TOKEN: token,
+      SSE_PORT: String(legacy.port),
     },
   });
 });
 afterAll(async () => {
   await stack?.stop();
   http?.kill();
+  sse?.kill();
 });
 
 type Values = { messages: { type: string; content: string }[] };
@@ -75,6 +90,11 @@ describe('MCP tools', () => {
     expect(toolResults(values)).toEqual(['Echo: over http']);
     const history = await stack.client.threads.getHistory(threadId);
     expect(JSON.stringify(history)).not.toContain(token);
+  });
+
+  it('calls the reference server over SSE', async () => {
+    const { values } = await runCalls('legacy', [call('get-sum', { a: 4, b: 5 })]);
+    expect(toolResults(values)).toEqual(['The sum of 4 and 5 is 9.']);
   });
 
   it('applies interrupt_on to an MCP tool by name, then runs it on approval (memory server)', async () => {

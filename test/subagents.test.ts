@@ -56,6 +56,8 @@ describe('subagents', () => {
       if (w.parentExecution?.workflowId === threadWorkflowId(thread_id)) listed.push(w.workflowId);
     }
     expect(listed).toHaveLength(1);
+    const described = await stack.temporal.workflow.getHandle(listed[0]!).describe();
+    expect(described.searchAttributes.GraphId).toEqual(['shop']);
   });
 
   it('answers a task for an unknown subagent with a tool error', async () => {

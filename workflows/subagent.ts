@@ -1,4 +1,4 @@
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SubagentAnswer } from '../activities/subagents.js';
 import type { ToolOutcome } from '../activities/tools/index.js';
 import type { HeadTask } from '../core/head.js';
@@ -6,6 +6,7 @@ import type { RunContext, RunSpec } from '../core/runs.js';
 import { db } from './activities.js';
 import { threadWorkflowId } from './messages.js';
 import { executeRun, type ThreadCore } from './run.js';
+import { AssistantIdKey, GraphIdKey } from './search-attributes.js';
 
 // A subagent as a child workflow: deepagents' `task(description, subagent_type)` tool. The child runs the subagent
 // as a run of a thread of its own (made by prepareSubagent), through the same run loop as a thread workflow, so
@@ -23,6 +24,11 @@ export async function subagentWorkflow(input: SubagentInput): Promise<SubagentAn
   const prepared = await db.prepareSubagent(input);
   if (prepared.kind === 'invalid') return { status: 'error', content: prepared.message };
   const { spec } = prepared;
+  // Operators find a package's subagents in the Web UI as they find its threads (the parent link shows there too).
+  upsertSearchAttributes([
+    { key: GraphIdKey, value: spec.graphId },
+    { key: AssistantIdKey, value: spec.assistantId },
+  ]);
   const claim = await db.claimRun({ threadId: spec.threadId, runId: spec.runId, spec });
   if (claim.outcome === 'recorded') {
     const core: ThreadCore = {
