@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps.js';
 import { createMaintenanceActivities } from './maintenance.js';
 import { createModelActivities } from './model.js';
 import { createRunActivities } from './runs.js';
+import { createSubagentActivities } from './subagents.js';
 import { createToolActivities } from './tools/index.js';
 import { createWebhookActivities } from './webhooks.js';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckpointActivities(deps),
     ...createModelActivities(deps),
     ...createToolActivities(deps),
+    ...createSubagentActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
   };

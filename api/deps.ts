@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { AgentAuth } from '../activities/agent-auth.js';
 import type { Logger } from '../config/logger.js';
-import type { ServerModelDefaults } from '../core/graphs.js';
+import type { ServerModelDefaults } from '../core/agent-config.js';
 import type { MultitaskStrategy, RunTimers } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';

@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createAgentAuth } from '../activities/agent-auth.js';
+import { builtinToolNames } from '../activities/tools/builtin.js';
+import { installAgents } from '../agent-packages/index.js';
 import { loadAgentAuthSettings } from '../config/agent-auth.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
@@ -44,6 +46,7 @@ export interface ApiServer {
 
 /** Serves the API on config.HOST:PORT until close(); streams in flight are ended on close. */
 export async function serveApi(o: { config: Config; db: Db; temporal: Client; log: Logger }): Promise<ApiServer> {
+  await installAgents(o.config.AGENTS_DIR, builtinToolNames(), o.log);
   await ensureSystemAssistants(o.db);
   const hub = new EventHub(o.db, o.log);
   await hub.start();

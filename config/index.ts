@@ -19,6 +19,10 @@ export const configSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(2024).describe('Port of the Agent Server API.'),
     HOST: z.string().default('127.0.0.1').describe('Interface the API binds to (0.0.0.0 in containers).'),
     DATA_DIR: z.string().default('.data').describe('Local state: embedded database, Temporal dev-server database, tools.'),
+    AGENTS_DIR: z
+      .string()
+      .default('agents')
+      .describe('Folder of agent packages (one sub-folder per agent: agent.json, AGENTS.md, skills/, subagents/, mcp.json, tools/).'),
     DATABASE_URL: optionalUrl.describe('PostgreSQL URL. Unset: embedded PGlite under DATA_DIR (API and worker share one process).'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10).describe('Connections per process to PostgreSQL.'),
     DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce
@@ -186,5 +190,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR), AGENTS_DIR: path.resolve(parsed.data.AGENTS_DIR) };
+}
+
+/** The worker's environment, for `${VAR}` in agent packages' mcp.json (urls, headers, stdio env); DATA_DIR resolved. */
+export function workerEnvironment(config: Pick<Config, 'DATA_DIR'>): Record<string, string | undefined> {
+  return { ...process.env, DATA_DIR: config.DATA_DIR };
 }

@@ -12,7 +12,11 @@ import type { AgentAuthSettings } from '../config/agent-auth.js';
 import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
+import { fsTools } from '../activities/tools/fs/tools.js';
+import { connectMcpServers } from '../activities/tools/mcp.js';
+import { task } from '../activities/tools/task.js';
 import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
+import { packageTools, registeredGraphs } from '../core/graphs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
@@ -39,14 +43,19 @@ export interface WorkerOptions {
   runSettings?: AppSettings;
   /** Agent Auth's providers and key, when configured (loadAgentAuthSettings). */
   agentAuth?: AgentAuthSettings;
+  /** Where `${VAR}` in mcp.json comes from: the worker's environment (workerEnvironment()). */
+  env?: Record<string, string | undefined>;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
-  checkToolProviders([...builtinTools, ...(o.tools ?? [])], o.agentAuth);
-  return Worker.create({
+  // Package tools (tools/*.ts of AGENTS_DIR, loaded by installAgents) were checked to be defineTool values.
+  const all = [...builtinTools, ...fsTools, task, ...(o.tools ?? []), ...(packageTools() as unknown as ToolDefinition[])];
+  const mcp = await connectMcpServers(registeredGraphs(), o.env ?? {}, new Set(all.map((t) => t.name)), o.log);
+  const tools = new ToolRegistry(all, mcp.groups);
+  checkToolProviders(all, o.agentAuth);
+  const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
@@ -75,6 +84,10 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.activityInterceptors ? { interceptors: { activity: o.activityInterceptors } } : {}),
   });
+  // The MCP connections (and stdio server processes) end with the worker.
+  const run = worker.run.bind(worker);
+  worker.run = () => run().finally(() => mcp.close());
+  return worker;
 }
 
 /** A tool acting through a provider nobody configured would fail on every call: the worker refuses to start instead. */

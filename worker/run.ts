@@ -1,12 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { loadAgentAuthSettings } from '../config/agent-auth.js';
-import type { Config } from '../config/index.js';
+import { workerEnvironment, type Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
 import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
 import { createLocalProvider, type LocalModelProvider } from '../activities/models/local.js';
+import { builtinToolNames } from '../activities/tools/builtin.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
+import { installAgents } from '../agent-packages/index.js';
 import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
 import { createStoreFromConfig } from '../store/index.js';
@@ -45,6 +47,7 @@ export async function runWorker(o: {
   tools?: ToolDefinition[];
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
+  await installAgents(o.config.AGENTS_DIR, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
   const agentAuth = loadAgentAuthSettings(o.config);
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
@@ -61,6 +64,7 @@ export async function runWorker(o: {
   const local = await startLocalModel(o.config, o.log);
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({
+    env: workerEnvironment(o.config),
     connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.TEMPORAL_TASK_QUEUE,

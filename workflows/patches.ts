@@ -11,4 +11,6 @@ export const Patch = {
   reviewBatch: 'review-one-interrupt-per-turn',
   /** A head waiting on __start__ applies the input recorded there. */
   replayInput: 'replay-input-checkpoint',
+  /** A `task` tool call runs its subagent as a child workflow (before: an unknown tool, answered with an error). */
+  subagents: 'task-call-runs-subagent-child-workflow',
 } as const;

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
-import { graphJson, graphSchemas } from '../../core/graphs.js';
+import { graphJson, graphSchemas } from './graph.js';
 import {
   countAssistants,
   deleteAssistant,

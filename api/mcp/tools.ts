@@ -1,4 +1,4 @@
-import { graphSchemas } from '../../core/graphs.js';
+import { graphSchemas } from '../assistants/graph.js';
 import { searchAssistants, type AssistantRow } from '../../db/assistants.js';
 import type { Queryable } from '../../db/pool.js';
 

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AgentConfigError, findGraph, resolveAgentConfig, runAgent, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
+import { AgentConfigError, type AgentConfig } from '../../core/agent-config.js';
+import { findGraph, type AgentDefinition } from '../../core/graphs.js';
+import { resolveAgentConfig, runAgent } from './agent-config.js';
 import { MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
@@ -106,6 +108,8 @@ async function submit(
     assistant.config.configurable?.user_id,
   ].find((v): v is string => typeof v === 'string' && v.length > 0);
   config.configurable = {
+    // A package's middleware (agent.json) is the default; an assistant or a request may set its own list.
+    ...(graph.middleware ? { middleware: graph.middleware } : {}),
     ...config.configurable,
     ...forwardedHeaders(headers),
     run_id: runId,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
@@ -12,7 +13,9 @@ import type { ActivityHooks } from '../../activities/deps.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
+import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
+import { installAgents } from '../../agent-packages/index.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
@@ -73,6 +76,10 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
 }
 
 export interface StackOptions {
+  /** AGENTS_DIR for this stack (default: the built-in agent alone). */
+  agentsDir?: string;
+  /** The worker's environment, for `${VAR}` in mcp.json. */
+  workerEnv?: Record<string, string | undefined>;
   /** Defaults come from the vitest global setup; benchmarks pass their own. */
   temporalAddress?: string;
   workflowBundlePath?: string;
@@ -114,6 +121,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The built-in agent's package alone (a link to agents/agent): most tests need only it, and agents/research would
+ * start its MCP server in every test's worker. Tests of the shipped packages pass agentsDir: projectAgentsDir.
+ */
+export const defaultAgentsDir = fileURLToPath(new URL('../fixtures/builtin-agents', import.meta.url));
+export const projectAgentsDir = fileURLToPath(new URL('../../agents', import.meta.url));
+
 export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings => ({
   version: 'test',
   defaultMultitaskStrategy: 'enqueue' as MultitaskStrategy,
@@ -132,6 +146,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const bundlePath = o.workflowBundlePath ?? (await fromVitest('workflowBundlePath'));
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const { db, url: dbUrl, drop } = await openTestDb(o.db ?? 'pglite', log, o.postgresAdminUrl);
+  await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], log);
   await ensureSystemAssistants(db);
   const connection = await Connection.connect({ address });
   const temporal = new TemporalClient({ connection });
@@ -169,6 +184,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
+      ...(o.workerEnv ? { env: o.workerEnv } : {}),
       runSettings: deps.settings,
     });
   };
@@ -249,6 +265,7 @@ export async function startTestWorker(o: {
   runSettings?: AppSettings;
   agentAuth?: AgentAuthSettings;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  env?: Record<string, string | undefined>;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
@@ -267,6 +284,7 @@ export async function startTestWorker(o: {
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
     ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
     ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
+    ...(o.env ? { env: o.env } : {}),
   });
   const running = worker.run();
   return {
