@@ -2,6 +2,7 @@ import { benchEnv } from './harness.js';
 import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
 import { localBench } from './local.js';
+import { runsBench } from './runs.js';
 import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
 import { waitBench } from './wait.js';
@@ -16,6 +17,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   store: storeBench,
   wait: waitBench,
   local: localBench,
+  runs: runsBench,
 };
 
 const args = process.argv.slice(2);
