@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -9,7 +9,8 @@ import { findOrInstallTemporal, freePort, startDevServer, type DevServer } from 
 import { startStack, type Stack, type StackOptions } from '../test/helpers/stack.js';
 import { workflowsPath } from '../worker/create.js';
 
-// Shared by every benchmark: one Temporal dev server and one workflow bundle, and stacks built on them.
+// Shared by every benchmark: one Temporal dev server (on a SQLite file, as `npm start` runs it, unless
+// --server=memory) and one workflow bundle, and stacks built on them.
 
 export interface BenchEnv {
   log: Logger;
@@ -20,20 +21,31 @@ export interface BenchEnv {
   stop(): Promise<void>;
 }
 
-export async function benchEnv(db: DbKind, extraServerConfig: Record<string, unknown> = {}): Promise<BenchEnv> {
+export interface ServerChoice {
+  /** The CLI's defaults instead of devServerTuning (to measure what the tuning buys). */
+  untuned?: boolean;
+  /** An in-memory server, as the tests use, instead of a SQLite file as `npm start` has. */
+  memory?: boolean;
+  dynamicConfig?: Record<string, unknown>;
+}
+
+export async function benchEnv(db: DbKind, choice: ServerChoice = {}): Promise<BenchEnv> {
   const log = createLogger('warn', { component: 'bench' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-bench-'));
   const server = await startDevServer({
     binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log),
     port: await freePort(),
     uiPort: null,
-    dynamicConfig: extraServerConfig,
+    ...(choice.memory ? {} : { dbFile: path.join(dir, 'temporal.db') }),
+    tuned: !choice.untuned,
+    dynamicConfig: choice.dynamicConfig ?? {},
     log,
   });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
   });
-  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'rt-bench-')), 'bundle.js');
+  const bundlePath = path.join(dir, 'bundle.js');
   writeFileSync(bundlePath, code);
   return {
     log,
@@ -41,7 +53,10 @@ export async function benchEnv(db: DbKind, extraServerConfig: Record<string, unk
     server,
     bundlePath,
     stack: (o = {}) => startStack({ db, temporalAddress: server.address, workflowBundlePath: bundlePath, ...o }),
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

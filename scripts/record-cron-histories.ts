@@ -10,7 +10,7 @@ import { projectRoot } from './temporal-cli.js';
 
 const dir = path.join(projectRoot, 'test', 'fixtures', 'cron-histories');
 mkdirSync(dir, { recursive: true });
-const env = await benchEnv('pglite');
+const env = await benchEnv('pglite', { memory: true });
 const stack = await env.stack();
 try {
   const only = process.argv.slice(2);
