@@ -30,13 +30,11 @@ export async function appendEvents(q: Queryable, runId: string, events: NewEvent
        SELECT $1, s.last_event_seq - $2 + t.ord::int, t.x->>'event', t.x->'data'
        FROM s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(x, ord)
      )
-     SELECT last_event_seq FROM s`,
-    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null })))],
+     SELECT last_event_seq, pg_notify($4, $1::text) FROM s`,
+    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null }))), EVENTS_CHANNEL],
   );
-  const last = r.rows[0]?.last_event_seq;
-  if (last === undefined) return null;
-  await q.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, runId]);
-  return last;
+  // The notification goes out in the same statement (one round trip), and only when the run exists.
+  return r.rows[0]?.last_event_seq ?? null;
 }
 
 export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<void> {
