@@ -60,6 +60,20 @@ export async function streamedMessageIds(q: Queryable, runId: string, messageIds
   return messageIds.filter((id) => r.rows.some((row) => row.id === id));
 }
 
+/**
+ * How a run ended, as its end marker says: `exists` false when the run is gone (deleted, rolled back), `end` null
+ * while it runs. One small read, for followers that want only the outcome (wait, join), not every event.
+ */
+export async function runEndMarker(q: Queryable, runId: string): Promise<{ exists: boolean; end: unknown }> {
+  const r = await q.query<{ end: unknown }>(
+    `SELECT (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) AS end
+     FROM runs r WHERE r.run_id = $1`,
+    [runId, END_EVENT],
+  );
+  const row = r.rows[0];
+  return row ? { exists: true, end: row.end ?? null } : { exists: false, end: null };
+}
+
 export async function lastEventSeq(q: Queryable, runId: string): Promise<number | null> {
   const r = await q.query<{ last_event_seq: number }>('SELECT last_event_seq FROM runs WHERE run_id = $1', [runId]);
   return r.rows[0]?.last_event_seq ?? null;
