@@ -26,8 +26,9 @@ import { customSearchAttributes } from '../workflows/search-attributes.js';
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
- * Worker options chosen for latency and throughput (measured by `npm run bench -- runs`). The benchmark's bare
- * Temporal floor uses them too, so its ratio measures the runtime's own layers.
+ * Worker options beyond the SDK's defaults, for latency and throughput (measured by `npm run bench -- runs`). The
+ * benchmark's bare Temporal floor uses them too, so its ratio measures the runtime's own layers. Empty so far: two
+ * workflow threads, or fewer pollers, bought nothing measurable on the 2-core build machine.
  */
 export const workerTuning = {} as const satisfies Partial<WorkerOptionsOfSdk>;
 
