@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type WorkerOptions as WorkerOptionsOfSdk,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { configSchema } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import { createCronActivities } from '../api/crons/fire.js';
@@ -22,6 +28,13 @@ import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * Worker options beyond the SDK's defaults, for latency and throughput (measured by `npm run bench -- runs`). The
+ * benchmark's bare Temporal floor uses them too, so its ratio measures the runtime's own layers. Empty so far: two
+ * workflow threads, or fewer pollers, bought nothing measurable on the 2-core build machine.
+ */
+export const workerTuning = {} as const satisfies Partial<WorkerOptionsOfSdk>;
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -81,6 +94,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
+    ...workerTuning,
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.activityInterceptors ? { interceptors: { activity: o.activityInterceptors } } : {}),
   });
