@@ -5,6 +5,7 @@ import type { ServerModelDefaults } from '../core/graphs.js';
 import type { MultitaskStrategy } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
+import type { AuthService } from './auth/types.js';
 import type { EventHub } from './events/hub.js';
 
 export interface AppSettings {
@@ -35,4 +36,6 @@ export interface AppDeps {
   settings: AppSettings;
   /** Agent Auth's vault, when providers are configured (AGENT_AUTH_PROVIDERS_FILE). */
   agentAuth?: AgentAuth;
+  /** Authentication and authorization; undefined: off (allowed only on loopback or with AUTH_DISABLED). */
+  auth?: AuthService;
 }

@@ -12,6 +12,7 @@ import { cancelRuns } from '../runs/cancel.js';
 import { createRun } from '../runs/create.js';
 import type { RunCreate } from '../runs/schema.js';
 import { deleteSchedule, strategyOf } from './schedule.js';
+import { actingAs, storedUser } from '../auth/context.js';
 
 // The activities of a cron fire (workflows/cron.ts). The run is created by the same createRun the runs routes
 // call, so admission (and later auth and guardrails) apply to scheduled runs exactly as to interactive ones.
@@ -39,8 +40,11 @@ export function fireIds(cronId: string, scheduledAt: string): { runId: string; t
 }
 
 /** The run a fire submits: the cron's payload, its metadata, and (stateless) what becomes of the thread. */
+/** Where a cron's payload keeps the user who created it (the full user, as `langgraph_auth_user` carries it). */
+export const CRON_USER_KEY = 'langgraph_auth_user';
+
 export function fireBody(cron: CronRow): RunCreate {
-  const payload = cron.payload as Partial<RunCreate>;
+  const { [CRON_USER_KEY]: _user, ...payload } = cron.payload as Partial<RunCreate> & { [CRON_USER_KEY]?: unknown };
   return {
     ...payload,
     assistant_id: cron.assistant_id,
@@ -79,8 +83,9 @@ export function createCronActivities(base: CronActivityDeps) {
       if (done) outcome = { runId: done.run_id, threadId: done.thread_id, error: null };
       else {
         try {
-          // cron.user_id is who this run acts as once multi-tenancy exists (null until then).
-          const c = await createRun(d, cron.thread_id, fireBody(cron), {}, ['values'], { runId: ids.runId, newThreadId: ids.threadId });
+          // The run acts as the cron's creator (no one when it was created without authentication).
+          const as = cron.user_id ? actingAs(storedUser(cron.payload[CRON_USER_KEY], cron.user_id)) : {};
+          const c = await createRun(d, cron.thread_id, fireBody(cron), as, ['values'], { runId: ids.runId, newThreadId: ids.threadId });
           outcome = { runId: c.run.run_id, threadId: c.threadId, error: null };
         } catch (err) {
           // A refusal (thread busy under reject, assistant gone) is this fire's outcome; anything else is retried.

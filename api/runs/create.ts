@@ -16,6 +16,8 @@ import type { RunDeps } from '../deps.js';
 import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
+import { runActorOf } from '../auth/context.js';
+import { authorizeRun, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
@@ -54,10 +56,13 @@ export async function createRun(
     );
   const graph = findGraph(assistant.graph_id);
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
+  const auth = await authorizeRun(headers, threadId, body);
+  body = auth.body;
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
   agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
-  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
+  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
+  if (!created) checkRunThread(thread, auth.filter);
   try {
     return await submit(deps, {
       thread,
@@ -108,6 +113,7 @@ async function submit(
   config.configurable = {
     ...config.configurable,
     ...forwardedHeaders(headers),
+    ...userConfigurable(runActorOf(headers)),
     run_id: runId,
     thread_id: thread.thread_id,
     graph_id: assistant.graph_id,
@@ -216,6 +222,7 @@ async function resolveThread(
   body: RunCreate,
   assistant: AssistantRow,
   newThreadId = uuid7(),
+  tagged = false,
 ): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   if (threadId === null) {
@@ -226,7 +233,8 @@ async function resolveThread(
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
-  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: stamp });
+  // With authentication the run's metadata (its owner tag) goes on the thread it creates, as on stateless runs.
+  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: tagged ? { ...stamp, ...(body.metadata ?? {}) } : stamp });
   return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
 }
 

@@ -13,6 +13,7 @@ import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
 import { createApp } from '../../api/app.js';
+import type { AuthService } from '../../api/auth/types.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
@@ -91,6 +92,8 @@ export interface StackOptions {
   log?: Logger;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Authentication and authorization (default: off, as on a loopback server without an authenticator). */
+  auth?: AuthService;
 }
 
 export interface Stack {
@@ -146,6 +149,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     store,
     settings: testSettings(o.settings),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
   };
   server.on('request', createApp(deps));
 
