@@ -16,6 +16,7 @@ import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js'
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
+import type { WebhookSettings } from '../activities/webhook-http.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   agentAuth?: AgentAuthSettings;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** WEBHOOK_ALLOWED_HOSTS and WEBHOOK_SECRET. */
+  webhooks?: WebhookSettings;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -57,6 +60,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         tools,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
+        ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
       }),
       ...createCronActivities({

@@ -31,6 +31,8 @@ export interface CreatedRun {
 }
 
 const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
+/** Credentials never reach configurable (stored run kwargs, GET answers, webhooks): cookies, auth, keys, tokens. */
+const credentialName = /authorization|cookie|key|token|secret|password/;
 
 /**
  * For callers that must create a run exactly once however often they retry (a cron fire): the run id, and the id
@@ -269,7 +271,7 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (typeof v !== 'string') continue;
-    if ((k.startsWith('x-') && !excludedHeaders.has(k)) || k === 'user-agent') out[k] = v;
+    if ((k.startsWith('x-') && !excludedHeaders.has(k) && !credentialName.test(k)) || k === 'user-agent') out[k] = v;
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
 import { createAgentAuth } from '../../activities/agent-auth.js';
 import type { ActivityHooks } from '../../activities/deps.js';
+import type { WebhookSettings } from '../../activities/webhook-http.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
@@ -94,6 +95,8 @@ export interface StackOptions {
   activityInterceptors?: ActivityInterceptorsFactory[];
   /** Authentication and authorization (default: off, as on a loopback server without an authenticator). */
   auth?: AuthService;
+  /** Webhook destinations and key (default: the test configuration's WEBHOOK_ALLOWED_HOSTS=127.0.0.1, unsigned). */
+  webhooks?: WebhookSettings;
 }
 
 export interface Stack {
@@ -167,6 +170,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
+      ...(o.webhooks ? { webhooks: o.webhooks } : {}),
       runSettings: deps.settings,
     });
   };
@@ -246,10 +250,13 @@ export async function startTestWorker(o: {
   runSettings?: AppSettings;
   agentAuth?: AgentAuthSettings;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  webhooks?: WebhookSettings;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await createWorker({
+    // Test receivers listen on loopback, which the test configuration allows (WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
+    webhooks: o.webhooks ?? { allowedHosts: ['127.0.0.1', 'localhost'] },
     connection,
     namespace: 'default',
     taskQueue: o.taskQueue,
