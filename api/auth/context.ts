@@ -20,6 +20,8 @@ export interface RequestAuth {
 export interface RunActor {
   user: AuthUser;
   decide?: (value: Record<string, unknown>) => Promise<Decision>;
+  /** Any handler's decision, for checks outside the routes (the run's assistant, A2A tasks). */
+  decideOn?: (resource: string, action: string, value: Record<string, unknown>) => Promise<Decision>;
 }
 
 const byRequest = new WeakMap<Request, RequestAuth>();
@@ -28,7 +30,11 @@ const filters = new WeakMap<Request, AuthFilter>();
 
 export function setRequestAuth(req: Request, auth: RequestAuth): void {
   byRequest.set(req, auth);
-  byHeaders.set(req.headers, { user: auth.user, decide: (value) => auth.service.decide(auth.user, 'threads', 'create_run', value) });
+  byHeaders.set(req.headers, {
+    user: auth.user,
+    decide: (value) => auth.service.decide(auth.user, 'threads', 'create_run', value),
+    decideOn: (resource, action, value) => auth.service.decide(auth.user, resource, action, value),
+  });
 }
 
 /** The authenticated caller; undefined when authentication is off (or on a public route). */
@@ -44,7 +50,9 @@ export function actingAs(user: AuthUser): IncomingHttpHeaders {
 }
 
 /** The authorization filter a search route applies in SQL (set by the route's policy). */
-export const setSearchFilter = (req: Request, filter: AuthFilter | undefined) => filter && filters.set(req, filter);
+export function setSearchFilter(req: Request, filter: AuthFilter | undefined): void {
+  if (filter) filters.set(req, filter);
+}
 export const searchFilterOf = (req: Request): AuthFilter | undefined => filters.get(req);
 
 /** The user the stored `langgraph_auth_user` of a run or cron names, or a bare one for an identity. */

@@ -97,6 +97,8 @@ async function copyThread(g: Guard, i: PolicyInput): Promise<void> {
 
 async function createCron(g: Guard, i: PolicyInput): Promise<void> {
   if (i.params.thread_id) await threadCheck(g, 'create_run', str(i.params.thread_id));
+  // The cron's runs will use the assistant: it must be one the caller may read.
+  await assistant('read')(g, { params: { assistant_id: i.body.assistant_id }, query: {}, body: {} });
   const value: Loose = {
     payload: i.body,
     schedule: i.body.schedule,
@@ -196,7 +198,7 @@ export const policies: Record<string, Policy> = {
   'POST /store/items/search': (g, i) => checkStore(g, 'search', i),
   'POST /store/namespaces': (g, i) => checkStore(g, 'list_namespaces', i),
   // MCP and A2A create runs through the run service; their listings read assistants, which are shared.
-  'POST /mcp': viaRunService,
+  'POST /mcp': async (g) => setSearchFilter(g.req, await g.decide('assistants', 'search', { metadata: {} })),
   'GET /mcp': anyCaller,
   'DELETE /mcp': anyCaller,
   'GET /a2a/:assistant_id/.well-known/agent-card.json': assistant('read'),

@@ -17,7 +17,7 @@ import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
 import { runActorOf } from '../auth/context.js';
-import { authorizeRun, checkRunThread, userConfigurable } from './run-auth.js';
+import { authorizeRun, checkRunAssistant, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
@@ -58,6 +58,7 @@ export async function createRun(
     );
   const graph = findGraph(assistant.graph_id);
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
+  await checkRunAssistant(headers, assistant);
   const auth = await authorizeRun(headers, threadId, body);
   body = auth.body;
   // Everything checkable without the thread is checked before a thread is created for the run.

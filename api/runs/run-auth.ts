@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { matchesFilter, type AuthFilter } from '../../core/auth/filter.js';
-import type { ThreadRow } from '../../db/threads.js';
+import type { AssistantRow } from '../../db/assistants.js';
+import type { Queryable } from '../../db/pool.js';
+import { getThread, type ThreadRow } from '../../db/threads.js';
 import { runActorOf, type RunActor } from '../auth/context.js';
 import { forbidden, notFound } from '../errors.js';
 import type { RunCreate } from './schema.js';
@@ -36,9 +38,28 @@ export async function authorizeRun(headers: IncomingHttpHeaders, threadId: strin
   return { actor, body: { ...body, metadata }, filter: d.filter };
 }
 
+/** The run's assistant must be one the caller may read (`assistants:read`): a hidden one is not found. */
+export async function checkRunAssistant(headers: IncomingHttpHeaders, assistant: AssistantRow): Promise<void> {
+  const decide = runActorOf(headers)?.decideOn;
+  if (!decide) return;
+  const d = await decide('assistants', 'read', { assistant_id: assistant.assistant_id, metadata: { ...assistant.metadata } });
+  if (!d.allow) throw forbidden();
+  if (!matchesFilter(d.filter, assistant.metadata)) throw notFound(`No assistant found for "${assistant.assistant_id}".`);
+}
+
 /** A thread the filter hides is not found, as the reference answers runs on another user's thread. */
 export function checkRunThread(thread: ThreadRow, filter: AuthFilter | undefined): void {
   if (!matchesFilter(filter, thread.metadata)) throw notFound(`Thread with ID ${thread.thread_id} not found`);
+}
+
+/** Whether the caller behind these headers may read the thread (always, when authentication is off). */
+export async function mayReadThread(headers: IncomingHttpHeaders, db: Queryable, threadId: string): Promise<boolean> {
+  const decide = runActorOf(headers)?.decideOn;
+  if (!decide) return true;
+  const d = await decide('threads', 'read', { thread_id: threadId });
+  if (!d.allow) return false;
+  const thread = await getThread(db, threadId);
+  return thread !== undefined && matchesFilter(d.filter, thread.metadata);
 }
 
 /** The configurable keys that carry the user to the graph (reference §1.7). */
