@@ -1,3 +1,4 @@
+import { authBench } from './auth.js';
 import { benchEnv } from './harness.js';
 import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
@@ -16,6 +17,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   store: storeBench,
   wait: waitBench,
   local: localBench,
+  auth: authBench,
 };
 
 const args = process.argv.slice(2);

@@ -14,8 +14,8 @@ export function isPublic(method: string, path: string): boolean {
 }
 
 export function authenticateRequests(deps: AppDeps) {
-  const service = deps.auth;
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const service = deps.auth;
     if (!service || req.method === 'OPTIONS' || isPublic(req.method, req.path)) return next();
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
     res.setHeader('x-request-id', requestId);

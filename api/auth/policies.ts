@@ -4,7 +4,7 @@ import { Permission } from '../../core/auth/roles.js';
 import { getCron } from '../../db/crons.js';
 import { getRun } from '../../db/runs.js';
 import { getThread } from '../../db/threads.js';
-import { findAssistant } from '../assistants/lookup.js';
+import { findAssistant, isSystemAssistant } from '../assistants/lookup.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { requestAuth, setSearchFilter } from './context.js';
 import { Guard } from './guard.js';
@@ -97,8 +97,12 @@ async function copyThread(g: Guard, i: PolicyInput): Promise<void> {
 
 async function createCron(g: Guard, i: PolicyInput): Promise<void> {
   if (i.params.thread_id) await threadCheck(g, 'create_run', str(i.params.thread_id));
-  // The cron's runs will use the assistant: it must be one the caller may read.
-  await assistant('read')(g, { params: { assistant_id: i.body.assistant_id }, query: {}, body: {} });
+  // The cron's runs will use the assistant: it must be one the caller may run (as the run service checks).
+  const a = await findAssistant(g.deps.db, str(i.body.assistant_id));
+  if (a && !isSystemAssistant(a))
+    await g.record('assistants', 'read', { assistant_id: a.assistant_id, metadata: { ...a.metadata } }, a.assistant_id, a.metadata, () =>
+      notFound('Assistant not found'),
+    );
   const value: Loose = {
     payload: i.body,
     schedule: i.body.schedule,

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { matchesFilter, type AuthFilter } from '../../core/auth/filter.js';
 import type { AssistantRow } from '../../db/assistants.js';
+import { isSystemAssistant } from '../assistants/lookup.js';
 import type { Queryable } from '../../db/pool.js';
 import { getThread, type ThreadRow } from '../../db/threads.js';
 import { runActorOf, type RunActor } from '../auth/context.js';
@@ -38,10 +39,13 @@ export async function authorizeRun(headers: IncomingHttpHeaders, threadId: strin
   return { actor, body: { ...body, metadata }, filter: d.filter };
 }
 
-/** The run's assistant must be one the caller may read (`assistants:read`): a hidden one is not found. */
+/**
+ * The run's assistant must be one the caller may read (`assistants:read`): a hidden one is not found. The
+ * assistants of the deployment's graphs (a graph id) run for everyone, as on the reference server.
+ */
 export async function checkRunAssistant(headers: IncomingHttpHeaders, assistant: AssistantRow): Promise<void> {
   const decide = runActorOf(headers)?.decideOn;
-  if (!decide) return;
+  if (!decide || isSystemAssistant(assistant)) return;
   const d = await decide('assistants', 'read', { assistant_id: assistant.assistant_id, metadata: { ...assistant.metadata } });
   if (!d.allow) throw forbidden();
   if (!matchesFilter(d.filter, assistant.metadata)) throw notFound(`No assistant found for "${assistant.assistant_id}".`);

@@ -1,7 +1,7 @@
 -- Multi-tenancy. Built-in authorization tags what a user creates with metadata.owner and filters by it: these
 -- indexes let a user's search read only their rows, newest first, instead of scanning everyone's.
-CREATE INDEX threads_owner_idx ON threads ((metadata->>'owner'), created_at DESC) WHERE metadata ? 'owner';
-CREATE INDEX crons_owner_idx ON crons ((metadata->>'owner')) WHERE metadata ? 'owner';
+CREATE INDEX threads_owner_idx ON threads ((metadata->>'owner'), created_at DESC);
+CREATE INDEX crons_owner_idx ON crons ((metadata->>'owner'));
 CREATE INDEX assistants_metadata_idx ON assistants USING gin (metadata jsonb_path_ops);
 
 -- Operator actions (an assistant or cron changed, another user's thread read): who, what, when, which request.
