@@ -15,6 +15,8 @@ export interface ActivityDeps {
   db: Db;
   log: Logger;
   models: ModelResolver;
+  /** How long a network model may send no token before the call is aborted and retried (MODEL_STALL_TIMEOUT_SECONDS). */
+  modelStallTimeoutMs: number;
   tools: ToolRegistry;
   hooks?: ActivityHooks;
   /** The long-term store: tools get it in their context, the sweeper expires its items. */

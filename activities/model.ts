@@ -16,6 +16,7 @@ import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
 import { taskIdFor } from './ids.js';
 import { ModelCallError, type ModelChunk, type ModelResult } from './models/types.js';
+import { StallWatch } from './models/stall.js';
 import { chainEvent, taskStartEvents } from './stream-events.js';
 
 // One model turn = one activity: read the state, stream the call (token events + heartbeats), commit the AI
@@ -63,6 +64,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run.runId, wait), deps, ctx);
   const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
+  const watch = new StallWatch(ctx, provider.watchForStalls ? deps.modelStallTimeoutMs : null, provider.name);
   let result: ModelResult;
   try {
     result = await provider.generate(
@@ -76,12 +78,17 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
         ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
         script: agent.script,
       },
-      (chunk) => stream.chunk(chunk),
-      ctx.cancellationSignal,
+      (chunk) => {
+        watch.progress();
+        stream.chunk(chunk);
+      },
+      watch.signal,
     );
   } catch (err) {
     await stream.flush().catch(() => undefined);
-    throw toFailure(err, ctx);
+    throw toFailure(watch.failure(err), ctx);
+  } finally {
+    watch.stop();
   }
   await stream.flush();
   const ai: Message = { ...aiMessage(result.content, messageId, result.toolCalls), response_metadata: result.responseMetadata };

@@ -1,10 +1,11 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type Request } from 'express';
 import { a2aRouter } from './a2a/router.js';
 import { agentAuthRouter } from './agent-auth/router.js';
 import { assistantsRouter } from './assistants/router.js';
 import { authenticateRequests } from './auth/middleware.js';
 import { auditRouter } from './auth/router.js';
+import { corsPolicy } from './cors.js';
 import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
@@ -25,7 +26,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestLog(deps.log));
-  app.use(cors);
+  app.use(corsPolicy(deps.settings.corsOrigins));
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
   app.use(authenticateRequests(deps));
   app.use(inputGuard);
@@ -48,15 +49,4 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(deps.log));
   return app;
-}
-
-/** Browser UIs (agent-chat-ui) call the API from another origin and read these headers. */
-function cors(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
-  res.setHeader('Access-Control-Allow-Credentials', 'true');
-  res.setHeader('Access-Control-Expose-Headers', 'Content-Location, Location, X-Pagination-Total, X-Pagination-Next');
-  if (req.method !== 'OPTIONS') return next();
-  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
-  res.status(204).end();
 }

@@ -17,6 +17,8 @@ export interface AppSettings {
   heartbeatSeconds: number;
   /** How long an API call waits for a worker to accept an update before answering 503. */
   workerTimeoutMs: number;
+  /** Origins of the browser pages allowed to call the API (CORS_ORIGINS); undefined: its own and localhost's. */
+  corsOrigins?: string[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { uuid7From } from '../core/ids.js';
+import { v7 } from 'uuid';
 
-export const uuid7 = (): string => uuid7From(Date.now(), randomUUID());
+/** A UUIDv7; ids made in one millisecond still sort in the order they were made (uuid keeps a counter). */
+export const uuid7 = (): string => v7();

@@ -9,6 +9,7 @@ import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
 import { createStoreFromConfig } from '../store/index.js';
 import { createApp } from './app.js';
+import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
 import { authFromConfig } from './auth/load.js';
 import { startCronReconciler } from './crons/service.js';
@@ -25,6 +26,7 @@ export function settingsFrom(config: Config): AppSettings {
     bodyLimit: config.BODY_LIMIT,
     heartbeatSeconds: 5,
     workerTimeoutMs: 30_000,
+    corsOrigins: parseCorsOrigins(config.CORS_ORIGINS),
   };
 }
 

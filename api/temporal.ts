@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isGrpcServiceError,
   WithStartWorkflowOperation,
@@ -74,7 +75,7 @@ export async function updateThread<Ret, Args extends unknown[]>(
           });
         } catch (err) {
           if (attempt >= 5 || !(unprocessed(err) || closedUnder(err))) throw err;
-          await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          await sleep(50 * 2 ** attempt);
         }
       }
     },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import type { Client } from '@langchain/langgraph-sdk';
 import { spawnWorker } from '../test/helpers/processes.js';
@@ -78,7 +79,7 @@ export async function parkedMemoryBench(env: BenchEnv, targets = [0, 1000, 10_00
       await park(stack.client, added);
       const rate = added > 0 ? `${(added / ((performance.now() - started) / 1000)).toFixed(0)} threads/s` : '-';
       parked = target;
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
       rows.push([parked, `${rss().toFixed(0)} MB`, rate]);
     }
     printTable(

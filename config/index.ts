@@ -95,6 +95,13 @@ export const configSchema = z
       .describe('OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp too).'),
     ANTHROPIC_API_KEY: optionalString.describe('Key for the Anthropic provider.'),
     ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com').describe('Anthropic endpoint.'),
+    MODEL_STALL_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(120)
+      .describe(
+        'How long an OpenAI or Anthropic stream may send no token before the call is aborted and retried. Raise it for reasoning models that think longer than this before their first token.',
+      ),
     EMBEDDINGS_PROVIDER: z
       .enum(['local', 'openai', 'none'])
       .default('local')
@@ -115,6 +122,9 @@ export const configSchema = z
       .enum(['reject', 'enqueue', 'interrupt', 'rollback'])
       .default('enqueue')
       .describe('Double-texting policy when a run names none (the platform default is enqueue).'),
+    CORS_ORIGINS: optionalString.describe(
+      "Comma-separated origins of the browser pages allowed to call the API (`*`: any). Unset: the API's own origin and http://localhost (or 127.0.0.1) on any port.",
+    ),
     BODY_LIMIT: z.string().default('10mb').describe('Largest accepted request body.'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
     AGENT_AUTH_PROVIDERS_FILE: optionalString.describe(

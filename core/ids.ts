@@ -1,9 +1,12 @@
-/** A UUIDv7: 48 bits of milliseconds, then randomness. Ids sort by creation time, as LangGraph's do. */
-export function uuid7From(ms: number, randomHex: string): string {
-  const t = ms.toString(16).padStart(12, '0').slice(-12);
-  const r = randomHex.replace(/-/g, '').padEnd(32, '0');
-  const variant = ((parseInt(r[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(13, 16)}-${variant}${r.slice(17, 20)}-${r.slice(20, 32)}`;
+import { parse, v7 } from 'uuid';
+
+/**
+ * A UUIDv7 (48 bits of milliseconds, then randomness: ids sort by creation time, as LangGraph's do) from a given
+ * time and the bytes of a random UUID. Workflow code passes its own clock and its seeded uuid4(), so a replay
+ * derives the same id.
+ */
+export function uuid7From(ms: number, randomUuid: string): string {
+  return v7({ msecs: ms, random: parse(randomUuid) });
 }
 
 /** Where in a run a checkpoint is written: the writes that position the head come first, then one per step. */

@@ -305,8 +305,9 @@ describe('anthropic provider', () => {
     expect(result.responseMetadata).toMatchObject({ model_name: 'claude-sonnet-4-5-20250929', stop_reason: 'end_turn', id: 'msg_01Xyz' });
     const [req] = received;
     expect(req!.url).toBe('/v1/messages');
-    expect(req!.headers['x-api-key']).toBe('ak-test');
-    expect(req!.headers['anthropic-version']).toBe('2023-06-01');
+    // The SDK sends the key as a bearer token, and the API version it was built for.
+    expect(req!.headers.authorization).toBe('Bearer ak-test');
+    expect(req!.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(req!.body).toEqual({
       model: 'm',
       system: 'Be brief.',
@@ -453,11 +454,14 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
   it('429 with Retry-After: 2 is retryable after 2000 ms', async () => {
     handler = jsonError(429, errorBody('Rate limit reached'), { 'retry-after': '2' });
     expect(await failure()).toMatchObject({ retryable: true, status: 429, retryAfterMs: 2000 });
+    // The SDK's own retries are off: Temporal retries, after the delay the vendor asked for.
+    expect(received).toHaveLength(1);
   });
 
   it('503 is retryable, with retry-after-ms honoured', async () => {
     handler = jsonError(503, errorBody('Service unavailable'), { 'retry-after-ms': '750' });
     expect(await failure()).toMatchObject({ retryable: true, status: 503, retryAfterMs: 750 });
+    expect(received).toHaveLength(1);
   });
 
   it('a refused connection is retryable', async () => {
@@ -477,6 +481,14 @@ describe.each(vendors)('$name HTTP errors and cancellation', ({ name, make, erro
   it('a stream cut off before it completes is retryable', async () => {
     handler = sse(cut);
     expect(await failure()).toMatchObject({ retryable: true, message: expect.stringContaining('ended before') });
+  });
+
+  it('a connection reset mid-stream is retryable', async () => {
+    handler = async (res) => {
+      await sse(cut, { end: false })(res);
+      res.destroy();
+    };
+    expect(await failure()).toMatchObject({ retryable: true, status: undefined });
   });
 
   it('aborting mid-stream rejects promptly with the AbortError', async () => {

@@ -206,3 +206,21 @@ describe('empty threads (item 11)', () => {
     expect(e.remote_after_checkpoint).toEqual(expect.any(String));
   });
 });
+
+describe('crons (issue 13: every SDK cron method)', () => {
+  it('creates, fires, pauses, updates, searches with sort, select and metadata, counts and deletes', () => {
+    const c = report.crons;
+    expect(c).not.toHaveProperty('raised');
+    expect(c.created).toEqual({ thread_id: null, timezone: 'Europe/Berlin', on_run_completed: 'keep', enabled: true });
+    expect(c.fired_runs).toBeGreaterThan(0);
+    expect(c.paused).toBe(false);
+    expect(c.updated).toMatchObject({ schedule: '30 4 * * 1-5', metadata: { kind: 'py-report', owner: 'bo' } });
+    expect(c.search_metadata).toEqual([c.ids[0]]);
+    expect(c.sorted).toEqual(c.ids);
+    expect(c.select_keys).toEqual(['cron_id', 'schedule']);
+    expect(c.count_thread).toBe(1);
+    expect(c.count_metadata).toBe(1);
+    expect(c.count_after_delete).toBe(0);
+    expect(c.delete_again).toMatchObject({ raised: 'NotFoundError', status: 404 });
+  });
+});

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   db: Db;
   log: Logger;
   models: ModelResolver;
+  /** MODEL_STALL_TIMEOUT_SECONDS (default: the config's default). */
+  modelStallTimeoutSeconds?: number;
   /** Tools beyond the built-in ones: the extension point for users' own tools. */
   tools?: ToolDefinition[];
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
@@ -57,6 +59,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         db: o.db,
         log: o.log,
         models: o.models,
+        modelStallTimeoutMs: (o.modelStallTimeoutSeconds ?? configSchema.parse({}).MODEL_STALL_TIMEOUT_SECONDS) * 1000,
         tools,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),

@@ -73,6 +73,7 @@ export async function runWorker(o: {
       anthropicBaseUrl: o.config.ANTHROPIC_BASE_URL,
       local,
     }),
+    modelStallTimeoutSeconds: o.config.MODEL_STALL_TIMEOUT_SECONDS,
     tools: o.tools ?? [],
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),

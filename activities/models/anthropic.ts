@@ -1,11 +1,14 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { Stream } from '@anthropic-ai/sdk/streaming';
 import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
 import { isRecord, messageText } from '../../core/messages.js';
 import type { ModelChunk, ModelProvider, ModelRequest, ModelResult } from './types.js';
 import type { HttpProviderOptions } from './http.js';
-import { imageSource, joinUrl, parseJson, parseToolArgs, postStream, sseEvents, streamError, truncatedStream } from './http.js';
+import { fromSdkError, imageSource, parseToolArgs, sdkOptions, streamError, truncatedStream } from './http.js';
 
-// Anthropic Messages API over SSE. The API wants strictly alternating user/assistant turns and has no tool
-// role, so LangChain's flat message list is folded into turns of content blocks before sending.
+// Anthropic Messages API, streamed through the official SDK. The API wants strictly alternating user/assistant
+// turns and has no tool role, so LangChain's flat message list is folded into turns of content blocks before sending.
 
 type Json = Record<string, unknown>;
 type Role = 'user' | 'assistant';
@@ -15,29 +18,43 @@ interface Turn {
 }
 
 const PROVIDER = 'anthropic';
-const API_VERSION = '2023-06-01';
 const DEFAULT_MAX_TOKENS = 4096;
 
+/** Credentials come from our config only: the SDK's default chain would look in the environment and config files. */
+class ConfiguredAnthropic extends Anthropic {
+  protected override _shouldResolveDefaultCredentials(): boolean {
+    return false;
+  }
+}
+
 export function createAnthropicProvider(opts: HttpProviderOptions): ModelProvider {
+  const client = new ConfiguredAnthropic({
+    ...sdkOptions(opts),
+    apiKey: opts.apiKey ?? null,
+    authToken: null,
+    webhookKey: null,
+    // A keyless endpoint (a local proxy) gets no Authorization header rather than a refusal from the SDK.
+    ...(opts.apiKey ? {} : { defaultHeaders: { authorization: null } }),
+  });
   return {
     name: PROVIDER,
+    watchForStalls: true,
     async generate(req, onChunk, signal) {
-      const headers: Record<string, string> = { 'anthropic-version': API_VERSION };
-      if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
-      const res = await postStream({
-        provider: PROVIDER,
-        url: joinUrl(opts.baseUrl, '/v1/messages'),
-        headers,
-        body: requestBody(req),
-        fetch: opts.fetch ?? globalThis.fetch,
-        signal,
-      });
-      return readStream(res.body, req.model, onChunk);
+      try {
+        const stream = await client.messages.create(requestBody(req), { signal });
+        return await readStream(stream, req.model, onChunk, signal);
+      } catch (err) {
+        throw fromSdkError(PROVIDER, err, signal, Anthropic);
+      }
     },
   };
 }
 
-function requestBody(req: ModelRequest): Json {
+/**
+ * Built as plain JSON and sent as it is: native blocks the conversion does not know (documents...) are passed on
+ * for the API to judge, and `temperature`, which the SDK's types no longer list, still reaches the models that take it.
+ */
+function requestBody(req: ModelRequest): MessageCreateParamsStreaming {
   const { system, turns } = toAnthropicMessages(req.system, req.messages);
   const body: Json = { model: req.model, messages: turns, max_tokens: req.maxTokens ?? DEFAULT_MAX_TOKENS, stream: true };
   if (system) body.system = system;
@@ -45,7 +62,7 @@ function requestBody(req: ModelRequest): Json {
     body.tools = req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters }));
   }
   if (req.temperature !== undefined) body.temperature = req.temperature;
-  return body;
+  return body as unknown as MessageCreateParamsStreaming;
 }
 
 /** System messages join the top-level prompt (the API has no system turn); the rest become alternating turns. */
@@ -129,14 +146,20 @@ interface StreamState {
   done: boolean;
 }
 
-async function readStream(body: ReadableStream<Uint8Array>, model: string, onChunk: (c: ModelChunk) => void): Promise<ModelResult> {
+async function readStream(
+  stream: Stream<RawMessageStreamEvent>,
+  model: string,
+  onChunk: (c: ModelChunk) => void,
+  signal: AbortSignal,
+): Promise<ModelResult> {
   const s: StreamState = { text: '', calls: [], callAt: new Map(), id: '', model: '', stopReason: null, stopSequence: null, done: false };
-  for await (const event of sseEvents(body)) {
-    const data = parseJson(event.data);
-    if (!data) continue;
-    applyEvent(s, event.event ?? String(data.type), data, onChunk);
+  for await (const event of stream) {
+    const data = event as unknown as Json;
+    applyEvent(s, String(data.type), data, onChunk);
     if (s.done) break;
   }
+  // The SDK ends an aborted stream quietly: that is no answer, whole or cut.
+  signal.throwIfAborted();
   if (!s.done) throw truncatedStream(PROVIDER);
   return result(s, model);
 }

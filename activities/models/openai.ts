@@ -1,39 +1,56 @@
 import { randomUUID } from 'node:crypto';
+import OpenAI from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import type { Stream } from 'openai/streaming';
 import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
 import { isRecord, messageText } from '../../core/messages.js';
 import type { ModelChunk, ModelProvider, ModelRequest, ModelResult, ToolCallChunk } from './types.js';
 import type { HttpProviderOptions } from './http.js';
-import { imageSource, joinUrl, parseJson, parseToolArgs, postStream, sseEvents, streamError, truncatedStream } from './http.js';
+import { fromSdkError, imageSource, parseToolArgs, sdkOptions, streamError, truncatedStream } from './http.js';
 
-// OpenAI Chat Completions over SSE. The same wire format is served by vLLM, Ollama and llama.cpp, which leave
-// out parts OpenAI always sends (usage, call ids, chunk indexes), so every field of a chunk is optional here.
+// OpenAI Chat Completions, streamed through the official SDK. The same wire format is served by vLLM, Ollama and
+// llama.cpp, which leave out parts OpenAI always sends (usage, call ids, chunk indexes): the SDK's types promise
+// them, but every field of a chunk is read here as optional.
 
 type Json = Record<string, unknown>;
 
 const PROVIDER = 'openai';
 
 export function createOpenAIProvider(opts: HttpProviderOptions): ModelProvider {
+  const client = new OpenAI({
+    ...sdkOptions(opts),
+    // Local servers run without a key. The SDK insists on one, so it gets a placeholder and is told to send no
+    // Authorization header at all: some servers refuse any key they do not know.
+    apiKey: opts.apiKey ?? 'no-key',
+    ...(opts.apiKey ? {} : { defaultHeaders: { authorization: null } }),
+    // Settings the SDK would otherwise read from the environment, which only config/ reads.
+    organization: null,
+    project: null,
+    webhookSecret: null,
+  });
   return {
     name: PROVIDER,
+    watchForStalls: true,
     async generate(req, onChunk, signal) {
-      const res = await postStream({
-        provider: PROVIDER,
-        url: joinUrl(opts.baseUrl, '/chat/completions'),
-        // Local servers run without a key; sending `Bearer undefined` would make some of them refuse.
-        headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
-        body: requestBody(req),
-        fetch: opts.fetch ?? globalThis.fetch,
-        signal,
-      });
-      return readStream(res.body, req.model, onChunk);
+      try {
+        const stream = await client.chat.completions.create(requestBody(req), { signal });
+        return await readStream(stream, req.model, onChunk, signal);
+      } catch (err) {
+        throw fromSdkError(PROVIDER, err, signal, OpenAI);
+      }
     },
   };
 }
 
-function requestBody(req: ModelRequest): Json {
-  const body: Json = {
+function requestBody(req: ModelRequest): ChatCompletionCreateParamsStreaming {
+  const body: ChatCompletionCreateParamsStreaming = {
     model: req.model,
-    messages: toOpenAIMessages(req.system, req.messages),
+    // Built as plain JSON: content blocks the conversion does not know are passed on for the server to judge.
+    messages: toOpenAIMessages(req.system, req.messages) as unknown as ChatCompletionMessageParam[],
     stream: true,
     stream_options: { include_usage: true },
   };
@@ -120,20 +137,18 @@ interface StreamState {
   usage?: ModelResult['usage'];
 }
 
-async function readStream(body: ReadableStream<Uint8Array>, model: string, onChunk: (c: ModelChunk) => void): Promise<ModelResult> {
+async function readStream(
+  stream: Stream<ChatCompletionChunk>,
+  model: string,
+  onChunk: (c: ModelChunk) => void,
+  signal: AbortSignal,
+): Promise<ModelResult> {
   const s: StreamState = { content: '', calls: new Map(), id: '', model: '', finishReason: null };
-  let done = false;
-  for await (const event of sseEvents(body)) {
-    if (event.data.trim() === '[DONE]') {
-      done = true;
-      break;
-    }
-    const chunk = parseJson(event.data);
-    if (event.event === 'error') throw streamError(PROVIDER, chunk?.error ?? chunk ?? event.data);
-    if (chunk) applyChunk(s, chunk, onChunk);
-  }
-  // Without [DONE] a finish_reason still proves the answer is whole; without both the connection was cut.
-  if (!done && s.finishReason === null) throw truncatedStream(PROVIDER);
+  for await (const chunk of stream) applyChunk(s, chunk as unknown as Json, onChunk);
+  // The SDK ends an aborted stream quietly: that is no answer, whole or cut.
+  signal.throwIfAborted();
+  // The SDK hides `[DONE]`; a finish_reason proves the answer is whole, and without one the connection was cut.
+  if (s.finishReason === null) throw truncatedStream(PROVIDER);
   return result(s, model);
 }
 

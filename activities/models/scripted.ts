@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScriptStep } from '../../core/graphs.js';
 import { messageText, type Message, type ToolCall } from '../../core/messages.js';
 import { ModelCallError, type ModelProvider, type ModelRequest, type ModelResult } from './types.js';
@@ -22,11 +23,11 @@ export function createScriptedProvider(): ModelProvider {
       const words = splitWords(step.content ?? '');
       const pause = (step.delay_ms ?? 0) / Math.max(1, words.length + toolCalls.length);
       for (const word of words) {
-        await sleep(pause, signal);
+        await pauseFor(pause, signal);
         onChunk({ content: word });
       }
       for (const [index, call] of toolCalls.entries()) {
-        await sleep(pause, signal);
+        await pauseFor(pause, signal);
         onChunk({ toolCallChunks: [{ index, id: call.id, name: call.name, args: JSON.stringify(call.args) }] });
       }
       return result(req, step.content ?? '', toolCalls, words.length);
@@ -54,24 +55,8 @@ export function splitWords(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortError());
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortError(): Error {
-  const err = new Error('The operation was aborted');
-  err.name = 'AbortError';
-  return err;
+/** A zero pause costs no timer turn per word: scripted runs stream as fast as the runtime can take them. */
+async function pauseFor(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms > 0) await sleep(ms, undefined, { signal });
+  else signal.throwIfAborted();
 }

@@ -48,6 +48,8 @@ export interface ModelResult {
 
 export interface ModelProvider {
   readonly name: string;
+  /** A network vendor, whose silence longer than the stall timeout means it stalled (the local model's is its own). */
+  readonly watchForStalls?: boolean;
   generate(req: ModelRequest, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<ModelResult>;
 }
 

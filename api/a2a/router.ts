@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { getAssistant, type AssistantRow } from '../../db/assistants.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
+import { writeWithBackpressure } from '../events/sse.js';
 import { mount } from '../route.js';
 import { uuid } from '../schemas.js';
 import { AssistantA2AHandler } from './handler.js';
@@ -106,8 +107,9 @@ async function sendStream(res: Response, stream: AsyncIterable<unknown>, errorOf
   for (const [k, v] of Object.entries(SSE_HEADERS)) res.setHeader(k, v);
   res.flushHeaders();
   try {
-    if (!first.done) res.write(formatSSEEvent(first.value));
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) res.write(formatSSEEvent(next.value));
+    if (!first.done) await writeWithBackpressure(res, formatSSEEvent(first.value));
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      await writeWithBackpressure(res, formatSSEEvent(next.value));
   } catch (err) {
     res.write(formatSSEEvent(errorOf(err)));
   } finally {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../config/logger.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 
@@ -26,19 +27,8 @@ export async function readPatiently<T>(log: Logger, signal: AbortSignal, fn: () 
       if (!warned) log.debug('database unavailable; a follower waits for it', { err });
       warned = true;
     }
-    await pause(delay, signal);
+    // An abort ends the pause early; the loop's check above turns it into FollowerGone.
+    await sleep(delay, undefined, { signal }).catch(() => undefined);
     delay = Math.min(delay * 2, maxDelayMs);
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -59,10 +59,10 @@ async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, filter: Fil
   // Everything of this run is at or before `since`: the client has it already.
   if (filter.since !== undefined && base + RUN_STRIDE - 1 <= filter.since) return;
   const mapper = new RunEventMapper(run);
-  const send = (logSeq: number, events: Mapped[]) => {
+  const send = async (logSeq: number, events: Mapped[]) => {
     if (events.length > EVENT_STRIDE)
       deps.log.warn('protocol stream: too many events for one record; the rest are dropped', { run_id: run.run_id, seq: logSeq });
-    events.slice(0, EVENT_STRIDE).forEach((e, i) => deliver(sse, filter, base + logSeq * EVENT_STRIDE + i, e));
+    for (const [i, e] of events.slice(0, EVENT_STRIDE).entries()) await deliver(sse, filter, base + logSeq * EVENT_STRIDE + i, e);
   };
   let last = -1;
   for await (const item of tailRun(deps, run.run_id, -1, deps.settings.heartbeatSeconds * 1000, signal)) {
@@ -70,15 +70,15 @@ async function followRun(deps: AppDeps, sse: SseStream, run: RunRow, filter: Fil
     // The end marker is the record right after the last one the tail yielded.
     if (item.kind === 'end') return send(last + 1, mapper.end(item.end));
     last = item.event.seq;
-    send(last, mapper.event(item.event));
+    await send(last, mapper.event(item.event));
   }
 }
 
-function deliver(sse: SseStream, filter: Filter, seq: number, e: Mapped): void {
+async function deliver(sse: SseStream, filter: Filter, seq: number, e: Mapped): Promise<void> {
   if (filter.since !== undefined && seq <= filter.since) return;
   if (!filter.rootVisible || !filter.channels.has(channelOf(e.method))) return;
   const params = { namespace: [], timestamp: Date.now(), ...(e.node ? { node: e.node } : {}), data: e.data };
-  sse.send(e.method, { type: 'event', event_id: String(seq), seq, method: e.method, params }, String(seq));
+  await sse.send(e.method, { type: 'event', event_id: String(seq), seq, method: e.method, params }, String(seq));
 }
 
 const channelOf = (method: string) => (method === 'input.requested' ? 'input' : method);

@@ -37,12 +37,12 @@ export async function streamRun(deps: AppDeps, req: Request, res: Response, o: S
       }
       if (item.kind !== 'event') continue;
       const { event, data, seq } = item.event;
-      if (!o.modes || event === 'metadata' || event === 'error' || o.modes.has(modeOfEvent(event))) sse.send(event, data, seq);
+      if (!o.modes || event === 'metadata' || event === 'error' || o.modes.has(modeOfEvent(event))) await sse.send(event, data, seq);
     }
   } catch (err) {
     // Never a silent end: the client learns why (the SDK raises it as a StreamError) and can rejoin with Last-Event-ID.
     deps.log.error('run stream failed', { runId: o.runId, err });
-    sse.send('error', { error: 'StreamError', message: `The stream failed: ${(err as Error).message}; rejoin to resume.` });
+    await sse.send('error', { error: 'StreamError', message: `The stream failed: ${(err as Error).message}; rejoin to resume.` });
   } finally {
     close();
   }
@@ -105,7 +105,7 @@ export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<Stream
   res.flushHeaders();
   const gone = new AbortController();
   res.on('close', () => gone.abort());
-  const keepAlive = setInterval(() => res.write('\n'), deps.settings.heartbeatSeconds * 1000);
+  const keepAlive = setInterval(() => res.writableNeedDrain || res.write('\n'), deps.settings.heartbeatSeconds * 1000);
   try {
     const end = await awaitEnd(deps, o.runId, gone.signal);
     if (gone.signal.aborted) {

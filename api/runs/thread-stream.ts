@@ -38,20 +38,20 @@ async function followRun(
   signal: AbortSignal,
 ): Promise<void> {
   let seq = afterSeq;
-  if (modes.has('lifecycle') && afterSeq < 0) sse.send('lifecycle', { event: 'started', run_id: run.run_id }, `${run.run_id}:-1`);
+  if (modes.has('lifecycle') && afterSeq < 0) await sse.send('lifecycle', { event: 'started', run_id: run.run_id }, `${run.run_id}:-1`);
   for await (const item of tailRun(deps, run.run_id, afterSeq, deps.settings.heartbeatSeconds * 1000, signal)) {
     if (item.kind === 'end') {
       const id = `${run.run_id}:${seq}`;
-      if (modes.has('lifecycle')) sse.send('lifecycle', { event: item.end?.status ?? 'deleted', run_id: run.run_id }, id);
+      if (modes.has('lifecycle')) await sse.send('lifecycle', { event: item.end?.status ?? 'deleted', run_id: run.run_id }, id);
       if (modes.has('state_update')) {
         const thread = await readPatiently(deps.log, signal, () => getThread(deps.db, run.thread_id));
-        sse.send('state_update', { values: thread?.values ?? {} }, id);
+        await sse.send('state_update', { values: thread?.values ?? {} }, id);
       }
       break;
     }
     if (item.kind !== 'event') continue;
     seq = item.event.seq;
-    if (modes.has('run_modes')) sse.send(item.event.event, item.event.data, `${run.run_id}:${seq}`);
+    if (modes.has('run_modes')) await sse.send(item.event.event, item.event.data, `${run.run_id}:${seq}`);
   }
 }
 

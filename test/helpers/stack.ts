@@ -79,6 +79,8 @@ export interface StackOptions {
   db?: DbKind;
   tools?: ToolDefinition[];
   models?: ModelResolver;
+  /** MODEL_STALL_TIMEOUT_SECONDS of the worker. */
+  modelStallTimeoutSeconds?: number;
   hooks?: ActivityHooks;
   settings?: Partial<AppSettings>;
   /** Start no worker (tests of behaviour while workers are down). */
@@ -167,6 +169,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
       store,
       ...(o.models ? { models: o.models } : {}),
+      ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
@@ -244,6 +247,7 @@ export async function startTestWorker(o: {
   log: Logger;
   bundlePath: string;
   models?: ModelResolver;
+  modelStallTimeoutSeconds?: number;
   tools?: ToolDefinition[];
   hooks?: ActivityHooks;
   store?: StoreService;
@@ -263,6 +267,7 @@ export async function startTestWorker(o: {
     db: o.db,
     log: o.log,
     models: o.models ?? testModels(),
+    ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
     tools: o.tools ?? [],
     workflowBundle: { codePath: o.bundlePath },
     ...(o.hooks ? { hooks: o.hooks } : {}),

@@ -16,6 +16,7 @@ import threading
 import time
 import typing
 import uuid
+from zoneinfo import ZoneInfo
 
 from langgraph.pregel.remote import RemoteGraph
 from langgraph_sdk import get_client, get_sync_client
@@ -238,6 +239,42 @@ def remote_stream_checks():
     }
 
 
+def cron_checks():
+    """Every method of the sync client's crons, as the JS SDK's are in crons.test.ts."""
+    out = {}
+    nightly = sync.crons.create(
+        "agent",
+        schedule="0 3 * * *",
+        timezone=ZoneInfo("Europe/Berlin"),
+        input=human("report"),
+        metadata={"kind": "py-report"},
+        on_run_completed="keep",
+    )
+    out["created"] = {k: nightly.get(k) for k in ("thread_id", "timezone", "on_run_completed", "enabled")}
+    thread_id = new_thread()
+    # A leading seconds field (the Schedules extension) makes it fire every second, so the test need not wait.
+    ticking = sync.crons.create_for_thread(thread_id, "agent", schedule="* * * * * * *", input=human("tick"))
+    for _ in range(600):
+        if sync.runs.list(thread_id):
+            break
+        time.sleep(0.1)
+    out["fired_runs"] = len(sync.runs.list(thread_id))
+    out["paused"] = sync.crons.update(ticking["cron_id"], enabled=False)["enabled"]
+    out["updated"] = sync.crons.update(nightly["cron_id"], schedule="30 4 * * 1-5", metadata={"owner": "bo"})
+    out["search_metadata"] = [c["cron_id"] for c in sync.crons.search(metadata={"kind": "py-report"})]
+    sorted_ids = [c["cron_id"] for c in sync.crons.search(assistant_id="agent", sort_by="created_at", sort_order="asc", limit=100)]
+    out["sorted"] = [i for i in sorted_ids if i in (nightly["cron_id"], ticking["cron_id"])]
+    out["select_keys"] = sorted(sync.crons.search(thread_id=thread_id, select=["cron_id", "schedule"])[0].keys())
+    out["count_thread"] = sync.crons.count(thread_id=thread_id)
+    out["count_metadata"] = sync.crons.count(metadata={"kind": "py-report"})
+    sync.crons.delete(nightly["cron_id"])
+    sync.crons.delete(ticking["cron_id"])
+    out["count_after_delete"] = sync.crons.count(metadata={"kind": "py-report"}) + sync.crons.count(thread_id=thread_id)
+    out["delete_again"] = observe(lambda: sync.crons.delete(nightly["cron_id"]))
+    out["ids"] = [nightly["cron_id"], ticking["cron_id"]]
+    return out
+
+
 # ---------------------------------------------------------------- async client
 
 
@@ -291,6 +328,7 @@ CHECKS = {
     "protocol": protocol_checks,
     "empty_thread": empty_thread_checks,
     "remote_stream": remote_stream_checks,
+    "crons": cron_checks,
 }
 
 
