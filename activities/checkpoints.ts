@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { interruptsByTask } from '../core/format.js';
 import { INPUT, Node, START } from '../core/graphs.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
@@ -15,8 +16,6 @@ import { taskIdFor } from './ids.js';
 
 // Local activities that write checkpoints for inputs, state updates, forks and finished tool turns.
 // Idempotency key of each: the checkpoint id the workflow generated for it.
-
-export const UpdateErrorType = { invalidUpdate: 'InvalidUpdate', checkpointNotFound: 'CheckpointNotFound' } as const;
 
 const agentTask = (checkpointId: string): HeadTask => ({
   id: taskIdFor(checkpointId, Node.agent, 0),
@@ -45,7 +44,7 @@ function tasksFor(checkpointId: string, next: string[], messages: Message[], run
 }
 
 function invalid(err: unknown): never {
-  if (err instanceof MessageFormatError) throw ApplicationFailure.nonRetryable(err.message, UpdateErrorType.invalidUpdate);
+  if (err instanceof MessageFormatError) throw ApplicationFailure.nonRetryable(err.message, FailureType.invalidUpdate);
   throw err;
 }
 
@@ -98,7 +97,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     if (row?.source === 'fork' && row.parent_checkpoint_id) row = await getCheckpoint(db, threadId, row.parent_checkpoint_id);
     const writes = (row?.metadata.writes as Record<string, unknown> | null | undefined)?.[START];
     if (!row || row.source !== 'input' || !isRecord(writes))
-      throw ApplicationFailure.nonRetryable(`Checkpoint ${checkpointId} has no recorded input to apply`, 'InvalidGraphState');
+      throw ApplicationFailure.nonRetryable(`Checkpoint ${checkpointId} has no recorded input to apply`, FailureType.invalidGraphState);
     return { writes: writes as ChannelWrites, baseCheckpointId: row.parent_checkpoint_id };
   }
 
@@ -114,7 +113,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       if (existing) return headOf(existing);
       const base = a.baseCheckpointId ? await getCheckpoint(db, a.run.threadId, a.baseCheckpointId) : undefined;
       if (a.baseCheckpointId && !base)
-        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, FailureType.checkpointNotFound);
       const run = await getRun(db, a.run.runId);
       let writes: ChannelWrites;
       try {
@@ -164,7 +163,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     }): Promise<ThreadHead> {
       const base = a.baseCheckpointId ? await getCheckpoint(db, a.threadId, a.baseCheckpointId) : undefined;
       if (a.baseCheckpointId && !base)
-        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, FailureType.checkpointNotFound);
       let writes: ChannelWrites;
       try {
         writes = normalizeWrites(a.values, randomUUID);
@@ -200,8 +199,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       checkpointId: string;
     }): Promise<ThreadHead> {
       const target = await getCheckpoint(db, a.run.threadId, a.targetCheckpointId);
-      if (!target)
-        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.targetCheckpointId} not found`, UpdateErrorType.checkpointNotFound);
+      if (!target) throw ApplicationFailure.nonRetryable(`Checkpoint ${a.targetCheckpointId} not found`, FailureType.checkpointNotFound);
       const values = await valuesAt(db, a.run.threadId, a.targetCheckpointId);
       const r = await commitStep(db, {
         threadId: a.run.threadId,

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { interruptsByTask } from '../core/format.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
 import type { Message } from '../core/messages.js';
@@ -14,12 +15,6 @@ import { stepEvents } from './stream-events.js';
 // Every change of a thread's state goes through commitStep: one transaction that locks the thread, checks the
 // head the workflow expects, writes the checkpoint, moves the head and appends the step's events.
 // The checkpoint id comes from the workflow, so a retried activity finds its checkpoint and changes nothing.
-
-export const CommitErrorType = {
-  staleHead: 'StaleHead',
-  runNotActive: 'RunNotActive',
-  threadNotFound: 'ThreadNotFound',
-} as const;
 
 export interface StepCommit {
   threadId: string;
@@ -51,13 +46,13 @@ export interface CommitResult {
 export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
   return db.tx(async (q) => {
     const thread = await lockThread(q, c.threadId);
-    if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, CommitErrorType.threadNotFound);
+    if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, FailureType.threadNotFound);
     const existing = await getCheckpoint(q, c.threadId, c.checkpointId);
     if (existing) return { head: headOf(existing), values: thread.values ?? {}, inserted: false };
     if ((thread.head_checkpoint_id ?? null) !== c.expectedHead) {
       throw ApplicationFailure.nonRetryable(
         `Thread head moved to ${thread.head_checkpoint_id} while this step expected ${c.expectedHead}`,
-        CommitErrorType.staleHead,
+        FailureType.staleHead,
       );
     }
     const runMeta = c.run ? await activeRunMetadata(q, c.run) : {};
@@ -108,7 +103,7 @@ export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
 async function activeRunMetadata(q: Queryable, run: RunContext): Promise<Record<string, unknown>> {
   const row = await getRunInternals(q, run.runId);
   if (!row || row.status !== 'running') {
-    throw ApplicationFailure.nonRetryable(`Run ${run.runId} is no longer running`, CommitErrorType.runNotActive);
+    throw ApplicationFailure.nonRetryable(`Run ${run.runId} is no longer running`, FailureType.runNotActive);
   }
   return {
     ...row.metadata,

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { pruneNonResumableEvents } from '../db/events.js';
 import { deleteThreadRow, expiredThreadIds } from '../db/threads.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import type { ActivityDeps } from './deps.js';
 
 // Housekeeping run by the sweeper schedule. Idempotency key: none needed, every step is a delete that a retry

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { messageStreamMetadata } from '../core/format.js';
 import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
@@ -22,8 +23,6 @@ import { chainEvent, taskStartEvents } from './stream-events.js';
 // One model turn = one activity: read the state, stream the call (token events + heartbeats), commit the AI
 // message as the `agent` step. Idempotency key: the checkpoint id the workflow chose for this turn.
 // Its database work waits out an outage (db-wait.ts), so only the model's own failures use up its retries.
-
-export const ModelErrorType = { modelError: 'ModelError', modelUnavailable: 'ModelUnavailable' } as const;
 
 export interface CallModelArgs {
   run: RunContext;
@@ -137,7 +136,7 @@ async function streamedAttempts(deps: ActivityDeps, a: CallModelArgs, attempt: n
 async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentConfig> {
   if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
   const run = await getRun(deps.db, a.run.runId);
-  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, 'RunNotActive');
+  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, FailureType.runNotActive);
   return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
 }
 
@@ -160,7 +159,7 @@ function toFailure(err: unknown, ctx: Context): unknown {
   if (ctx.cancellationSignal.aborted) return ctx.cancellationSignal.reason;
   if (err instanceof ModelCallError) {
     return ApplicationFailure.create({
-      type: err.retryable ? ModelErrorType.modelUnavailable : ModelErrorType.modelError,
+      type: err.retryable ? FailureType.modelUnavailable : FailureType.modelError,
       message: err.message,
       nonRetryable: !err.retryable,
       ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),

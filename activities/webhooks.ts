@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { valuesAt } from '../db/checkpoints.js';
 import { getRunInternals } from '../db/runs.js';
 import type { ActivityDeps } from './deps.js';
@@ -42,7 +43,7 @@ export function createWebhookActivities({ db, log, webhooks = { allowedHosts: []
       const headers = { 'content-type': 'application/json', 'x-run-id': a.runId };
       const status = await postWebhook(a.url, JSON.stringify(body), headers, webhooks, signal).catch((err: unknown) => {
         // A refused destination stays refused: the run's data never goes there.
-        if (err instanceof WebhookRefusal) throw ApplicationFailure.nonRetryable(err.message, 'WebhookDestinationRefused');
+        if (err instanceof WebhookRefusal) throw ApplicationFailure.nonRetryable(err.message, FailureType.webhookRefused);
         throw err;
       });
       if (status >= 200 && status < 300) return { delivered: true, status };
@@ -50,9 +51,9 @@ export function createWebhookActivities({ db, log, webhooks = { allowedHosts: []
       // A redirect is not followed (it could point anywhere, a loopback admin path included): the delivery ends.
       if (!retryable(status)) {
         log.warn('webhook refused', { runId: a.runId, status });
-        throw ApplicationFailure.nonRetryable(message, 'WebhookRefused');
+        throw ApplicationFailure.nonRetryable(message, FailureType.webhookRefused);
       }
-      throw ApplicationFailure.retryable(message, 'WebhookUnavailable');
+      throw ApplicationFailure.retryable(message, FailureType.webhookUnavailable);
     },
   };
 }

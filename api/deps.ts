@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { AgentAuth } from '../activities/agent-auth.js';
 import type { Logger } from '../config/logger.js';
 import type { ServerModelDefaults } from '../core/graphs.js';
-import type { MultitaskStrategy } from '../core/runs.js';
+import type { MultitaskStrategy, RunTimers } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import type { AuthService } from './auth/types.js';
@@ -17,6 +17,8 @@ export interface AppSettings {
   heartbeatSeconds: number;
   /** How long an API call waits for a worker to accept an update before answering 503. */
   workerTimeoutMs: number;
+  /** Durations the workflows of the runs this process creates wait (STATELESS_THREAD_GRACE_SECONDS, WEBHOOK_RETRY_*). */
+  timers: RunTimers;
   /** Origins of the browser pages allowed to call the API (CORS_ORIGINS); undefined: its own and localhost's. */
   corsOrigins?: string[];
 }

@@ -26,6 +26,14 @@ export function settingsFrom(config: Config): AppSettings {
     bodyLimit: config.BODY_LIMIT,
     heartbeatSeconds: 5,
     workerTimeoutMs: 30_000,
+    timers: {
+      statelessGraceMs: config.STATELESS_THREAD_GRACE_SECONDS * 1000,
+      webhookRetry: {
+        initialMs: config.WEBHOOK_RETRY_INITIAL_SECONDS * 1000,
+        maximumMs: config.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS * 1000,
+        maximumAttempts: config.WEBHOOK_RETRY_MAX_ATTEMPTS,
+      },
+    },
     corsOrigins: parseCorsOrigins(config.CORS_ORIGINS),
   };
 }

@@ -7,9 +7,10 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { FailureType, isFailureType, UNPROCESSED_UPDATE } from '../core/failures.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { readHead } from '../db/checkpoints.js';
 import { countActiveRuns } from '../db/runs.js';
-import { threadWorkflowId, ThreadErrorType } from '../workflows/messages.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
 import type { RunDeps } from './deps.js';
@@ -21,16 +22,43 @@ import type { RunDeps } from './deps.js';
 // gRPC DEADLINE_EXCEEDED and UNAVAILABLE.
 const unreachable = new Set([4, 14]);
 
-const statusOfFailure: Record<string, ErrorCode> = {
-  [ThreadErrorType.busy]: ErrorCode.threadBusy,
-  [ThreadErrorType.notInterrupted]: ErrorCode.conflict,
-  [ThreadErrorType.unknownInterrupt]: ErrorCode.invalid,
-  [ThreadErrorType.invalidDecision]: ErrorCode.invalid,
-  [ThreadErrorType.invalidCommand]: ErrorCode.invalid,
-  InvalidUpdate: ErrorCode.invalid,
-  CheckpointNotFound: ErrorCode.notFound,
-  ThreadNotFound: ErrorCode.notFound,
-};
+type FailureCodes = Partial<Record<FailureType, ErrorCode>>;
+
+/** The API's answer to each failure a thread workflow may raise; undefined: not a refusal but a fault (500). */
+function codeOfFailure(type: FailureType): ErrorCode | undefined {
+  switch (type) {
+    case FailureType.threadBusy:
+      return ErrorCode.threadBusy;
+    case FailureType.notInterrupted:
+      return ErrorCode.conflict;
+    case FailureType.unknownInterrupt:
+    case FailureType.invalidDecision:
+    case FailureType.invalidCommand:
+    case FailureType.invalidUpdate:
+      return ErrorCode.invalid;
+    case FailureType.checkpointNotFound:
+    case FailureType.threadNotFound:
+      return ErrorCode.notFound;
+    case FailureType.staleHead:
+    case FailureType.runNotActive:
+    case FailureType.invalidGraphState:
+    case FailureType.recursionLimit:
+    case FailureType.modelError:
+    case FailureType.modelUnavailable:
+    case FailureType.fatalTool:
+    case FailureType.toolFailed:
+    case FailureType.webhookRefused:
+    case FailureType.webhookUnavailable:
+      return undefined;
+    default:
+      return unhandled(type);
+  }
+}
+
+// A new failure type fails to compile until codeOfFailure decides what the API answers to it.
+function unhandled(type: never): never {
+  throw new Error(`Unhandled failure type ${String(type)}`);
+}
 
 /**
  * Starts the thread's workflow if none runs. It reconciles (adopts or ends runs left by a terminated predecessor,
@@ -60,7 +88,7 @@ export async function updateThread<Ret, Args extends unknown[]>(
   threadId: string,
   update: UpdateDefinition<Ret, Args>,
   args: Args,
-  o: { updateId: (attempt: number) => string | undefined; alwaysReconcile?: boolean; overrides?: Partial<Record<string, ErrorCode>> },
+  o: { updateId: (attempt: number) => string | undefined; alwaysReconcile?: boolean; overrides?: FailureCodes },
 ): Promise<Ret> {
   return callThread(
     deps,
@@ -88,10 +116,10 @@ const closedUnder = (err: unknown) =>
   err instanceof WorkflowNotFoundError || (err instanceof Error && err.message.includes('update was aborted by closing workflow'));
 
 const unprocessed = (err: unknown) =>
-  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'UnprocessedUpdate';
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
 
 /** Runs a Temporal call with a deadline and turns its failures into API errors. */
-export async function callThread<T>(deps: RunDeps, fn: () => Promise<T>, overrides: Partial<Record<string, ErrorCode>> = {}): Promise<T> {
+export async function callThread<T>(deps: RunDeps, fn: () => Promise<T>, overrides: FailureCodes = {}): Promise<T> {
   try {
     return await deps.temporal.connection.withDeadline(Date.now() + deps.settings.workerTimeoutMs, fn);
   } catch (err) {
@@ -99,11 +127,11 @@ export async function callThread<T>(deps: RunDeps, fn: () => Promise<T>, overrid
   }
 }
 
-function toApiError(err: unknown, overrides: Partial<Record<string, ErrorCode>>): unknown {
+function toApiError(err: unknown, overrides: FailureCodes): unknown {
   const failure = err instanceof WorkflowUpdateFailedError ? err.cause : err;
   const app = failure instanceof ActivityFailure ? failure.cause : failure;
-  if (app instanceof ApplicationFailure && app.type) {
-    const code = overrides[app.type] ?? statusOfFailure[app.type];
+  if (app instanceof ApplicationFailure && isFailureType(app.type)) {
+    const code = overrides[app.type] ?? codeOfFailure(app.type);
     if (code) return new ApiError(code, app.message);
   }
   const timedOut = err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isGrpcServiceError(err) && unreachable.has(err.code));

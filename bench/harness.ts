@@ -1,49 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { loadTestConfig } from '../config/test.js';
-import { createLogger, type Logger } from '../config/logger.js';
-import type { DbKind } from '../db/pool.js';
-import { findOrInstallTemporal, freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
-import { startStack, type Stack, type StackOptions } from '../test/helpers/stack.js';
-import { workflowsPath } from '../worker/create.js';
+import { startDevEnv, type DevEnv } from '../test/helpers/dev-env.js';
 
 // Shared by every benchmark: one Temporal dev server and one workflow bundle, and stacks built on them.
 
-export interface BenchEnv {
-  log: Logger;
-  db: DbKind;
-  server: DevServer;
-  bundlePath: string;
-  stack(o?: StackOptions): Promise<Stack>;
-  stop(): Promise<void>;
-}
+export type BenchEnv = DevEnv;
 
-export async function benchEnv(db: DbKind, extraServerConfig: Record<string, unknown> = {}): Promise<BenchEnv> {
-  const log = createLogger('warn', { component: 'bench' });
-  const server = await startDevServer({
-    binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log),
-    port: await freePort(),
-    uiPort: null,
-    dynamicConfig: extraServerConfig,
-    log,
-  });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-  });
-  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'rt-bench-')), 'bundle.js');
-  writeFileSync(bundlePath, code);
-  return {
-    log,
-    db,
-    server,
-    bundlePath,
-    stack: (o = {}) => startStack({ db, temporalAddress: server.address, workflowBundlePath: bundlePath, ...o }),
-    stop: () => server.stop(),
-  };
-}
+export const benchEnv = (db: DevEnv['db'], extraServerConfig: Record<string, unknown> = {}): Promise<BenchEnv> =>
+  startDevEnv(db, extraServerConfig, 'bench');
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -62,6 +62,27 @@ export const configSchema = z
       .min(0)
       .default(60)
       .describe('How often a Temporal Schedule sweeps expired threads and store items (0: no sweeps).'),
+    STATELESS_THREAD_GRACE_SECONDS: z.coerce
+      .number()
+      .min(0)
+      .default(60)
+      .describe("How long a stateless run's temporary thread lingers after the run, so clients still waiting can read its result."),
+    WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(1)
+      .describe('First delay before a failed webhook delivery (5xx, 408, 429, network) is retried; it doubles per attempt.'),
+    WEBHOOK_RETRY_MAX_INTERVAL_SECONDS: z.coerce
+      .number()
+      .positive()
+      .default(300)
+      .describe('Longest delay between webhook delivery attempts.'),
+    WEBHOOK_RETRY_MAX_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Webhook delivery attempts in all before delivery is given up (the defaults retry for about an hour).'),
     MODEL_PROVIDER: z
       .enum(['scripted', 'local', 'openai', 'anthropic'])
       .default('scripted')

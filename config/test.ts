@@ -9,8 +9,12 @@ const testSchema = z.object({
   CHROMIUM_PATH: z.string().optional(),
   /** Folder with initdb and pg_ctl for tests that run a private PostgreSQL; unset: the newest /usr/lib/postgresql/<n>/bin. */
   TEST_PG_BIN_DIR: z.string().optional(),
-  /** How long the database-outage test keeps PostgreSQL stopped, each time (the README's guarantee names this figure). */
-  TEST_DB_OUTAGE_SECONDS: z.coerce.number().positive().default(60),
+  /**
+   * How long the database-outage test keeps PostgreSQL stopped, each time (the README's guarantee names this figure).
+   * 35 s outlasts what an outage could otherwise hide behind: the model activity's whole retry budget (1+2+4+8+16 s
+   * of backoff), the tools' (15 s), the 10 s heartbeat timeout and the 30 s start-to-close of bookkeeping.
+   */
+  TEST_DB_OUTAGE_SECONDS: z.coerce.number().positive().default(35),
 });
 
 export type TestConfig = z.infer<typeof testSchema>;

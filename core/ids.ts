@@ -1,5 +1,10 @@
 import { parse, v7 } from 'uuid';
 
+// Ids derived from others, pure so that workflows, activities and the API compute the same ones.
+
+export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
+export const webhookWorkflowId = (runId: string) => `webhook-${runId}`;
+
 /**
  * A UUIDv7 (48 bits of milliseconds, then randomness: ids sort by creation time, as LangGraph's do) from a given
  * time and the bytes of a random UUID. Workflow code passes its own clock and its seeded uuid4(), so a replay

@@ -59,6 +59,23 @@ export type RunAgent = Omit<AgentConfig, 'systemPrompt' | 'script'> & Partial<Pi
 export const HISTORY_VALUE_LIMIT_BYTES = 256 * 1024;
 
 /**
+ * Durations a run's workflow waits, taken from the configuration of the process that creates the run (so tests can
+ * shorten them on the dev server). Carried by the spec: a workflow cannot read configuration.
+ */
+export interface RunTimers {
+  /** How long a stateless run's temporary thread lingers after the run, so waiting clients can read its result. */
+  statelessGraceMs: number;
+  /** Webhook delivery: the first retry delay, the cap on the doubling delay, and the attempts in all. */
+  webhookRetry: { initialMs: number; maximumMs: number; maximumAttempts: number };
+}
+
+/** The durations of runs admitted before they were configurable (their specs carry none); also the config defaults. */
+export const defaultRunTimers: RunTimers = {
+  statelessGraceMs: 60_000,
+  webhookRetry: { initialMs: 1_000, maximumMs: 300_000, maximumAttempts: 20 },
+};
+
+/**
  * What a thread workflow needs to decide on and execute a run. Large payloads (the input, full config,
  * metadata) stay in the database under the run id, so workflow history carries ids, not transcripts.
  */
@@ -81,6 +98,8 @@ export interface RunSpec {
   /** Receives the run as JSON when it ends (absent in runs admitted before webhooks existed). */
   webhook?: string | null;
   agent: RunAgent;
+  /** Absent in runs admitted before timers were configurable: defaultRunTimers. */
+  timers?: RunTimers;
 }
 
 /** What activities need to know about the run they serve, to stamp metadata and emit the right events. */

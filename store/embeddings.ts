@@ -1,5 +1,5 @@
-import { isRetryableStatus, joinUrl, retryAfterMs, vendorMessage } from '../activities/models/http.js';
 import { isRecord } from '../core/messages.js';
+import { describeError, isRetryableStatus, joinUrl, retryAfterMs, vendorMessage } from '../core/vendor-http.js';
 import { EmbeddingError } from './errors.js';
 
 // Embedders turn texts into vectors for the store's semantic search. Providers: the local lexical one
@@ -88,11 +88,4 @@ function readVectors(body: unknown, count: number, dims: number): number[][] {
   // A sparse array's holes are skipped by some(), so count the filled slots instead.
   if (out.filter(Boolean).length !== count) throw new EmbeddingError(`${PROVIDER}: "data" indexes do not cover every input`, false);
   return out;
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // undici hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${cause}`;
 }

@@ -1,4 +1,4 @@
-import { ModelCallError } from '../activities/models/types.js';
+import { ModelCallError } from '../core/vendor-http.js';
 
 // Errors the store raises on purpose. Callers (the API, tools) translate them; anything else is a real fault.
 

@@ -1,7 +1,7 @@
 import type { Assistant, AssistantVersion } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getThread, insertThread } from '../db/threads.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 // /assistants through the official SDK client against a real stack, plus raw HTTP for inputs the SDK never sends.

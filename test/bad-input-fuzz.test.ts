@@ -220,13 +220,10 @@ async function send(c: Case): Promise<number> {
   return res.status;
 }
 
+/** Waits until the runs the table started have ended. */
 async function quiet(): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const r = await stack.db.query(`SELECT 1 FROM runs WHERE status IN ('pending', 'running') LIMIT 1`);
-    if (r.rowCount === 0) return;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error('runs started by the table did not end');
+  const active = async () => (await stack.db.query(`SELECT 1 FROM runs WHERE status IN ('pending', 'running') LIMIT 1`)).rowCount;
+  await expect.poll(active, { message: 'runs started by the table end' }).toBe(0);
 }
 
 describe('poison in every route', () => {

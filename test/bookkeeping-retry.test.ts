@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { threadSnapshot, threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
+import { threadSnapshot } from '../workflows/messages.js';
 import { bundleWithFaults, TaskFaults } from './helpers/faults.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';

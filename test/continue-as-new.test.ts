@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { freePort, startDevServer, type DevServer } from '../scripts/temporal-cli.js';
-import { threadSnapshot, threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
+import { threadSnapshot } from '../workflows/messages.js';
 import { ModelGate } from './helpers/gate.js';
 import { startStack, testModels, type Stack } from './helpers/stack.js';
 import { human } from './helpers/input.js';

@@ -8,7 +8,7 @@ import { startPrivatePostgres, type PrivatePostgres } from './helpers/private-po
 import { startStack, type Stack } from './helpers/stack.js';
 
 // A real PostgreSQL outage: the test's own cluster is stopped (pg_ctl stop -m fast, which also cuts every open
-// connection) for TEST_DB_OUTAGE_SECONDS (default 60), once in the middle of a model call and once in the middle
+// connection) for TEST_DB_OUTAGE_SECONDS (default 35), once in the middle of a model call and once in the middle
 // of a tool call that itself writes to the database. The run completes with one ticket and no duplicate message;
 // a stream that stayed open sees exactly what an uninterrupted run shows; a stream that left during the outage
 // and rejoined with Last-Event-ID misses nothing; wait and join answer the final state; /ok?check_db=1 reports it.
@@ -83,14 +83,6 @@ async function collect(stream: AsyncIterable<unknown>, into: Part[]): Promise<Pa
   return into;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const tokens = (parts: Part[]) => parts.filter((p) => p.event === 'messages' && isAiChunk((p.data as [Msg])[0].type));
 /** What a client sees, without the ids that differ from run to run. */
 const shape = (parts: Part[]) =>
@@ -128,14 +120,14 @@ describe('a PostgreSQL outage', () => {
         }),
         live,
       );
-      await waitFor(() => tokens(live).length >= 3, 'the model to stream');
+      await expect.poll(() => tokens(live).length, { message: 'the model streams', timeout: 120_000 }).toBeGreaterThanOrEqual(3);
       // A second follower that will leave during the outage and rejoin afterwards.
       const leaving = new AbortController();
       const before: Part[] = [];
       const leavingDone = collect(client.runs.joinStream(threadId, runId, { lastEventId: '-1', signal: leaving.signal }), before).catch(
         () => before,
       );
-      await waitFor(() => tokens(before).length >= 3, 'the second follower');
+      await expect.poll(() => tokens(before).length, { message: 'the second follower', timeout: 120_000 }).toBeGreaterThanOrEqual(3);
       const join = client.runs.join(threadId, runId);
       join.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       // A run followed with /wait on another thread: its 200 goes out at once, its body only at the end.
@@ -167,7 +159,7 @@ describe('a PostgreSQL outage', () => {
       let toolStarted = false;
       void gate.started.then(() => (toolStarted = true));
       const running = async () => (await client.runs.get(threadId, runId)).status === 'running';
-      await waitFor(async () => toolStarted || !(await running()), 'the tool call to start');
+      await expect.poll(async () => toolStarted || !(await running()), { message: 'the tool call starts', timeout: 120_000 }).toBe(true);
       expect(await running()).toBe(true);
       await pgServer.stop();
       gate.go();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

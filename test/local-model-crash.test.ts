@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../config/logger.js';
 import { findOrInstallLocalModel } from '../activities/models/local-files.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { spawnWorker, type ProcessEnv, type RuntimeProcess } from './helpers/processes.js';
 import { startStack, type Stack } from './helpers/stack.js';

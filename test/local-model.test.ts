@@ -10,7 +10,7 @@ import { createModelResolver } from '../activities/models/index.js';
 import { findOrInstallLocalModel } from '../activities/models/local-files.js';
 import { createLocalProvider, type GenerationRecord, type LocalModelProvider } from '../activities/models/local.js';
 import { defineTool } from '../activities/tools/types.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -1,5 +1,6 @@
 import type { Client, ThreadState } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expiredThreadIds } from '../db/threads.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { human } from './helpers/input.js';
 
@@ -141,7 +142,8 @@ describe.each(['pglite', 'postgres'] as const)('checkpoints and time travel on %
     const kept = await client.threads.create();
     await client.runs.wait(doomed.thread_id, 'agent', { input: human('short-lived') });
     await client.runs.wait(kept.thread_id, 'agent', { input: human('long-lived') });
-    await new Promise((r) => setTimeout(r, 1200));
+    // The sweep must find the doomed thread expired (its 0.6 s have passed) and the kept one not.
+    await expect.poll(() => expiredThreadIds(stack.db, 100)).toEqual([doomed.thread_id]);
     await stack.triggerSweep();
     await expect(client.threads.get(doomed.thread_id)).rejects.toThrow('HTTP 404');
     const left = await stack.db.query('SELECT 1 FROM checkpoints WHERE thread_id = $1', [doomed.thread_id]);

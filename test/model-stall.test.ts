@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelResolver } from '../activities/models/index.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

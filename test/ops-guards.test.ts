@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemAssistantId } from '../db/assistants.js';
 import { readHead } from '../db/checkpoints.js';
 import { insertRunRequest, promoteRunRequest } from '../db/runs.js';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTool } from '../activities/tools/types.js';
 import type { RunSpec } from '../core/runs.js';
 import { listEffects } from '../db/effects.js';
-import { submitRun, threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
+import { submitRun } from '../workflows/messages.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -11,6 +11,7 @@ import { openPglite } from '../db/pool.js';
 import { getThread } from '../db/threads.js';
 import { freePort, portIsFree } from '../scripts/temporal-cli.js';
 import { human } from './helpers/input.js';
+import { pollUntil } from './helpers/wait.js';
 
 // `npm start` stopped the way systemd and Docker stop it: SIGTERM to the whole process group, so npm, node and
 // anything else in the group get it at once. It must shut down once and in order (API, worker drain, database,
@@ -51,16 +52,17 @@ describe('npm start under a process-group SIGTERM', () => {
     );
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (
-        let i = 0;
-        !(await fetch(`${url}/ok`)
-          .then((r) => r.ok)
-          .catch(() => false));
-        i++
-      ) {
-        if (i > 600 || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await pollUntil(
+        'npm start came up',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
+          return fetch(`${url}/ok`).then(
+            (r) => r.ok,
+            () => false,
+          );
+        },
+        { timeoutMs: 120_000, intervalMs: 200, context: () => output },
+      );
       const client = new Client({ apiUrl: url, apiKey: null });
       const thread = await client.threads.create();
       await client.runs.wait(thread.thread_id, 'agent', { input: human('remember me') });

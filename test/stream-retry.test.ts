@@ -1,7 +1,7 @@
 import type { Message } from '@langchain/langgraph-sdk';
 import { MessageTupleManager, StreamManager } from '@langchain/langgraph-sdk/ui';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { threadWorkflowId } from '../core/ids.js';
 import { human, isAiChunk } from './helpers/input.js';
 import { spawnWorker, type ProcessEnv, type RuntimeProcess } from './helpers/processes.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -72,14 +72,17 @@ describe('a model call retried after a worker crash', () => {
     const following = fold.follow(tap());
 
     // Kill the worker running the model call once it has streamed a few words.
-    let victim: RuntimeProcess | undefined;
-    for (let i = 0; i < 600 && !victim; i++) {
-      if (deltas.filter(([m]) => m.type !== 'human').length >= 4) victim = await runningOn(threadId);
-      if (!victim) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(victim).toBeDefined();
-    await victim!.kill();
-    workers.splice(workers.indexOf(victim!), 1);
+    const victim = await vi.waitFor(
+      async () => {
+        expect(deltas.filter(([m]) => m.type !== 'human').length).toBeGreaterThanOrEqual(4);
+        const worker = await runningOn(threadId);
+        expect(worker, 'the worker running the model call').toBeDefined();
+        return worker!;
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    await victim.kill();
+    workers.splice(workers.indexOf(victim), 1);
     const partial = deltas.filter(([m]) => isAiChunk(m.type)).length;
     expect(partial).toBeGreaterThanOrEqual(4);
     expect(partial).toBeLessThan(40);

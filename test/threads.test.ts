@@ -1,6 +1,6 @@
 import type { Checkpoint, Client, Thread, ThreadState } from '@langchain/langgraph-sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { threadWorkflowId } from '../workflows/messages.js';
+import { threadWorkflowId } from '../core/ids.js';
 import { ModelGate } from './helpers/gate.js';
 import { startStack, testModels, type Stack } from './helpers/stack.js';
 

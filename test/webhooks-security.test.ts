@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRefusedAddress } from '../activities/webhook-http.js';
-import { webhookWorkflowId } from '../workflows/messages.js';
+import { webhookWorkflowId } from '../core/ids.js';
 import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookWorkflowId } from '../workflows/messages.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { webhookWorkflowId } from '../core/ids.js';
+import { startStack, testSettings, type Stack } from './helpers/stack.js';
 import { human } from './helpers/input.js';
 
 // Webhooks through the SDK client on a real stack. The receiver is a local HTTP server standing in for the
@@ -46,8 +46,11 @@ class Receiver {
 
 let stack: Stack;
 const receiver = new Receiver();
+// Delivery retries after 0.1 s, 0.2 s, 0.2 s (WEBHOOK_RETRY_*; by default 1 s doubling to 5 min, 20 attempts).
+const webhookRetry = { initialMs: 100, maximumMs: 200, maximumAttempts: 4 };
 beforeAll(async () => {
-  [stack] = await Promise.all([startStack(), receiver.start()]);
+  const settings = { timers: { ...testSettings().timers, webhookRetry } };
+  [stack] = await Promise.all([startStack({ settings }), receiver.start()]);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -107,6 +110,15 @@ describe('webhooks', () => {
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((a) => a.body.run_id))).toEqual(new Set([run.run_id]));
     expect(attempts[2]!.body).toMatchObject({ status: 'error', error: 'scripted model error: no model today' });
+  });
+
+  it('gives up after the configured attempts while the receiver stays unavailable', async () => {
+    receiver.answers = Array<number>(webhookRetry.maximumAttempts + 1).fill(503);
+    const thread = await stack.client.threads.create();
+    const run = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('down for good'), webhook: receiver.url });
+    await expect(delivery(run.run_id)).rejects.toThrow('Workflow execution failed');
+    expect(receiver.forRun(run.run_id)).toHaveLength(webhookRetry.maximumAttempts);
+    receiver.answers = [];
   });
 
   it('gives up on a receiver that refuses the payload, and the thread carries on', async () => {

@@ -1,8 +1,8 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { FailureType, permanentFailures as permanent } from '../core/failures.js';
 
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
-const permanent = ['StaleHead', 'RunNotActive', 'ThreadNotFound', 'InvalidUpdate', 'CheckpointNotFound'];
 
 const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -47,7 +47,7 @@ export const model = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1m',
     maximumAttempts: 6,
-    nonRetryableErrorTypes: [...permanent, 'ModelError'],
+    nonRetryableErrorTypes: [...permanent, FailureType.modelError],
   },
 });
 
@@ -61,6 +61,6 @@ export const tools = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: [...permanent, 'FatalToolError'],
+    nonRetryableErrorTypes: [...permanent, FailureType.fatalTool],
   },
 });

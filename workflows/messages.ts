@@ -5,9 +5,6 @@ import type { CancelAction, RunSpec, RunStatus } from '../core/runs.js';
 // Every signal, query and update of the thread workflow, defined once: the workflow sets handlers on these
 // and the API calls them, so names and payload types cannot drift apart.
 
-export const threadWorkflowId = (threadId: string) => `thread-${threadId}`;
-export const webhookWorkflowId = (runId: string) => `webhook-${runId}`;
-
 export interface Admission {
   runId: string;
 }
@@ -47,16 +44,3 @@ export interface ThreadSnapshot {
   queuedRunIds: string[];
 }
 export const threadSnapshot = defineQuery<ThreadSnapshot>('snapshot');
-
-/** Error types thrown by validators and handlers, mapped to HTTP statuses by the API. */
-export const ThreadErrorType = {
-  busy: 'ThreadBusy',
-  notInterrupted: 'NotInterrupted',
-  unknownInterrupt: 'UnknownInterrupt',
-  invalidDecision: 'InvalidDecision',
-  invalidCommand: 'InvalidCommand',
-  checkpointNotFound: 'CheckpointNotFound',
-  invalidUpdate: 'InvalidUpdate',
-  threadNotFound: 'ThreadNotFound',
-} as const;
-export type ThreadErrorType = (typeof ThreadErrorType)[keyof typeof ThreadErrorType];

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
+import { FailureType } from '../core/failures.js';
 import { END, Node, START } from '../core/graphs.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
@@ -158,7 +159,7 @@ async function stepThrough(
     if (steps >= spec.agent.maxSteps) {
       throw ApplicationFailure.nonRetryable(
         `Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`,
-        'GraphRecursionError',
+        FailureType.recursionLimit,
       );
     }
     if (node === Node.agent) {
@@ -178,7 +179,7 @@ async function stepThrough(
       // input recorded there and goes on, as LangGraph does. Histories from before this ended in the error below.
       t.head = await db.commitStart({ run, head: t.head, checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)) });
     } else {
-      throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, 'InvalidGraphState');
+      throw ApplicationFailure.nonRetryable(`The graph has no node "${node}" to run next.`, FailureType.invalidGraphState);
     }
     if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return undefined;
   }

@@ -15,9 +15,10 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { allDecisions, END, nodeNames } from '../core/graphs.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
-import { runCheckpointId } from '../core/ids.js';
+import { FailureType } from '../core/failures.js';
+import { runCheckpointId, webhookWorkflowId } from '../core/ids.js';
 import { isRecord } from '../core/messages.js';
-import type { CancelAction, RunSpec, ThreadStatus } from '../core/runs.js';
+import { defaultRunTimers, type CancelAction, type RunSpec, type RunTimers, type ThreadStatus } from '../core/runs.js';
 import { db, serializeBookkeeping } from './activities.js';
 import { newCheckpointId } from './ids.js';
 import { Patch } from './patches.js';
@@ -26,9 +27,7 @@ import {
   submitRun,
   threadSnapshot,
   type Admission,
-  ThreadErrorType,
   updateState,
-  webhookWorkflowId,
   type CancelRequest,
   type CancelResult,
   type StateUpdateRequest,
@@ -66,9 +65,6 @@ export interface ThreadWorkflowInput {
   /** Set by the API when it starts a workflow where the database holds pending or running runs. */
   reconcile?: boolean;
 }
-
-/** A stateless run's temporary thread lingers this long, so waiting clients can read its result first. */
-const STATELESS_GRACE_MS = 60_000;
 
 export async function threadWorkflow(input: ThreadWorkflowInput): Promise<void> {
   const ownsLifecycle = patched(Patch.lifecycle);
@@ -113,13 +109,13 @@ class Thread implements ThreadCore {
   }
 
   validateSubmit(spec: RunSpec): void {
-    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
+    if (this.gone) fail(FailureType.threadNotFound, `Thread ${this.threadId} no longer exists`);
     if (spec.multitaskStrategy === 'reject' && this.busy)
-      fail(ThreadErrorType.busy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
+      fail(FailureType.threadBusy, 'Thread is already running a task. Wait for it to finish or choose a different multitask strategy.');
     const goto = spec.command?.goto ?? [];
     const targets = [...nodeNames, END];
     const badNode = goto.find((n) => !targets.includes(n));
-    if (badNode) fail(ThreadErrorType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${targets.join(', ')})`);
+    if (badNode) fail(FailureType.invalidCommand, `command.goto names an unknown node "${badNode}" (nodes: ${targets.join(', ')})`);
     if (!spec.command || !('resume' in spec.command)) return;
     try {
       // With nothing ahead of it, a resume is checked against the interrupts it answers; behind other runs, only its shape.
@@ -129,10 +125,10 @@ class Thread implements ThreadCore {
     } catch (err) {
       if (!(err instanceof ResumeError)) throw err;
       const type = {
-        not_interrupted: ThreadErrorType.notInterrupted,
-        unknown_interrupt: ThreadErrorType.unknownInterrupt,
-        ambiguous_resume: ThreadErrorType.unknownInterrupt,
-        invalid_decision: ThreadErrorType.invalidDecision,
+        not_interrupted: FailureType.notInterrupted,
+        unknown_interrupt: FailureType.unknownInterrupt,
+        ambiguous_resume: FailureType.unknownInterrupt,
+        invalid_decision: FailureType.invalidDecision,
       }[err.code];
       fail(type, err.message);
     }
@@ -179,8 +175,8 @@ class Thread implements ThreadCore {
   }
 
   validateUpdate(): void {
-    if (this.gone) fail(ThreadErrorType.threadNotFound, `Thread ${this.threadId} no longer exists`);
-    if (this.busy) fail(ThreadErrorType.busy, 'Thread has a pending or running run; its state can be updated once it finishes.');
+    if (this.gone) fail(FailureType.threadNotFound, `Thread ${this.threadId} no longer exists`);
+    if (this.busy) fail(FailureType.threadBusy, 'Thread has a pending or running run; its state can be updated once it finishes.');
   }
 
   async updateState(req: StateUpdateRequest): Promise<StateUpdateResult> {
@@ -200,7 +196,7 @@ class Thread implements ThreadCore {
       });
       return { checkpointId };
     } catch (err) {
-      if (this.ownsLifecycle && failureType(err) === ThreadErrorType.threadNotFound) this.gone = true;
+      if (this.ownsLifecycle && failureType(err) === FailureType.threadNotFound) this.gone = true;
       throw err;
     } finally {
       this.updatingState = false;
@@ -271,9 +267,11 @@ class Thread implements ThreadCore {
       this.gone = true;
       return;
     }
-    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook);
+    const timers = spec.timers ?? defaultRunTimers;
+    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook, timers.webhookRetry);
     if (spec.onCompletion === 'delete' && this.queue.length === 0) {
-      await sleep(STATELESS_GRACE_MS);
+      // The temporary thread lingers, so waiting clients can read its result first.
+      await sleep(timers.statelessGraceMs);
       if (this.queue.length === 0) {
         await db.deleteThreadData({ threadId: this.threadId });
         this.gone = true;
@@ -291,11 +289,11 @@ class Thread implements ThreadCore {
   }
 
   /** Delivery runs in an abandoned child: the next run starts now, however long the receiver takes. */
-  private async sendWebhook(runId: string, url: string): Promise<void> {
+  private async sendWebhook(runId: string, url: string, retry: RunTimers['webhookRetry']): Promise<void> {
     try {
       await startChild(webhookWorkflow, {
         workflowId: webhookWorkflowId(runId),
-        args: [{ runId, threadId: this.threadId, url, checkpointId: this.head.checkpointId }],
+        args: [{ runId, threadId: this.threadId, url, checkpointId: this.head.checkpointId, retry }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
     } catch (err) {
@@ -317,7 +315,7 @@ class Thread implements ThreadCore {
   }
 }
 
-function fail(type: string, message: string): never {
+function fail(type: FailureType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
+import { FailureType } from '../core/failures.js';
 import { parseDecision, parseDecisions, reviewBatch, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
 import { Node, reviewFor, type ReviewConfig } from '../core/graphs.js';
 import { runCheckpointId, stepSlot } from '../core/ids.js';
@@ -161,5 +162,5 @@ function failureMessage(err: unknown): string {
 }
 
 function isFatal(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'FatalToolError';
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.fatalTool;
 }

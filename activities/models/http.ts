@@ -1,5 +1,8 @@
 import { isRecord } from '../../core/messages.js';
-import { ModelCallError } from './types.js';
+import { describeError, isRetryableStatus, ModelCallError, retryAfterMs } from '../../core/vendor-http.js';
+
+// Shared with the store's embeddings client in core/vendor-http.ts; re-exported for the providers' tests.
+export { isRetryableStatus, retryAfterMs } from '../../core/vendor-http.js';
 
 // Shared plumbing of the HTTP model providers, which stream through the vendors' official SDKs: the client
 // options that leave retries and timeouts to Temporal, the error policy Temporal retries by, and the few wire
@@ -74,39 +77,6 @@ function innerError(body: unknown): unknown {
   return isRecord(body) && body.type === 'error' && body.error !== undefined ? body.error : body;
 }
 
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-/** The human-readable part of an error body; vendors nest it differently (OpenAI, Anthropic, vLLM, Ollama). */
-export function vendorMessage(text: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return text.trim().slice(0, 500);
-  }
-  if (!isRecord(body)) return text.trim().slice(0, 500);
-  const err = body.error;
-  if (typeof err === 'string') return err;
-  if (isRecord(err) && typeof err.message === 'string') return err.message;
-  if (typeof body.message === 'string') return body.message;
-  if (typeof body.detail === 'string') return body.detail;
-  return text.trim().slice(0, 500);
-}
-
-/** `retry-after-ms` (OpenAI) is more precise than `Retry-After`, which may be seconds or an HTTP date. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get('retry-after-ms') ?? NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? Math.round(seconds * 1000) : undefined;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 /** An `error` event inside a 200 stream: usually overload, so retry unless the vendor blames the request. */
 export function streamError(provider: string, error: unknown): ModelCallError {
   const e = isRecord(error) ? error : {};
@@ -117,13 +87,6 @@ export function streamError(provider: string, error: unknown): ModelCallError {
 
 export function truncatedStream(provider: string): ModelCallError {
   return new ModelCallError(`${provider} stream ended before the response was complete`, true);
-}
-
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // undici hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`.
-  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-  return `${err.message}${cause}`;
 }
 
 export function parseJson(text: string): Record<string, unknown> | undefined {
@@ -138,10 +101,6 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
 /** Tool arguments as the model wrote them; a model that writes broken JSON gets `{}` rather than a failed run. */
 export function parseToolArgs(text: string): Record<string, unknown> {
   return parseJson(text.trim() || '{}') ?? {};
-}
-
-export function joinUrl(baseUrl: string, path: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}${path}`;
 }
 
 export type ImageSource = { url: string } | { data: string; mimeType: string };

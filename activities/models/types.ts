@@ -53,15 +53,5 @@ export interface ModelProvider {
   generate(req: ModelRequest, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<ModelResult>;
 }
 
-/** A failed model call. `retryable` errors (429, 5xx, network) are retried by Temporal; others fail the run. */
-export class ModelCallError extends Error {
-  override name = 'ModelCallError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+// Defined in core/ because the store's embeddings client fails the same way.
+export { ModelCallError } from '../../core/vendor-http.js';

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../core/failures.js';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
+import { threadWorkflowId } from '../../core/ids.js';
 import type { RunContext } from '../../core/runs.js';
 import { getCheckpoint, getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendEvents } from '../../db/events.js';
 import type { Queryable } from '../../db/pool.js';
-import { threadWorkflowId } from '../../workflows/messages.js';
 import { patiently, type Patience } from '../db-wait.js';
 import type { ActivityDeps } from '../deps.js';
 import { answersAuth, toolAuth } from './auth.js';
@@ -22,8 +23,6 @@ import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefin
 // so a tool that honours the key (as create_ticket does) takes effect exactly once.
 // Database work waits out an outage inside the attempt (db-wait.ts): an outage neither uses up the tool's
 // retries nor ever reaches the model as a tool result.
-
-export const ToolErrorType = { fatal: 'FatalToolError', failed: 'ToolFailed' } as const;
 
 export type ToolOutcome = { status: 'done' } | { status: 'interrupt'; value: unknown };
 
@@ -121,9 +120,9 @@ export function createToolActivities(deps: ActivityDeps) {
   /** Fatal tools fail the run; others are retried, then their last error is reported to the model. */
   function failed(a: RunToolArgs, wait: Patience, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
     const message = err instanceof Error ? err.message : String(err);
-    if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, ToolErrorType.fatal);
+    if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, FailureType.fatalTool);
     if (ctx.info.attempt < (tool.attempts ?? 3))
-      throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, ToolErrorType.failed);
+      throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, FailureType.toolFailed);
     return record(a, wait, `Error: ${message}`, 'error');
   }
 

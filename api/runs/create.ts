@@ -165,6 +165,7 @@ async function submit(
     onCompletion: kwargs.temporary ? 'delete' : 'keep',
     webhook: kwargs.webhook,
     agent: runAgent(agent),
+    timers: deps.settings.timers,
   };
   checkSpecSize(spec);
   const stored = await insertRunRequest(deps.db, {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { FailureType } from '../../core/failures.js';
 import { findGraph, INPUT, nodeNames, START } from '../../core/graphs.js';
+import { threadWorkflowId } from '../../core/ids.js';
 import { isRecord, MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
@@ -8,13 +10,7 @@ import { collapseToHead, copyCheckpoints } from '../../db/checkpoints.js';
 import type { Queryable } from '../../db/pool.js';
 import { countActiveRuns } from '../../db/runs.js';
 import { deleteThreadRow, getThread, insertThread, insertThreadCopy, lockThread, setThreadTtl, type ThreadRow } from '../../db/threads.js';
-import {
-  threadWorkflowId,
-  ThreadErrorType,
-  updateState,
-  type StateUpdateRequest,
-  type StateUpdateResult,
-} from '../../workflows/messages.js';
+import { updateState, type StateUpdateRequest, type StateUpdateResult } from '../../workflows/messages.js';
 import type { AppDeps, RunDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
@@ -75,7 +71,7 @@ export async function applyStateUpdate(deps: AppDeps, threadId: string, req: Sta
   // The checkpoint id derives from the update id: a v7 id keeps checkpoints sorted by creation time.
   return updateThread(deps, threadId, updateState, [req], {
     updateId: () => uuid7(),
-    overrides: { [ThreadErrorType.busy]: ErrorCode.conflict },
+    overrides: { [FailureType.threadBusy]: ErrorCode.conflict },
   });
 }
 

@@ -2,6 +2,7 @@ import type { Client } from '@langchain/langgraph-sdk';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { cronScheduleId } from '../../core/cron.js';
 import { human } from './input.js';
+import { pollUntil } from './wait.js';
 
 // The paths of the cron fire workflow: submit and end (enqueue), and submit then follow the run to its end
 // (reject). Replay tests record their histories (npm run record-cron-histories) and replay them against the code.
@@ -22,15 +23,17 @@ async function firstFire(client: Client, temporal: TemporalClient, strategy: 'en
   });
   const handle = temporal.schedule.getHandle(cronScheduleId(cron.cron_id));
   try {
-    for (let i = 0; i < 300; i++) {
-      const [first] = (await handle.describe()).info.recentActions;
-      if (first) {
-        await temporal.workflow.getHandle(first.action.workflow.workflowId).result();
-        return first.action.workflow.workflowId;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the cron never fired');
+    let workflowId = '';
+    await pollUntil(
+      'the cron fired',
+      async () => {
+        workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId ?? '';
+        return workflowId !== '';
+      },
+      { intervalMs: 100 },
+    );
+    await temporal.workflow.getHandle(workflowId).result();
+    return workflowId;
   } finally {
     await client.crons.delete(cron.cron_id);
   }

@@ -1,6 +1,6 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import type { Client as TemporalClient } from '@temporalio/client';
-import { threadWorkflowId } from '../../workflows/messages.js';
+import { threadWorkflowId } from '../../core/ids.js';
 import { human } from './input.js';
 import { pollUntil } from './wait.js';
 

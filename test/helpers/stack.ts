@@ -18,7 +18,7 @@ import type { AuthService } from '../../api/auth/types.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
-import type { MultitaskStrategy } from '../../core/runs.js';
+import { defaultRunTimers, type MultitaskStrategy } from '../../core/runs.js';
 import { migrate } from '../../db/migrate.js';
 import { openPglite, openPostgres, type Db, type DbKind } from '../../db/pool.js';
 import { createLexicalEmbedder, createStore, type StoreService } from '../../store/index.js';
@@ -56,6 +56,8 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
   const admin = adminUrl ?? loadTestConfig().TEST_DATABASE_URL;
   const name = `rt_test_${randomBytes(6).toString('hex')}`;
   const adminPool = new pg.Pool({ connectionString: admin, max: 1 });
+  // Its idle connection dies with the server when a test stops it (db-outage): that is no failure of the test.
+  adminPool.on('error', (err) => log.debug('admin connection lost', { err }));
   await adminPool.query(`CREATE DATABASE ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
@@ -125,6 +127,7 @@ export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings 
   bodyLimit: '1mb',
   heartbeatSeconds: 5,
   workerTimeoutMs: 20_000,
+  timers: defaultRunTimers,
   ...overrides,
 });
 

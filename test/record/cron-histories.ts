@@ -1,16 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { benchEnv } from '../bench/harness.js';
-import { cronScenarios } from '../test/helpers/cron-scenarios.js';
-import { projectRoot } from './temporal-cli.js';
+import { startDevEnv } from '../helpers/dev-env.js';
+import { cronScenarios } from '../helpers/cron-scenarios.js';
+import { projectRoot } from '../../scripts/temporal-cli.js';
 
 // `npm run record-cron-histories [-- <scenario>]`: records the histories of cron fire workflows into
 // test/fixtures/cron-histories. Record new scenarios only: fixtures of earlier code prove old histories replay.
 
 const dir = path.join(projectRoot, 'test', 'fixtures', 'cron-histories');
 mkdirSync(dir, { recursive: true });
-const env = await benchEnv('pglite');
+const env = await startDevEnv('pglite');
 const stack = await env.stack();
 try {
   const only = process.argv.slice(2);

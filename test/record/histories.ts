@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { benchEnv } from '../bench/harness.js';
-import { scenarioHistory, scenarios, type Scenario } from '../test/helpers/scenarios.js';
-import { projectRoot } from './temporal-cli.js';
+import { startDevEnv } from '../helpers/dev-env.js';
+import { scenarioHistory, scenarios, type Scenario } from '../helpers/scenarios.js';
+import { projectRoot } from '../../scripts/temporal-cli.js';
 
 // `npm run record-histories`: plays the replay scenarios on a fresh dev server and writes each thread's
 // workflow history to test/fixtures/histories. Name scenarios (`npm run record-histories -- webhook`) to record
@@ -16,7 +16,7 @@ const chosen = scenarios.filter((s) => !only.length || only.includes(s.name));
 const groups = new Map<string, Scenario[]>();
 for (const s of chosen) groups.set(JSON.stringify(s.serverConfig ?? {}), [...(groups.get(JSON.stringify(s.serverConfig ?? {})) ?? []), s]);
 for (const [config, group] of groups) {
-  const env = await benchEnv('pglite', JSON.parse(config) as Record<string, unknown>);
+  const env = await startDevEnv('pglite', JSON.parse(config) as Record<string, unknown>);
   const stack = await env.stack();
   try {
     for (const s of group) {

@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadTestConfig } from '../../config/test.js';
+import { createLogger, type Logger } from '../../config/logger.js';
+import type { DbKind } from '../../db/pool.js';
+import { findOrInstallTemporal, freePort, startDevServer, type DevServer } from '../../scripts/temporal-cli.js';
+import { workflowsPath } from '../../worker/create.js';
+import { startStack, type Stack, type StackOptions } from './stack.js';
+
+// A Temporal dev server of its own and one workflow bundle, and stacks built on them: for the benchmarks and the
+// history recorders (test/record), which run outside vitest and its global setup.
+
+export interface DevEnv {
+  log: Logger;
+  db: DbKind;
+  server: DevServer;
+  bundlePath: string;
+  stack(o?: StackOptions): Promise<Stack>;
+  stop(): Promise<void>;
+}
+
+export async function startDevEnv(db: DbKind, extraServerConfig: Record<string, unknown> = {}, component = 'dev-env'): Promise<DevEnv> {
+  const log = createLogger('warn', { component });
+  const server = await startDevServer({
+    binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log),
+    port: await freePort(),
+    uiPort: null,
+    dynamicConfig: extraServerConfig,
+    log,
+  });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'rt-dev-env-')), 'bundle.js');
+  writeFileSync(bundlePath, code);
+  return {
+    log,
+    db,
+    server,
+    bundlePath,
+    stack: (o = {}) => startStack({ db, temporalAddress: server.address, workflowBundlePath: bundlePath, ...o }),
+    stop: () => server.stop(),
+  };
+}
