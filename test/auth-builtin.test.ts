@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@langchain/langgraph-sdk';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { builtinAuth, sha256Hex } from '../api/auth/builtin.js';
 import { policies } from '../api/auth/policies.js';
 import { isPublic } from '../api/auth/middleware.js';
@@ -112,6 +112,35 @@ describe('built-in authorization', () => {
     expect(rows).toContainEqual(expect.objectContaining({ actor: 'support', action: 'read', resource_id: thread.thread_id }));
     expect((await fetch(`${stack.url}/audit`, { headers: { 'x-api-key': 'key-of-support' } })).status).toBe(403);
     expect((await admin.assistants.create({ graphId: 'agent' })).graph_id).toBe('agent');
+  });
+});
+
+describe('acting as the user', () => {
+  it('runs a cron as the user who created it, and leaves the Agent Auth callback unauthenticated', async () => {
+    const dave = bearer(await jwt('dave'));
+    const thread = await dave.threads.create();
+    const cron = await dave.crons.createForThread(thread.thread_id, 'agent', {
+      schedule: '* * * * * * *',
+      input: { messages: [{ role: 'user', content: 'tick' }] },
+      config: { configurable: { script: [{ content: 'scheduled' }] } },
+    });
+    expect((cron as unknown as { user_id: string }).user_id).toBe('dave');
+    const [fired] = await vi.waitFor(
+      async () => {
+        const runs = await dave.runs.list(thread.thread_id);
+        expect(runs.length).toBeGreaterThan(0);
+        return runs;
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    await dave.crons.delete(cron.cron_id);
+    const configurable = (fired as unknown as { kwargs: { config: { configurable: Record<string, unknown> } } }).kwargs.config.configurable;
+    expect(configurable.langgraph_auth_user_id).toBe('dave');
+    // The browser returning from the provider carries no credentials: the callback answers on its own terms (no
+    // providers here: 404), never 401.
+    const callback = await fetch(`${stack.url}/agent-auth/callback?state=s&code=c`);
+    expect(callback.status).not.toBe(401);
+    expect((await fetch(`${stack.url}/agent-auth/connections`)).status).toBe(401);
   });
 });
 

@@ -13,6 +13,7 @@ import { createRun } from '../runs/create.js';
 import type { RunCreate } from '../runs/schema.js';
 import { deleteSchedule, strategyOf } from './schedule.js';
 import { actingAs, storedUser } from '../auth/context.js';
+import { v4 } from 'uuid';
 
 // The activities of a cron fire (workflows/cron.ts). The run is created by the same createRun the runs routes
 // call, so admission (and later auth and guardrails) apply to scheduled runs exactly as to interactive ones.
@@ -35,7 +36,8 @@ export interface CronFireResult {
 /** Ids derived from the fire, so every attempt at one fire names the same run and the same new thread. */
 export function fireIds(cronId: string, scheduledAt: string): { runId: string; threadId: string } {
   const ms = Date.parse(scheduledAt);
-  const hash = (kind: string) => createHash('sha256').update(`${cronId}|${scheduledAt}|${kind}`).digest('hex');
+  // uuid7From takes its random bytes as a valid UUID: the hash's first 16 bytes, written as a v4 one.
+  const hash = (kind: string) => v4({ random: createHash('sha256').update(`${cronId}|${scheduledAt}|${kind}`).digest().subarray(0, 16) });
   return { runId: uuid7From(ms, hash('run')), threadId: uuid7From(ms, hash('thread')) };
 }
 
