@@ -4,6 +4,7 @@ import type { StoreService } from '../store/index.js';
 import type { AgentAuth } from './agent-auth.js';
 import type { ModelResolver } from './models/index.js';
 import type { ToolRegistry } from './tools/types.js';
+import type { WebhookSettings } from './webhook-http.js';
 
 export interface ActivityHooks {
   /** Called as each model chunk is produced; benchmarks use it to time token delivery. */
@@ -22,4 +23,6 @@ export interface ActivityDeps {
   store?: StoreService;
   /** Agent Auth's vault, when providers are configured: tools that declare `auth` get their user's token from it. */
   agentAuth?: AgentAuth;
+  /** Where webhooks may go and their signing key (default: no private addresses, unsigned). */
+  webhooks?: WebhookSettings;
 }

@@ -5,6 +5,7 @@ import type { ServerModelDefaults } from '../core/agent-config.js';
 import type { MultitaskStrategy, RunTimers } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
+import type { AuthService } from './auth/types.js';
 import type { EventHub } from './events/hub.js';
 
 export interface AppSettings {
@@ -39,4 +40,6 @@ export interface AppDeps {
   settings: AppSettings;
   /** Agent Auth's vault, when providers are configured (AGENT_AUTH_PROVIDERS_FILE). */
   agentAuth?: AgentAuth;
+  /** Authentication and authorization; undefined: off (allowed only on loopback or with AUTH_DISABLED). */
+  auth?: AuthService;
 }

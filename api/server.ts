@@ -13,6 +13,7 @@ import { createStoreFromConfig } from '../store/index.js';
 import { createApp } from './app.js';
 import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
+import { authFromConfig } from './auth/load.js';
 import { startCronReconciler } from './crons/service.js';
 import type { AppSettings } from './deps.js';
 import { EventHub } from './events/hub.js';
@@ -46,6 +47,8 @@ export interface ApiServer {
 
 /** Serves the API on config.HOST:PORT until close(); streams in flight are ended on close. */
 export async function serveApi(o: { config: Config; db: Db; temporal: Client; log: Logger }): Promise<ApiServer> {
+  // Before anything starts: a server that may not serve this address without authentication refuses here.
+  const auth = await authFromConfig(o.config, o.log);
   await installAgents(o.config.AGENTS_DIR, builtinToolNames(), o.log);
   await ensureSystemAssistants(o.db);
   const hub = new EventHub(o.db, o.log);
@@ -61,6 +64,7 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
     store,
     settings: settingsFrom(o.config),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: agentAuth }) } : {}),
+    ...(auth ? { auth } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {

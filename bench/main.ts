@@ -1,3 +1,4 @@
+import { authBench } from './auth.js';
 import { compareBench } from './compare.js';
 import { benchEnv } from './harness.js';
 import { historyBench } from './history.js';
@@ -21,6 +22,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   local: localBench,
   runs: runsBench,
   compare: compareBench,
+  auth: authBench,
 };
 
 const args = process.argv.slice(2);

@@ -26,6 +26,7 @@ import { packageTools, registeredGraphs } from '../core/graphs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
+import type { WebhookSettings } from '../activities/webhook-http.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -60,6 +61,8 @@ export interface WorkerOptions {
   env?: Record<string, string | undefined>;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** WEBHOOK_ALLOWED_HOSTS and WEBHOOK_SECRET. */
+  webhooks?: WebhookSettings;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -82,6 +85,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         tools,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
+        ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
       }),
       ...createCronActivities({

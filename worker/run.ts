@@ -81,6 +81,12 @@ export async function runWorker(o: {
     tools: o.tools ?? [],
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
+    webhooks: {
+      allowedHosts: o.config.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+      secret: o.config.WEBHOOK_SECRET,
+    },
     ...(agentAuth ? { agentAuth } : {}),
     ...(o.config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
   });

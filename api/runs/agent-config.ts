@@ -37,7 +37,8 @@ export function resolveAgentConfig(
   if (maxTokens !== undefined) out.maxTokens = maxTokens;
   const toolChoice = str('tool_choice');
   if (toolChoice) out.toolChoice = toolChoice;
-  const userId = str('user_id');
+  // With authentication, the authenticated user (which clients cannot set), not the user_id a client names.
+  const userId = str('langgraph_auth_user_id') ?? str('user_id');
   if (userId) out.userId = userId;
   return out;
 }

@@ -18,6 +18,8 @@ import type { RunDeps } from '../deps.js';
 import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
+import { runActorOf } from '../auth/context.js';
+import { authorizeRun, checkRunAssistant, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
@@ -31,6 +33,8 @@ export interface CreatedRun {
 }
 
 const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
+/** Credentials never reach configurable (stored run kwargs, GET answers, webhooks): cookies, auth, keys, tokens. */
+const credentialName = /authorization|cookie|key|token|secret|password/;
 
 /**
  * For callers that must create a run exactly once however often they retry (a cron fire): the run id, and the id
@@ -56,10 +60,14 @@ export async function createRun(
     );
   const graph = findGraph(assistant.graph_id);
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
+  await checkRunAssistant(headers, assistant);
+  const auth = await authorizeRun(headers, threadId, body);
+  body = auth.body;
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
   agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
-  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
+  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
+  if (!created) checkRunThread(thread, auth.filter);
   try {
     return await submit(deps, {
       thread,
@@ -112,6 +120,7 @@ async function submit(
     ...(graph.middleware ? { middleware: graph.middleware } : {}),
     ...config.configurable,
     ...forwardedHeaders(headers),
+    ...userConfigurable(runActorOf(headers)),
     run_id: runId,
     thread_id: thread.thread_id,
     graph_id: assistant.graph_id,
@@ -221,6 +230,7 @@ async function resolveThread(
   body: RunCreate,
   assistant: AssistantRow,
   newThreadId = uuid7(),
+  tagged = false,
 ): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   if (threadId === null) {
@@ -231,7 +241,8 @@ async function resolveThread(
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
-  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: stamp });
+  // With authentication the run's metadata (its owner tag) goes on the thread it creates, as on stateless runs.
+  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: tagged ? { ...stamp, ...(body.metadata ?? {}) } : stamp });
   return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
 }
 
@@ -266,7 +277,7 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (typeof v !== 'string') continue;
-    if ((k.startsWith('x-') && !excludedHeaders.has(k)) || k === 'user-agent') out[k] = v;
+    if ((k.startsWith('x-') && !excludedHeaders.has(k) && !credentialName.test(k)) || k === 'user-agent') out[k] = v;
   }
   return out;
 }

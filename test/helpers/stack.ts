@@ -10,12 +10,14 @@ import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
 import { createAgentAuth } from '../../activities/agent-auth.js';
 import type { ActivityHooks } from '../../activities/deps.js';
+import type { WebhookSettings } from '../../activities/webhook-http.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
 import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
 import { installAgents } from '../../agent-packages/index.js';
+import type { AuthService } from '../../api/auth/types.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
@@ -102,6 +104,10 @@ export interface StackOptions {
   log?: Logger;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Authentication and authorization (default: off, as on a loopback server without an authenticator). */
+  auth?: AuthService;
+  /** Webhook destinations and key (default: the test configuration's WEBHOOK_ALLOWED_HOSTS=127.0.0.1, unsigned). */
+  webhooks?: WebhookSettings;
 }
 
 export interface Stack {
@@ -166,6 +172,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     store,
     settings: testSettings(o.settings),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
   };
   server.on('request', createApp(deps));
 
@@ -185,6 +192,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
       ...(o.workerEnv ? { env: o.workerEnv } : {}),
+      ...(o.webhooks ? { webhooks: o.webhooks } : {}),
       runSettings: deps.settings,
     });
   };
@@ -266,10 +274,13 @@ export async function startTestWorker(o: {
   agentAuth?: AgentAuthSettings;
   activityInterceptors?: ActivityInterceptorsFactory[];
   env?: Record<string, string | undefined>;
+  webhooks?: WebhookSettings;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await createWorker({
+    // Test receivers listen on loopback, which the test configuration allows (WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
+    webhooks: o.webhooks ?? { allowedHosts: ['127.0.0.1', 'localhost'] },
     connection,
     namespace: 'default',
     taskQueue: o.taskQueue,
