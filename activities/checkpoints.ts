@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../core/failures.js';
 import { interruptsByTask } from '../core/format.js';
-import { INPUT, Node, START } from '../core/graphs.js';
+import { INPUT, Node, START } from '../core/engine.js';
 import { hookOfNode, nextAfterHook } from '../core/middleware/edges.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
 import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
-import { applyWrites, normalizeWrites, type ChannelWrites } from '../core/state.js';
+import { applyWrites, mergeFiles, normalizeWrites, type ChannelWrites } from '../core/state.js';
 import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
 import { getRun } from '../db/runs.js';
 import { setThreadInterrupts } from '../db/threads.js';
@@ -254,10 +254,12 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     /** Completes a tools turn: the recorded tool results, in call order, become one checkpoint. */
     async commitTools(a: { run: RunContext; head: ThreadHead; checkpointId: string; editedCalls: ToolCall[] }): Promise<ThreadHead> {
       const base = a.head.checkpointId!;
-      const writes = new Map((await getPendingWrites(db, a.run.threadId, base)).map((w) => [w.task_id, w.value as Message]));
+      const pending = await getPendingWrites(db, a.run.threadId, base);
+      const writes = new Map(pending.filter((w) => w.channel === 'messages').map((w) => [w.task_id, w.value as Message]));
       const results = a.head.tasks.flatMap((t) => (writes.has(t.id) ? [writes.get(t.id)!] : []));
       const rewritten = a.editedCalls.length ? await withEditedCalls(a.run.threadId, base, a.editedCalls) : [];
       const messages = [...rewritten, ...results];
+      const channels = stateWrites(a.head.tasks, pending);
       const r = await commitStep(db, {
         threadId: a.run.threadId,
         run: a.run,
@@ -267,8 +269,8 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         step: a.head.step + 1,
         source: 'loop',
         node: Node.tools,
-        writes: { messages },
-        metadataWrites: { [Node.tools]: { messages } },
+        writes: { ...channels, messages },
+        metadataWrites: { [Node.tools]: { ...channels, messages } },
         next: [Node.agent],
         tasks: [agentTask(a.checkpointId)],
         completedMessages: results,
@@ -287,6 +289,16 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
     const byId = new Map(edited.map((c) => [c.id, c]));
     return [{ ...ai, tool_calls: (ai.tool_calls ?? []).map((c) => byId.get(c.id) ?? c) }];
   }
+}
+
+/** Tools' writes to other channels (files, todos), folded in call order: files merge, the rest keep the last value. */
+function stateWrites(tasks: HeadTask[], pending: { task_id: string; channel: string; value: unknown }[]): ChannelWrites {
+  const order = new Map(tasks.map((t, i) => [t.id, i]));
+  const rest = pending.filter((w) => w.channel !== 'messages' && order.has(w.task_id));
+  rest.sort((x, y) => order.get(x.task_id)! - order.get(y.task_id)!);
+  const out: ChannelWrites = {};
+  for (const w of rest) out[w.channel] = w.channel === 'files' ? mergeFiles(out.files, w.value) : w.value;
+  return out;
 }
 
 function lastWriter(writes: unknown): string | undefined {

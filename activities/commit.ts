@@ -6,7 +6,8 @@ import type { Message } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
 import { applyWrites, type ChannelWrites, type StateValues } from '../core/state.js';
 import { getCheckpoint, headOf, insertCheckpoint, valuesAt } from '../db/checkpoints.js';
-import { appendEvents, type NewEvent } from '../db/events.js';
+import type { NewEvent } from '../db/events.js';
+import { appendRunEvents } from './run-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import { getRunInternals } from '../db/runs.js';
 import { lockThread, setThreadHead } from '../db/threads.js';
@@ -107,7 +108,7 @@ async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResult> {
         taskId: c.taskId ?? null,
         emitValues: c.emitValues,
       });
-      await appendEvents(q, c.run.runId, [...(c.extraEvents ?? []), ...events]);
+      await appendRunEvents(q, c.run, [...(c.extraEvents ?? []), ...events]);
     }
     return { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true };
   }

@@ -5,6 +5,7 @@ import type { MiddlewareRegistry } from './middleware/registry.js';
 import type { AgentAuth } from './agent-auth.js';
 import type { ModelResolver } from './models/index.js';
 import type { ToolRegistry } from './tools/types.js';
+import type { WebhookSettings } from './webhook-http.js';
 
 export interface ActivityHooks {
   /** Called as each model chunk is produced; benchmarks use it to time token delivery. */
@@ -25,4 +26,6 @@ export interface ActivityDeps {
   agentAuth?: AgentAuth;
   /** Middleware definitions (built-ins and the worker's own) that hooks of runs name. */
   middleware?: MiddlewareRegistry;
+  /** Where webhooks may go and their signing key (default: no private addresses, unsigned). */
+  webhooks?: WebhookSettings;
 }

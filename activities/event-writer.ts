@@ -1,6 +1,8 @@
-import { appendEvents, type NewEvent } from '../db/events.js';
+import type { RunContext } from '../core/runs.js';
+import type { NewEvent } from '../db/events.js';
 import type { Db } from '../db/pool.js';
 import type { Patience } from './db-wait.js';
+import { appendRunEvents } from './run-events.js';
 
 /**
  * Appends a run's events in order while a call is in flight. There is no timer: an event goes out at once
@@ -15,7 +17,7 @@ export class EventWriter {
 
   constructor(
     private readonly db: Db,
-    private readonly runId: string,
+    private readonly run: Pick<RunContext, 'runId' | 'parent'>,
     private readonly patience: Patience = (fn) => fn(),
   ) {}
 
@@ -29,7 +31,7 @@ export class EventWriter {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
-        await this.patience(() => appendEvents(this.db, this.runId, batch));
+        await this.patience(() => appendRunEvents(this.db, this.run, batch));
       }
     } catch (err) {
       this.failure ??= err;

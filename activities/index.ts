@@ -4,6 +4,7 @@ import { createMaintenanceActivities } from './maintenance.js';
 import { createMiddlewareActivities } from './middleware/index.js';
 import { createModelActivities } from './model.js';
 import { createRunActivities } from './runs.js';
+import { createSubagentActivities } from './subagents.js';
 import { createToolActivities } from './tools/index.js';
 import { createWebhookActivities } from './webhooks.js';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckpointActivities(deps),
     ...createModelActivities(deps),
     ...createToolActivities(deps),
+    ...createSubagentActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
     ...createMiddlewareActivities(deps),

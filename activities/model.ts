@@ -2,7 +2,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../core/failures.js';
 import { messageStreamMetadata } from '../core/format.js';
-import { Node, promptAndScript, type AgentConfig } from '../core/graphs.js';
+import { promptAndScript, type AgentConfig } from '../core/agent-config.js';
+import { Node } from '../core/engine.js';
+import { findGraph } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
 import { aiMessage, messageText, type Message } from '../core/messages.js';
 import { insertGuardrailEvents } from '../db/guardrails.js';
@@ -63,7 +65,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const taskId = taskIdFor(parent, Node.agent, 0);
   const messageId = attemptMessageId(a.messageId, ctx.info.attempt);
   const meta = messageStreamMetadata(a.run, Node.agent, step, taskId, { ls_provider: provider.name, ls_model_name: modelName });
-  const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run.runId, wait), deps, ctx);
+  const stream = new ChunkStream(a.run, messageId, meta, new EventWriter(deps.db, a.run, wait), deps, ctx);
   const superseded = ctx.info.attempt > 1 ? await wait(() => streamedAttempts(deps, a, ctx.info.attempt)) : [];
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
   const watch = new StallWatch(ctx, provider.watchForStalls ? deps.modelStallTimeoutMs : null, provider.name);
@@ -157,7 +159,9 @@ async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentCon
   if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
   const run = await getRun(deps.db, a.run.runId);
   if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, FailureType.runNotActive);
-  return { ...a.agent, ...promptAndScript(a.run.graphId, run.kwargs) };
+  const graph = findGraph(a.run.graphId);
+  if (!graph) throw ApplicationFailure.nonRetryable(`Graph "${a.run.graphId}" is not registered on this worker`, FailureType.modelError);
+  return { ...a.agent, ...promptAndScript(graph, run.kwargs) };
 }
 
 async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {

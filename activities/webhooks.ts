@@ -4,6 +4,7 @@ import { FailureType } from '../core/failures.js';
 import { valuesAt } from '../db/checkpoints.js';
 import { getRunInternals } from '../db/runs.js';
 import type { ActivityDeps } from './deps.js';
+import { postWebhook, WebhookRefusal } from './webhook-http.js';
 
 // Outgoing webhooks: when a run ends, its `webhook` URL receives the run as JSON. Delivery is at least once.
 // Idempotency key: the run id, which the body carries (and the `X-Run-Id` header repeats) so receivers can drop
@@ -22,7 +23,7 @@ export type WebhookOutcome = { delivered: true; status: number } | { delivered: 
 /** Answers a retry cannot change (a 4xx other than timeout and rate limit) end delivery. */
 const retryable = (status: number) => status >= 500 || status === 408 || status === 429;
 
-export function createWebhookActivities({ db, log }: ActivityDeps) {
+export function createWebhookActivities({ db, log, webhooks = { allowedHosts: [] } }: ActivityDeps) {
   return {
     async deliverWebhook(a: WebhookDelivery): Promise<WebhookOutcome> {
       const run = await getRunInternals(db, a.runId);
@@ -38,17 +39,18 @@ export function createWebhookActivities({ db, log }: ActivityDeps) {
         ...(error ? { error: error.message } : {}),
       };
       const ctx = Context.current();
-      const res = await fetch(a.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-run-id': a.runId },
-        body: JSON.stringify(body),
-        signal: AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(30_000)]),
+      const signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(30_000)]);
+      const headers = { 'content-type': 'application/json', 'x-run-id': a.runId };
+      const status = await postWebhook(a.url, JSON.stringify(body), headers, webhooks, signal).catch((err: unknown) => {
+        // A refused destination stays refused: the run's data never goes there.
+        if (err instanceof WebhookRefusal) throw ApplicationFailure.nonRetryable(err.message, FailureType.webhookRefused);
+        throw err;
       });
-      await res.body?.cancel();
-      if (res.ok) return { delivered: true, status: res.status };
-      const message = `Webhook ${a.url} answered ${res.status} for run ${a.runId}`;
-      if (!retryable(res.status)) {
-        log.warn('webhook refused', { runId: a.runId, status: res.status });
+      if (status >= 200 && status < 300) return { delivered: true, status };
+      const message = `Webhook ${a.url} answered ${status} for run ${a.runId}`;
+      // A redirect is not followed (it could point anywhere, a loopback admin path included): the delivery ends.
+      if (!retryable(status)) {
+        log.warn('webhook refused', { runId: a.runId, status });
         throw ApplicationFailure.nonRetryable(message, FailureType.webhookRefused);
       }
       throw ApplicationFailure.retryable(message, FailureType.webhookUnavailable);

@@ -3,6 +3,8 @@ import express, { type Express, type Request } from 'express';
 import { a2aRouter } from './a2a/router.js';
 import { agentAuthRouter } from './agent-auth/router.js';
 import { assistantsRouter } from './assistants/router.js';
+import { authenticateRequests } from './auth/middleware.js';
+import { auditRouter } from './auth/router.js';
 import { corsPolicy } from './cors.js';
 import { cronsRouter } from './crons/router.js';
 import type { AppDeps } from './deps.js';
@@ -27,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
   app.use(corsPolicy(deps.settings.corsOrigins));
   app.use(express.json({ limit: deps.settings.bodyLimit, type: ['application/json', 'application/*+json'], strict: false }));
+  app.use(authenticateRequests(deps));
   app.use(inputGuard);
   for (const router of [
     assistantsRouter,
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
     a2aRouter,
     agentAuthRouter,
     policiesRouter,
+    auditRouter,
   ])
     app.use(router(deps, registry));
   app.use(systemRouter(deps, registry));

@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { AgentAuth } from '../activities/agent-auth.js';
 import type { Logger } from '../config/logger.js';
-import type { ServerModelDefaults } from '../core/graphs.js';
+import type { ServerModelDefaults } from '../core/agent-config.js';
 import type { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import type { MultitaskStrategy, RunTimers } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
+import type { AuthService } from './auth/types.js';
 import type { EventHub } from './events/hub.js';
 
 export interface AppSettings {
@@ -42,4 +43,6 @@ export interface AppDeps {
   agentAuth?: AgentAuth;
   /** Middleware runs may name: the built-ins and the ones registered with the worker (default: built-ins only). */
   middleware?: MiddlewareRegistry;
+  /** Authentication and authorization; undefined: off (allowed only on loopback or with AUTH_DISABLED). */
+  auth?: AuthService;
 }

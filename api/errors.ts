@@ -8,6 +8,8 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 
 export const ErrorCode = {
   badRequest: 'bad_request',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
   invalid: 'invalid_request',
   notFound: 'not_found',
   conflict: 'conflict',
@@ -21,6 +23,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const statusOf: Record<ErrorCode, number> = {
   bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
   invalid_request: 422,
   not_found: 404,
   conflict: 409,
@@ -45,6 +49,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Headers the answer carries (an authenticator's `WWW-Authenticate`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -60,6 +66,7 @@ export class ApiError extends Error {
 
 export const notFound = (message: string) => new ApiError(ErrorCode.notFound, message);
 export const conflict = (message: string) => new ApiError(ErrorCode.conflict, message);
+export const forbidden = (message = 'Forbidden') => new ApiError(ErrorCode.forbidden, message);
 export const invalid = (message: string, details?: ErrorDetail[]) => new ApiError(ErrorCode.invalid, message, details);
 
 /** A zod failure as a 422 that names every bad field. */
@@ -78,6 +85,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (apiError.code === ErrorCode.unavailable) res.setHeader('Retry-After', '5');
+    for (const [name, value] of Object.entries(apiError.headers)) res.setHeader(name, value);
     res.status(apiError.status).json(apiError.toJSON());
   };
 }

@@ -1,6 +1,8 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
+import { authorizeRoute, type PolicyInput } from './auth/policies.js';
+import { rejectReservedKeys } from './auth/reserved.js';
 import { fromZod } from './errors.js';
 
 // One definition per route: Express gets a handler that only ever sees zod-parsed input, and the OpenAPI
@@ -47,6 +49,9 @@ export function mount<P extends Schema | undefined, Q extends Schema | undefined
       query: parse('query', def.query, withoutEmpty(req.query)),
       body: parse('body', def.body, req.body ?? {}),
     } as RouteInput<P, Q, B>;
+    rejectReservedKeys(input.body);
+    // Authorization sees the parsed input and may change it (owner tags, a rewritten store namespace).
+    await authorizeRoute(req, def.method, def.path, input as unknown as PolicyInput);
     const result = await def.handler(input, req, res);
     if (res.headersSent) return;
     if (result === undefined) res.status(def.emptyStatus ?? 204).end();

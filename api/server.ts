@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createAgentAuth } from '../activities/agent-auth.js';
+import { builtinToolNames } from '../activities/tools/builtin.js';
+import { installAgents } from '../agent-packages/index.js';
 import { loadAgentAuthSettings } from '../config/agent-auth.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
@@ -14,6 +16,7 @@ import { createApp } from './app.js';
 import { loadGuardrailsFile } from './policies/router.js';
 import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
+import { authFromConfig } from './auth/load.js';
 import { startCronReconciler } from './crons/service.js';
 import type { AppSettings } from './deps.js';
 import { EventHub } from './events/hub.js';
@@ -54,6 +57,9 @@ export async function serveApi(o: {
   /** Custom middleware (as registered with the worker), for runs to name. */
   middleware?: MiddlewareDefinition[];
 }): Promise<ApiServer> {
+  // Before anything starts: a server that may not serve this address without authentication refuses here.
+  const auth = await authFromConfig(o.config, o.log);
+  await installAgents(o.config.AGENTS_DIR, builtinToolNames(), o.log);
   await ensureSystemAssistants(o.db);
   const hub = new EventHub(o.db, o.log);
   await hub.start();
@@ -71,6 +77,7 @@ export async function serveApi(o: {
     store,
     settings: settingsFrom(o.config),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: agentAuth }) } : {}),
+    ...(auth ? { auth } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(o.config.PORT, o.config.HOST, (err?: Error) => {

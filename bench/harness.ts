@@ -1,11 +1,13 @@
-import { startDevEnv, type DevEnv } from '../test/helpers/dev-env.js';
+import { startDevEnv, type DevEnv, type ServerChoice } from '../test/helpers/dev-env.js';
 
-// Shared by every benchmark: one Temporal dev server and one workflow bundle, and stacks built on them.
+// Shared by every benchmark: one Temporal dev server (on a SQLite file, as `npm start` runs it, unless
+// --server=memory) and one workflow bundle, and stacks built on them.
 
 export type BenchEnv = DevEnv;
 
-export const benchEnv = (db: DevEnv['db'], extraServerConfig: Record<string, unknown> = {}): Promise<BenchEnv> =>
-  startDevEnv(db, extraServerConfig, 'bench');
+export type { ServerChoice };
+
+export const benchEnv = (db: DevEnv['db'], choice: ServerChoice = {}): Promise<BenchEnv> => startDevEnv(db, choice, 'bench');
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

@@ -19,6 +19,10 @@ export const configSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(2024).describe('Port of the Agent Server API.'),
     HOST: z.string().default('127.0.0.1').describe('Interface the API binds to (0.0.0.0 in containers).'),
     DATA_DIR: z.string().default('.data').describe('Local state: embedded database, Temporal dev-server database, tools.'),
+    AGENTS_DIR: z
+      .string()
+      .default('agents')
+      .describe('Folder of agent packages (one sub-folder per agent: agent.json, AGENTS.md, skills/, subagents/, mcp.json, tools/).'),
     DATABASE_URL: optionalUrl.describe('PostgreSQL URL. Unset: embedded PGlite under DATA_DIR (API and worker share one process).'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(10).describe('Connections per process to PostgreSQL.'),
     DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce
@@ -163,6 +167,34 @@ export const configSchema = z
       .min(60)
       .default(900)
       .describe('How long an authorization link that a tool hands out stays usable.'),
+    AUTH_PATH: optionalString.describe(
+      'Custom authentication and authorization: `path/to/auth.ts:exportName` (export default: `default`), a module exporting an `Auth` of `@langchain/langgraph-sdk/auth`, as LangGraph deployments use.',
+    ),
+    AUTH_API_KEYS_FILE: optionalString.describe(
+      'Built-in API keys: a JSON file mapping the SHA-256 hex digest of each key to `{"identity", "permissions"}`. Clients send the key as `x-api-key` or `Authorization: Bearer`.',
+    ),
+    AUTH_JWT_JWKS_URL: optionalUrl.describe('Built-in JWT bearer tokens: the JWKS URL of the issuer whose signatures are trusted.'),
+    AUTH_JWT_ISSUER: optionalString.describe('The `iss` a JWT must carry (checked when set).'),
+    AUTH_JWT_AUDIENCE: optionalString.describe('The `aud` a JWT must carry (checked when set).'),
+    AUTH_JWT_PERMISSIONS_CLAIM: z
+      .string()
+      .default('permissions')
+      .describe('JWT claim holding the permissions (an array or a space-separated string); a space-separated `scope` is read too.'),
+    AUTH_DISABLED: bool('false').describe(
+      'Serve without authentication on a non-loopback HOST (anyone who reaches the port can do anything). Without it and without an authenticator, the server only listens on loopback.',
+    ),
+    AUTH_FAIL_OPEN: bool('false').describe(
+      'Custom auth: allow a (resource, action) that no `on(...)` handler covers, as the reference server does. Default: such requests are denied (403). Each pair left open is logged at start.',
+    ),
+    WEBHOOK_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .describe(
+        'Comma-separated hosts (names or IPs) that webhooks may reach although they resolve to loopback, private, link-local or metadata addresses (refused otherwise).',
+      ),
+    WEBHOOK_SECRET: optionalString.describe(
+      'Key of the HMAC-SHA256 signature every webhook delivery carries (`x-webhook-signature: t=<unix seconds>,v1=<hex of HMAC(t + "." + body)>`). Unset: deliveries are unsigned.',
+    ),
     SECRETS_KEY: optionalString.describe(
       'A 32-byte key, base64 or hex (`openssl rand -base64 32`), that encrypts secrets at rest (Agent Auth tokens, AES-256-GCM). Required with AGENT_AUTH_PROVIDERS_FILE. Losing it loses the stored tokens: users authorize again.',
     ),
@@ -171,6 +203,12 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     if (c.AGENT_AUTH_PROVIDERS_FILE && !c.SECRETS_KEY)
       ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'is required when AGENT_AUTH_PROVIDERS_FILE is set' });
+    if (c.AUTH_PATH && (c.AUTH_API_KEYS_FILE || c.AUTH_JWT_JWKS_URL))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_PATH'],
+        message: 'custom auth excludes the built-in authenticators (AUTH_API_KEYS_FILE, AUTH_JWT_*)',
+      });
     if (c.SECRETS_KEY && !secretsKeyBytes(c.SECRETS_KEY))
       ctx.addIssue({ code: 'custom', path: ['SECRETS_KEY'], message: 'must be 32 bytes, written as base64 or as 64 hex digits' });
   });
@@ -189,5 +227,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR), AGENTS_DIR: path.resolve(parsed.data.AGENTS_DIR) };
+}
+
+/** The worker's environment, for `${VAR}` in agent packages' mcp.json (urls, headers, stdio env); DATA_DIR resolved. */
+export function workerEnvironment(config: Pick<Config, 'DATA_DIR'>): Record<string, string | undefined> {
+  return { ...process.env, DATA_DIR: config.DATA_DIR };
 }

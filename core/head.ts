@@ -1,4 +1,4 @@
-import { allDecisions, type ReviewConfig, type ReviewDecisionType } from './graphs.js';
+import { allDecisions, type ReviewConfig, type ReviewDecisionType } from './review.js';
 import { isRecord, type ToolCall } from './messages.js';
 
 // The thread head as the workflow sees it: the current checkpoint and the tasks waiting on it. It is small on

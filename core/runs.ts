@@ -1,4 +1,4 @@
-import type { AgentConfig } from './graphs.js';
+import type { AgentConfig } from './agent-config.js';
 
 // Run, thread and stream vocabulary of the Agent Server API, and the run spec the API hands to a thread workflow.
 
@@ -100,6 +100,8 @@ export interface RunSpec {
   agent: RunAgent;
   /** Absent in runs admitted before timers were configurable: defaultRunTimers. */
   timers?: RunTimers;
+  /** Set on a subagent's run (workflows/subagent.ts). */
+  parent?: ParentStream;
 }
 
 /** What activities need to know about the run they serve, to stamp metadata and emit the right events. */
@@ -109,4 +111,12 @@ export interface RunContext {
   assistantId: string;
   graphId: string;
   streamModes: StreamMode[];
+  /** A subagent's run: its events are copied to the parent run, namespaced, when the parent streams subgraphs. */
+  parent?: ParentStream;
+}
+
+export interface ParentStream {
+  runId: string;
+  /** LangGraph's namespace of the subgraph: `tools:<task id>`; events go out as `<mode>|<namespace>`. */
+  namespace: string;
 }

@@ -1,7 +1,7 @@
 import { addMessages, coerceMessage, isRecord, MessageFormatError, type Message } from './messages.js';
 
-// Graph state as LangGraph keeps it: `messages` merges through the messages reducer, every other key is a
-// last-value channel. Checkpoints store only the writes of their step; values are folded from the root.
+// Graph state as LangGraph keeps it: `messages` merges through the messages reducer, `files` through deepagents'
+// file reducer (a write names the files it changes, null deletes one), every other key is a last-value channel. Checkpoints store only the writes of their step; values are folded from the root.
 
 export interface StateValues {
   messages?: Message[];
@@ -32,11 +32,23 @@ export function normalizeWrites(raw: unknown, newId: () => string): ChannelWrite
   return out;
 }
 
+/** The files channel's reducer: each write carries only the files it changes, so a checkpoint holds a file once. */
+export function mergeFiles(current: unknown, update: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = isRecord(current) ? { ...current } : {};
+  if (!isRecord(update)) return out;
+  for (const [path, file] of Object.entries(update)) {
+    if (file === null) delete out[path];
+    else setChannel(out, path, file);
+  }
+  return out;
+}
+
 export function applyWrites(values: StateValues, writes: ChannelWrites | null | undefined): StateValues {
   if (!writes) return values;
   const next: StateValues = { ...values };
   for (const [key, value] of Object.entries(writes)) {
     if (key === 'messages') next.messages = addMessages(values.messages ?? [], value as Message[]);
+    else if (key === 'files') next.files = mergeFiles(next.files, value);
     else setChannel(next, key, value);
   }
   return next;
@@ -56,6 +68,7 @@ export class StateBuilder {
     if (!writes) return this;
     for (const [key, value] of Object.entries(writes)) {
       if (key === 'messages') this.applyMessages(value as Message[]);
+      else if (key === 'files') this.channels.files = mergeFiles(this.channels.files, value);
       else setChannel(this.channels, key, value);
     }
     return this;

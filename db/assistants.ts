@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './pool.js';
+import type { AuthFilter } from '../core/auth/filter.js';
+import { authFilterSql } from './auth-filter.js';
 
 export interface AssistantRow {
   assistant_id: string;
@@ -146,6 +148,8 @@ export async function threadIdsOfAssistant(q: Queryable, id: string): Promise<st
 }
 
 export interface AssistantFilter {
+  /** An authorization filter: rows that fail it do not exist for the caller. */
+  authFilter?: AuthFilter;
   graph_id?: string;
   name?: string;
   metadata?: Record<string, unknown>;
@@ -154,6 +158,7 @@ export interface AssistantFilter {
 function filterSql(f: AssistantFilter, params: unknown[]): string {
   const where = ['metadata @> $1::jsonb'];
   params.push(JSON.stringify(f.metadata ?? {}));
+  where.push(...authFilterSql(f.authFilter, params));
   if (f.graph_id) where.push(`graph_id = $${params.push(f.graph_id)}`);
   if (f.name) where.push(`name ILIKE $${params.push(`%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
   return where.join(' AND ');

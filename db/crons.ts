@@ -1,4 +1,6 @@
 import type { Queryable } from './pool.js';
+import type { AuthFilter } from '../core/auth/filter.js';
+import { authFilterSql } from './auth-filter.js';
 
 // Crons and their fires. A cron row is the source of truth for its Temporal Schedule (api/crons/schedule.ts).
 
@@ -151,6 +153,8 @@ export const cronSortColumns = ['cron_id', 'assistant_id', 'thread_id', 'next_ru
 export type CronSortColumn = (typeof cronSortColumns)[number];
 
 export interface CronFilter {
+  /** An authorization filter: rows that fail it do not exist for the caller. */
+  authFilter?: AuthFilter;
   assistantId?: string;
   threadId?: string;
   enabled?: boolean;
@@ -163,6 +167,7 @@ function filterClause(f: CronFilter, params: unknown[]): string {
   if (f.threadId) where.push(`thread_id = $${params.push(f.threadId)}`);
   if (f.enabled !== undefined) where.push(`enabled = $${params.push(f.enabled)}`);
   if (f.metadata && Object.keys(f.metadata).length) where.push(`metadata @> $${params.push(JSON.stringify(f.metadata))}::jsonb`);
+  where.push(...authFilterSql(f.authFilter, params));
   return `WHERE ${where.join(' AND ')}`;
 }
 

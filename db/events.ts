@@ -30,13 +30,11 @@ export async function appendEvents(q: Queryable, runId: string, events: NewEvent
        SELECT $1, s.last_event_seq - $2 + t.ord::int, t.x->>'event', t.x->'data'
        FROM s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(x, ord)
      )
-     SELECT last_event_seq FROM s`,
-    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null })))],
+     SELECT last_event_seq, pg_notify($4, $1::text) FROM s`,
+    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null }))), EVENTS_CHANNEL],
   );
-  const last = r.rows[0]?.last_event_seq;
-  if (last === undefined) return null;
-  await q.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, runId]);
-  return last;
+  // The notification goes out in the same statement (one round trip), and only when the run exists.
+  return r.rows[0]?.last_event_seq ?? null;
 }
 
 export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<void> {
@@ -60,6 +58,20 @@ export async function streamedMessageIds(q: Queryable, runId: string, messageIds
     [runId, messageIds],
   );
   return messageIds.filter((id) => r.rows.some((row) => row.id === id));
+}
+
+/**
+ * How a run ended, as its end marker says: `exists` false when the run is gone (deleted, rolled back), `end` null
+ * while it runs. One small read, for followers that want only the outcome (wait, join), not every event.
+ */
+export async function runEndMarker(q: Queryable, runId: string): Promise<{ exists: boolean; end: unknown }> {
+  const r = await q.query<{ end: unknown }>(
+    `SELECT (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) AS end
+     FROM runs r WHERE r.run_id = $1`,
+    [runId, END_EVENT],
+  );
+  const row = r.rows[0];
+  return row ? { exists: true, end: row.end ?? null } : { exists: false, end: null };
 }
 
 export async function lastEventSeq(q: Queryable, runId: string): Promise<number | null> {

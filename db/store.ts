@@ -44,6 +44,8 @@ export interface FilterCondition {
 export interface SearchSpec {
   prefix: string[];
   conditions: FilterCondition[];
+  /** Labels the namespace must hold, anywhere (an authorization filter on `namespace`). */
+  namespaceContains?: string[];
   limit: number;
   offset: number;
 }
@@ -153,7 +155,7 @@ export async function searchByVector(q: Queryable, s: VectorSearchSpec): Promise
   const p = new Params();
   const score = `coalesce(${s.backend === 'pgvector' ? `-(v.embedding_vec <#> ${p.add(`[${s.query.join(',')}]`)}::vector)` : realScore(s.query, p)}, 0)`;
   // Unfiltered, vectors are scored alone and the few winners checked for expiry; a filter joins items first.
-  const filtered = s.conditions.length > 0;
+  const filtered = s.conditions.length > 0 || Boolean(s.namespaceContains?.length);
   const r = await q.query<ItemRow & { seen: number }>(
     `WITH scored AS (
        SELECT v.namespace, v.key, ${score} AS score
@@ -189,6 +191,7 @@ export interface NamespaceSpec {
   maxDepth?: number;
   limit: number;
   offset: number;
+  namespaceContains?: string[];
 }
 
 /** Distinct namespaces of live items, cut to maxDepth labels, in label order. */
@@ -198,6 +201,7 @@ export async function listNamespaces(q: Queryable, s: NamespaceSpec): Promise<st
     LIVE,
     ...labelMatch(s.prefix, (i) => `i.namespace[${i + 1}]`, p),
     ...labelMatch(s.suffix, (i) => `i.namespace[cardinality(i.namespace) - ${s.suffix.length - 1 - i}]`, p),
+    ...namespaceHolds(s.namespaceContains, p),
   ];
   if (s.prefix.length && !s.prefix.includes('*')) where.push(prefixRange('i.namespace', s.prefix, p));
   const depth = Math.max(s.prefix.length, s.suffix.length);
@@ -226,7 +230,16 @@ class Params {
 }
 
 function whereOf(s: SearchSpec, p: Params): string {
-  return [LIVE, prefixRange('i.namespace', s.prefix, p), ...s.conditions.map((c) => conditionSql(c, p))].join(' AND ');
+  return [
+    LIVE,
+    prefixRange('i.namespace', s.prefix, p),
+    ...s.conditions.map((c) => conditionSql(c, p)),
+    ...namespaceHolds(s.namespaceContains, p),
+  ].join(' AND ');
+}
+
+function namespaceHolds(labels: string[] | undefined, p: Params): string[] {
+  return labels?.length ? [`i.namespace @> ${p.add(labels)}::text[]`] : [];
 }
 
 // With bytewise label order, the namespaces starting with [a, b] are exactly those in [[a, b], [a, b || E'\x01']):

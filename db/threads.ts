@@ -2,6 +2,8 @@ import type { StateValues } from '../core/state.js';
 import type { ThreadStatus } from '../core/runs.js';
 import type { Interrupt } from '../core/head.js';
 import type { Queryable } from './pool.js';
+import type { AuthFilter } from '../core/auth/filter.js';
+import { authFilterSql } from './auth-filter.js';
 
 export interface ThreadRow {
   thread_id: string;
@@ -97,6 +99,8 @@ export const threadSortColumns = ['thread_id', 'status', 'created_at', 'updated_
 export type ThreadSortColumn = (typeof threadSortColumns)[number];
 
 export interface ThreadFilter {
+  /** An authorization filter: rows that fail it do not exist for the caller. */
+  authFilter?: AuthFilter;
   /** Containment filters: a thread matches when its jsonb holds every given key and value. */
   metadata?: Record<string, unknown>;
   values?: Record<string, unknown>;
@@ -115,6 +119,7 @@ function filterClause(f: ThreadFilter, params: unknown[]): string {
   const where: string[] = [];
   // An empty containment filter matches everything, including threads whose values are still null.
   if (f.metadata && Object.keys(f.metadata).length) where.push(`metadata @> $${params.push(JSON.stringify(f.metadata))}::jsonb`);
+  where.push(...authFilterSql(f.authFilter, params));
   if (f.values && Object.keys(f.values).length) where.push(`values @> $${params.push(JSON.stringify(f.values))}::jsonb`);
   if (f.status) where.push(`status = $${params.push(f.status)}`);
   if (f.ids) where.push(`thread_id = ANY($${params.push(f.ids)}::uuid[])`);

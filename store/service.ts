@@ -52,6 +52,8 @@ export interface SearchOptions {
   /** Ranks by similarity when the store has an embedder; ignored (recency order) when it has none. */
   query?: string | null;
   refreshTtl?: boolean | null;
+  /** Labels every namespace found must hold (an authorization filter, enforced in SQL). */
+  namespaceContains?: string[];
 }
 
 export interface ListNamespacesOptions {
@@ -61,6 +63,7 @@ export interface ListNamespacesOptions {
   maxDepth?: number | null;
   limit?: number;
   offset?: number;
+  namespaceContains?: string[];
 }
 
 export interface StoreService {
@@ -131,6 +134,7 @@ export function createStore(o: StoreOptions): StoreService {
       const spec = {
         prefix: checkNamespace(namespacePrefix, 'namespace_prefix', { allowEmpty: true }),
         conditions: parseFilter(opts.filter),
+        ...(opts.namespaceContains ? { namespaceContains: opts.namespaceContains } : {}),
         ...checkPage(opts.limit ?? 10, opts.offset ?? 0, MAX_SEARCH_LIMIT),
       };
       const rows =
@@ -152,6 +156,7 @@ export function createStore(o: StoreOptions): StoreService {
         prefix: checkNamespace(opts.prefix ?? [], 'prefix', { allowEmpty: true }),
         suffix: checkNamespace(opts.suffix ?? [], 'suffix', { allowEmpty: true }),
         ...(opts.maxDepth === null || opts.maxDepth === undefined ? {} : { maxDepth: checkDepth(opts.maxDepth) }),
+        ...(opts.namespaceContains ? { namespaceContains: opts.namespaceContains } : {}),
         ...checkPage(opts.limit ?? 100, opts.offset ?? 0, MAX_NAMESPACE_LIMIT),
       }),
 

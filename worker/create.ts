@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type WorkerOptions as WorkerOptionsOfSdk,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { configSchema } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import { createCronActivities } from '../api/crons/fire.js';
@@ -14,12 +20,24 @@ import type { AgentAuthSettings } from '../config/agent-auth.js';
 import type { ActivityHooks } from '../activities/deps.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { builtinTools } from '../activities/tools/builtin.js';
+import { fsTools } from '../activities/tools/fs/tools.js';
+import { connectMcpServers } from '../activities/tools/mcp.js';
+import { task } from '../activities/tools/task.js';
 import { ToolRegistry, type ToolDefinition } from '../activities/tools/types.js';
+import { packageTools, registeredGraphs } from '../core/graphs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import { customSearchAttributes } from '../workflows/search-attributes.js';
+import type { WebhookSettings } from '../activities/webhook-http.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * Worker options beyond the SDK's defaults, for latency and throughput (measured by `npm run bench -- runs`). The
+ * benchmark's bare Temporal floor uses them too, so its ratio measures the runtime's own layers. Empty so far: two
+ * workflow threads, or fewer pollers, bought nothing measurable on the 2-core build machine.
+ */
+export const workerTuning = {} as const satisfies Partial<WorkerOptionsOfSdk>;
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -43,15 +61,22 @@ export interface WorkerOptions {
   runSettings?: AppSettings;
   /** Agent Auth's providers and key, when configured (loadAgentAuthSettings). */
   agentAuth?: AgentAuthSettings;
+  /** Where `${VAR}` in mcp.json comes from: the worker's environment (workerEnvironment()). */
+  env?: Record<string, string | undefined>;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** WEBHOOK_ALLOWED_HOSTS and WEBHOOK_SECRET. */
+  webhooks?: WebhookSettings;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const tools = new ToolRegistry([...builtinTools, ...(o.tools ?? [])]);
-  checkToolProviders([...builtinTools, ...(o.tools ?? [])], o.agentAuth);
+  // Package tools (tools/*.ts of AGENTS_DIR, loaded by installAgents) were checked to be defineTool values.
+  const all = [...builtinTools, ...fsTools, task, ...(o.tools ?? []), ...(packageTools() as unknown as ToolDefinition[])];
+  const mcp = await connectMcpServers(registeredGraphs(), o.env ?? {}, new Set(all.map((t) => t.name)), o.log);
+  const tools = new ToolRegistry(all, mcp.groups);
+  checkToolProviders(all, o.agentAuth);
   const middleware = new MiddlewareRegistry(o.middleware);
-  return Worker.create({
+  const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
@@ -66,6 +91,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         middleware,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
+        ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
       }),
       ...createCronActivities({
@@ -79,9 +105,14 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.
     maxHeartbeatThrottleInterval: '1s',
     defaultHeartbeatThrottleInterval: '1s',
+    ...workerTuning,
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.activityInterceptors ? { interceptors: { activity: o.activityInterceptors } } : {}),
   });
+  // The MCP connections (and stdio server processes) end with the worker.
+  const run = worker.run.bind(worker);
+  worker.run = () => run().finally(() => mcp.close());
+  return worker;
 }
 
 /** A tool acting through a provider nobody configured would fail on every call: the worker refuses to start instead. */

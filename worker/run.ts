@@ -1,13 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { loadAgentAuthSettings } from '../config/agent-auth.js';
-import type { Config } from '../config/index.js';
+import { workerEnvironment, type Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../config/temporal.js';
 import type { Logger } from '../config/logger.js';
 import { createModelResolver } from '../activities/models/index.js';
 import { createLocalProvider, type LocalModelProvider } from '../activities/models/local.js';
+import { builtinToolNames } from '../activities/tools/builtin.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
 import type { MiddlewareDefinition } from '../core/middleware/define.js';
+import { installAgents } from '../agent-packages/index.js';
 import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
 import { createStoreFromConfig } from '../store/index.js';
@@ -48,6 +50,7 @@ export async function runWorker(o: {
   middleware?: MiddlewareDefinition[];
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
+  await installAgents(o.config.AGENTS_DIR, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
   const agentAuth = loadAgentAuthSettings(o.config);
   const options = temporalConnectionOptions(o.config, o.address);
   const client = await Connection.connect(options);
@@ -64,6 +67,7 @@ export async function runWorker(o: {
   const local = await startLocalModel(o.config, o.log);
   const connection = await NativeConnection.connect(options);
   const worker = await createWorker({
+    env: workerEnvironment(o.config),
     connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.TEMPORAL_TASK_QUEUE,
@@ -81,6 +85,12 @@ export async function runWorker(o: {
     ...(o.middleware ? { middleware: o.middleware } : {}),
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
+    webhooks: {
+      allowedHosts: o.config.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+      secret: o.config.WEBHOOK_SECRET,
+    },
     ...(agentAuth ? { agentAuth } : {}),
     ...(o.config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
   });

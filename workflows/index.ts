@@ -3,3 +3,4 @@ export { threadWorkflow } from './thread.js';
 export { sweeperWorkflow } from './sweeper.js';
 export { webhookWorkflow } from './webhook.js';
 export { cronFireWorkflow } from './cron.js';
+export { subagentWorkflow } from './subagent.js';

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { RunError } from '../activities/runs.js';
 import { FailureType } from '../core/failures.js';
-import { END, Node, START } from '../core/graphs.js';
+import { END, Node, START } from '../core/engine.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
 import { StepHook } from '../core/middleware/spec.js';
@@ -61,6 +61,7 @@ export const runContext = (spec: RunSpec): RunContext => ({
   assistantId: spec.assistantId,
   graphId: spec.graphId,
   streamModes: spec.streamModes,
+  ...(spec.parent ? { parent: spec.parent } : {}),
 });
 
 /**

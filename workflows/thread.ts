@@ -13,7 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { allDecisions, END, nodeNames } from '../core/graphs.js';
+import { END, nodeNames } from '../core/engine.js';
+import { allDecisions } from '../core/review.js';
 import { parseDecision, pendingInterrupts, resolveResume, ResumeError, validateAnswers, type ThreadHead } from '../core/head.js';
 import { FailureType } from '../core/failures.js';
 import { runCheckpointId, webhookWorkflowId } from '../core/ids.js';

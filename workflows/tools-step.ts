@@ -10,12 +10,14 @@ import {
   type Interrupt,
   type ReviewDecision,
 } from '../core/head.js';
-import { Node, reviewFor, type ReviewConfig } from '../core/graphs.js';
+import { Node } from '../core/engine.js';
+import { reviewFor, type ReviewConfig } from '../core/review.js';
 import { runCheckpointId, stepSlot } from '../core/ids.js';
 import type { ToolCall } from '../core/messages.js';
 import type { RunContext, RunSpec } from '../core/runs.js';
 import { db, tools } from './activities.js';
 import { Patch } from './patches.js';
+import { runSubagent } from './subagent.js';
 import type { ThreadCore } from './run.js';
 
 // The `tools` step: every pending tool call of the turn runs as its own activity, in parallel. Calls that
@@ -74,14 +76,16 @@ export async function runToolsStep(
   const execute = (task: HeadTask, call: ToolCall, resume?: { value: unknown }) =>
     work.push({
       task,
-      outcome: tools.runTool({
-        run,
-        checkpointId,
-        task: { ...task, toolCall: call },
-        ...(resume ? { resume } : {}),
-        ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
-        ...(spec.agent.middleware?.length ? { middleware: spec.agent.middleware } : {}),
-      }),
+      outcome: isSubagentCall(call)
+        ? runSubagent(run, spec.agent, checkpointId, { ...task, toolCall: call }, resume)
+        : tools.runTool({
+            run,
+            checkpointId,
+            task: { ...task, toolCall: call },
+            ...(resume ? { resume } : {}),
+            ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
+            ...(spec.agent.middleware?.length ? { middleware: spec.agent.middleware } : {}),
+          }),
     });
   const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>
     work.push({
@@ -206,6 +210,9 @@ async function settle(
   }
   if (fatal) throw fatal;
 }
+
+/** `task` runs a subagent as a child workflow; histories from before subagents ran it as a (missing) tool. */
+const isSubagentCall = (call: ToolCall) => call.name === 'task' && patched(Patch.subagents);
 
 function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;

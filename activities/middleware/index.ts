@@ -9,7 +9,7 @@ import { hookNode, type MiddlewareRef, type StepHook } from '../../core/middlewa
 import type { RunContext } from '../../core/runs.js';
 import { applyWrites, normalizeWrites, type StateValues } from '../../core/state.js';
 import { getCheckpoint, headOf, valuesAt } from '../../db/checkpoints.js';
-import { appendEvents } from '../../db/events.js';
+import { appendRunEvents } from '../run-events.js';
 import { insertGuardrailEvents } from '../../db/guardrails.js';
 import { getThread } from '../../db/threads.js';
 import { tasksFor } from '../checkpoints.js';
@@ -120,7 +120,7 @@ async function record(deps: ActivityDeps, run: RunContext, fired: FiredLog, key:
   if (!fired.all.length) return;
   await deps.db.tx(async (q) => {
     await insertGuardrailEvents(q, fired.rows(key));
-    await appendEvents(q, run.runId, fired.eventsFrom(0, step));
+    await appendRunEvents(q, run, fired.eventsFrom(0, step));
   });
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ScriptStep } from '../../core/graphs.js';
+import type { ScriptStep } from '../../core/agent-config.js';
 import { messageText, type Message, type ToolCall } from '../../core/messages.js';
 import { ModelCallError, type ModelProvider, type ModelRequest, type ModelResult } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { ScriptStep } from '../../core/graphs.js';
+import type { ScriptStep } from '../../core/agent-config.js';
 import type { Message, MessageContent, ToolCall } from '../../core/messages.js';
 
 // The provider contract: one streaming call per model turn. Providers push deltas through onChunk while the

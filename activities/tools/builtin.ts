@@ -50,3 +50,6 @@ export const askHuman = defineTool({
 });
 
 export const builtinTools: ToolDefinition[] = [calculator, currentTime, createTicket, askHuman, ...memoryTools];
+
+/** Names a package's own tools may not take. */
+export const builtinToolNames = () => builtinTools.map((t) => t.name);

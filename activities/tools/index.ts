@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, TOOL_ACTIVITY_ATTEMPTS } from '../../core/failures.js';
+import { findGraph } from '../../core/graphs.js';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import { threadWorkflowId } from '../../core/ids.js';
 import type { RunContext } from '../../core/runs.js';
-import { getCheckpoint, getPendingWrites, putPendingWrite } from '../../db/checkpoints.js';
+import { getCheckpoint, getPendingWrites, putPendingWrite, valuesAt } from '../../db/checkpoints.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
-import { appendEvents } from '../../db/events.js';
+import { appendRunEvents } from '../run-events.js';
 import type { Queryable } from '../../db/pool.js';
 import { patiently, type Patience } from '../db-wait.js';
 import type { MiddlewareRef } from '../../core/middleware/spec.js';
@@ -57,7 +58,7 @@ export function createToolActivities(deps: ActivityDeps) {
     if (fired.all.length) {
       const key = `${a.checkpointId}/${a.task.id}`;
       await wait(() => insertGuardrailEvents(db, fired.rows(key)));
-      await wait(() => appendEvents(db, a.run.runId, fired.eventsFrom(0, 0)));
+      await wait(() => appendRunEvents(db, a.run, fired.eventsFrom(0, 0)));
     }
     const message = toolMessage(content, call.id, call.name, randomUUID(), status);
     await wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', message));
@@ -71,8 +72,9 @@ export function createToolActivities(deps: ActivityDeps) {
       const wait = patiently(ctx, deps.log);
       const call = a.task.toolCall!;
       const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
-      if (recorded.some((w) => w.task_id === a.task.id)) return { status: 'done' };
-      const tool = deps.tools.get(call.name);
+      // A call is done once its result message is recorded; a state write (files, todos) alone does not finish it.
+      if (recorded.some((w) => w.task_id === a.task.id && w.channel === 'messages')) return { status: 'done' };
+      const tool = deps.tools.get(call.name, findGraph(a.run.graphId)?.tools);
       if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
       if (!parsed.success) return record(a, wait, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
@@ -150,13 +152,19 @@ export function createToolActivities(deps: ActivityDeps) {
       idempotencyKey: key,
       threadId: a.run.threadId,
       runId: a.run.runId,
+      assistantId: a.run.assistantId,
+      graphId: a.run.graphId,
       toolCallId: a.task.toolCall!.id,
+      state: {
+        values: () => wait(() => valuesAt(db, a.run.threadId, a.checkpointId)),
+        write: (channel, value) => wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, channel, value)),
+      },
       ...(a.userId ? { userId: a.userId } : {}),
       ...(deps.store ? { store: deps.store } : {}),
       ...(auth ? { auth } : {}),
       signal: ctx.cancellationSignal,
       emit: async (data) => {
-        if (a.run.streamModes.includes('custom')) await wait(() => appendEvents(db, a.run.runId, [{ event: 'custom', data }]));
+        if (a.run.streamModes.includes('custom')) await wait(() => appendRunEvents(db, a.run, [{ event: 'custom', data }]));
       },
       interrupt: <T>(value: unknown): T => {
         if (!resumed) throw new InterruptSignal(value);
@@ -169,7 +177,7 @@ export function createToolActivities(deps: ActivityDeps) {
 }
 
 async function emitTools(db: Queryable, run: RunContext, data: Record<string, unknown>): Promise<void> {
-  if (run.streamModes.includes('tools')) await appendEvents(db, run.runId, [{ event: 'tools', data }]);
+  if (run.streamModes.includes('tools')) await appendRunEvents(db, run, [{ event: 'tools', data }]);
 }
 
 function stringify(result: unknown): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ToolAuth } from '../../core/agent-auth.js';
+import type { StateValues } from '../../core/state.js';
 import type { StoreService } from '../../store/index.js';
 import type { ToolSpec } from '../models/types.js';
 
@@ -13,8 +14,16 @@ export interface ToolContext {
   idempotencyKey: string;
   threadId: string;
   runId: string;
+  assistantId: string;
+  graphId: string;
   toolCallId: string;
   userId?: string;
+  /**
+   * The thread's state at the step that asked for the call, and writes to it that become part of the step's
+   * checkpoint once every call of the step finished (as a LangGraph tool's Command(update=...)). `files` merges
+   * per file (null deletes one); any other channel keeps the last value written. One write per channel per call.
+   */
+  state: { values(): Promise<StateValues>; write(channel: string, value: unknown): Promise<void> };
   /** The long-term store shared across threads (LangGraph's config.store), when the worker has one. */
   store?: StoreService;
   /** Aborts when the run is cancelled (the activity learns of it through heartbeats). */
@@ -43,6 +52,8 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   name: string;
   description: string;
   schema: z.ZodType<A>;
+  /** The parameters as the model sees them, when they come as JSON schema (MCP tools) rather than from `schema`. */
+  jsonSchema?: Record<string, unknown>;
   /**
    * The result is recorded in tool_effects under the idempotency key and replayed once recorded. The tool runs at
    * least once: a crash after its effect and before that record runs it again with the same key, so it takes effect
@@ -81,28 +92,42 @@ export class InterruptSignal extends Error {
 export class ToolRegistry {
   private readonly byName = new Map<string, ToolDefinition>();
 
-  constructor(tools: ToolDefinition[]) {
+  /**
+   * `groups` name several tools at once: an MCP server's, `mcp:<package>.<server>`. Their tools keep the names the
+   * server gave them, so two packages may each use a server with a tool of one name; a call finds its tool through
+   * the groups its graph names.
+   */
+  constructor(
+    tools: ToolDefinition[],
+    private readonly groups = new Map<string, ToolDefinition[]>(),
+  ) {
     for (const t of tools) {
       if (this.byName.has(t.name)) throw new Error(`Two tools are named ${t.name}`);
       this.byName.set(t.name, t);
     }
   }
 
-  get(name: string): ToolDefinition | undefined {
-    return this.byName.get(name);
+  /** The tool a call names; `scope` lists the run's tool names and groups (an MCP tool is found through its group). */
+  get(name: string, scope: string[] = []): ToolDefinition | undefined {
+    const plain = this.byName.get(name);
+    if (plain) return plain;
+    for (const g of scope) {
+      const found = this.groups.get(g)?.find((t) => t.name === name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   names(): string[] {
     return [...this.byName.keys()];
   }
 
-  /** Specs of the named tools for the model; names with no definition are skipped (reported at run time). */
+  /** Specs of the named tools and groups for the model; names with no definition are skipped (reported at run time). */
   specs(names: string[]): ToolSpec[] {
-    return names.flatMap((n) => {
-      const t = this.byName.get(n);
-      if (!t) return [];
-      const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.schema) as Record<string, unknown>;
-      return [{ name: t.name, description: t.description, parameters }];
+    const tools = names.flatMap((n) => this.groups.get(n) ?? (this.byName.has(n) ? [this.byName.get(n)!] : []));
+    return tools.map((t) => {
+      const { $schema: _ignored, ...parameters } = t.jsonSchema ?? (z.toJSONSchema(t.schema) as Record<string, unknown>);
+      return { name: t.name, description: t.description, parameters };
     });
   }
 }

@@ -19,6 +19,7 @@ import { ApiError } from '../errors.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
 import { cancelRuns } from '../runs/cancel.js';
 import { createRun } from '../runs/create.js';
+import { mayReadThread } from '../runs/run-auth.js';
 import { awaitEnd, runResult } from '../runs/follow.js';
 import type { RunCreate } from '../runs/schema.js';
 import { agentCard, isUuid, parseTaskId, readUserMessage, taskIdOf, taskOf, terminalStates, textArtifact } from './mapping.js';
@@ -153,6 +154,8 @@ export class AssistantA2AHandler implements A2ARequestHandler {
     const run = ids ? await getRun(this.deps.db, ids.runId) : undefined;
     if (!ids || !run || run.thread_id !== ids.threadId || run.assistant_id !== this.assistant.assistant_id)
       throw new TaskNotFoundError(`Task ${taskId} not found`);
+    // Another user's task does not exist for this caller.
+    if (!(await mayReadThread(this.headers, this.deps.db, run.thread_id))) throw new TaskNotFoundError(`Task ${taskId} not found`);
     return { threadId: ids.threadId, run };
   }
 

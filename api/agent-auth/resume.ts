@@ -3,6 +3,7 @@ import type { AuthRequestRow } from '../../db/agent-auth.js';
 import { readHead } from '../../db/checkpoints.js';
 import { getRun } from '../../db/runs.js';
 import type { AppDeps } from '../deps.js';
+import { actingAs, storedUser } from '../auth/context.js';
 import { createRun } from '../runs/create.js';
 import { runCreate } from '../runs/schema.js';
 
@@ -35,7 +36,8 @@ export async function resumeWaitingCall(deps: AppDeps, request: AuthRequestRow):
     // Behind a run already under way, the resume waits its turn rather than being refused.
     multitask_strategy: 'enqueue',
   });
-  // With authentication, the seam: the run acts as request.user_id, the user who authorized.
-  const created = await createRun(deps, request.thread_id, body, {});
+  // The run acts as the user who authorized (with authentication on; the interrupted run carries their user).
+  const headers = deps.auth ? actingAs(storedUser(kwargs.config?.configurable?.langgraph_auth_user, request.user_id)) : {};
+  const created = await createRun(deps, request.thread_id, body, headers);
   return created.run.run_id;
 }

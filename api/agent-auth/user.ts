@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import { requestAuth } from '../auth/context.js';
 import { fromZod } from '../errors.js';
 
 // Whose connections a request reads or revokes.
@@ -7,12 +8,12 @@ import { fromZod } from '../errors.js';
 const namedUser = z.object({ user_id: z.string().trim().min(1, 'name the user whose connections these are') });
 
 /**
- * The caller's identity. Pre-auth fallback: the caller names the user in the `user_id` query parameter, as runs
- * name theirs in `configurable.user_id` (so anyone who reaches the API can act as anyone, as with runs). With
- * authentication, this returns the authenticated identity instead; the one line below is the seam.
+ * The caller's identity. With authentication, the authenticated identity only (a `user_id` parameter is ignored).
+ * Without it (loopback or AUTH_DISABLED), the caller names the user in the `user_id` query parameter, as runs
+ * name theirs in `configurable.user_id`.
  */
 export function requestUser(req: Request): string {
-  return userNamedInQuery(req);
+  return requestAuth(req)?.user.identity ?? userNamedInQuery(req);
 }
 
 function userNamedInQuery(req: Request): string {

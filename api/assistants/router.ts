@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
-import { graphJson, graphSchemas } from '../../core/graphs.js';
+import { graphJson, graphSchemas } from './graph.js';
 import {
   countAssistants,
   deleteAssistant,
@@ -25,6 +25,7 @@ import { deleteCronsOf } from '../crons/service.js';
 import { deleteThread } from '../threads/lifecycle.js';
 import { assistantIdOf, isSystemAssistant, requireAssistant } from './lookup.js';
 import * as s from './schema.js';
+import { searchFilterOf } from '../auth/context.js';
 
 // Assistants: versioned agent configurations bound to a registered graph. Every route takes a graph id in place
 // of an assistant id (it names that graph's system assistant).
@@ -67,9 +68,10 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     tag,
     body: s.assistantSearch,
     response: z.array(s.assistantResponse.partial()),
-    handler: async ({ body }, _req, res) => {
+    handler: async ({ body }, req, res) => {
       const { rows, total } = await searchAssistants(deps.db, {
         ...filterOf(body),
+        authFilter: searchFilterOf(req),
         limit: body.limit,
         offset: body.offset,
         sort_by: body.sort_by ?? 'created_at',
@@ -88,7 +90,7 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     tag,
     body: s.assistantCount,
     response: z.number().int(),
-    handler: ({ body }) => countAssistants(deps.db, filterOf(body)),
+    handler: ({ body }, req) => countAssistants(deps.db, { ...filterOf(body), authFilter: searchFilterOf(req) }),
   });
   mount(router, registry, {
     method: 'get',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { graphRegistry } from '../../core/graphs.js';
+import { findGraph } from '../../core/graphs.js';
 import { assistantSortColumns } from '../../db/assistants.js';
 import { jsonObject, queryBool, uuid } from '../schemas.js';
 
@@ -7,7 +7,7 @@ import { jsonObject, queryBool, uuid } from '../schemas.js';
 // assistant id, and anything that is neither answers 404 from the lookup rather than 422 here.
 
 /** A registered graph; an unknown one is a bad field (422), not a missing resource. */
-const graphId = z.string().refine((g) => Object.hasOwn(graphRegistry, g), { error: (i) => `Graph "${String(i.input)}" not found` });
+const graphId = z.string().refine((g) => findGraph(g) !== undefined, { error: (i) => `Graph "${String(i.input)}" not found` });
 
 export const assistantConfig = z.looseObject({
   tags: z.array(z.string()).optional(),

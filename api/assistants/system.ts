@@ -1,10 +1,10 @@
-import { graphRegistry } from '../../core/graphs.js';
+import { registeredGraphs } from '../../core/graphs.js';
 import { insertAssistant, systemAssistantId } from '../../db/assistants.js';
 import type { Db } from '../../db/pool.js';
 
 /** One system assistant per registered graph, with the id both reference servers derive (uuid5 of the graph id). */
 export async function ensureSystemAssistants(db: Db): Promise<void> {
-  for (const graphId of Object.keys(graphRegistry)) {
+  for (const { graphId, description } of registeredGraphs()) {
     await insertAssistant(db, {
       assistant_id: systemAssistantId(graphId),
       graph_id: graphId,
@@ -12,7 +12,7 @@ export async function ensureSystemAssistants(db: Db): Promise<void> {
       context: {},
       metadata: { created_by: 'system' },
       name: graphId,
-      description: graphRegistry[graphId]!.description,
+      description,
     });
   }
 }

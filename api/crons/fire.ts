@@ -12,6 +12,8 @@ import { cancelRuns } from '../runs/cancel.js';
 import { createRun } from '../runs/create.js';
 import type { RunCreate } from '../runs/schema.js';
 import { deleteSchedule, strategyOf } from './schedule.js';
+import { actingAs, storedUser } from '../auth/context.js';
+import { v4 } from 'uuid';
 
 // The activities of a cron fire (workflows/cron.ts). The run is created by the same createRun the runs routes
 // call, so admission (and later auth and guardrails) apply to scheduled runs exactly as to interactive ones.
@@ -35,13 +37,17 @@ export interface CronFireResult {
 /** Ids derived from the fire, so every attempt at one fire names the same run and the same new thread. */
 export function fireIds(cronId: string, scheduledAt: string): { runId: string; threadId: string } {
   const ms = Date.parse(scheduledAt);
-  const hash = (kind: string) => createHash('sha256').update(`${cronId}|${scheduledAt}|${kind}`).digest('hex');
+  // uuid7From takes its random bytes as a valid UUID: the hash's first 16 bytes, written as a v4 one.
+  const hash = (kind: string) => v4({ random: createHash('sha256').update(`${cronId}|${scheduledAt}|${kind}`).digest().subarray(0, 16) });
   return { runId: uuid7From(ms, hash('run')), threadId: uuid7From(ms, hash('thread')) };
 }
 
 /** The run a fire submits: the cron's payload, its metadata, and (stateless) what becomes of the thread. */
+/** Where a cron's payload keeps the user who created it (the full user, as `langgraph_auth_user` carries it). */
+export const CRON_USER_KEY = 'langgraph_auth_user';
+
 export function fireBody(cron: CronRow): RunCreate {
-  const payload = cron.payload as Partial<RunCreate>;
+  const { [CRON_USER_KEY]: _user, ...payload } = cron.payload as Partial<RunCreate> & { [CRON_USER_KEY]?: unknown };
   return {
     ...payload,
     assistant_id: cron.assistant_id,
@@ -80,8 +86,9 @@ export function createCronActivities(base: CronActivityDeps) {
       if (done) outcome = { runId: done.run_id, threadId: done.thread_id, error: null };
       else {
         try {
-          // cron.user_id is who this run acts as once multi-tenancy exists (null until then).
-          const c = await createRun(d, cron.thread_id, fireBody(cron), {}, ['values'], { runId: ids.runId, newThreadId: ids.threadId });
+          // The run acts as the cron's creator (no one when it was created without authentication).
+          const as = cron.user_id ? actingAs(storedUser(cron.payload[CRON_USER_KEY], cron.user_id)) : {};
+          const c = await createRun(d, cron.thread_id, fireBody(cron), as, ['values'], { runId: ids.runId, newThreadId: ids.threadId });
           outcome = { runId: c.run.run_id, threadId: c.threadId, error: null };
         } catch (err) {
           // A refusal (thread busy under reject, assistant gone) is this fire's outcome; anything else is retried.

@@ -9,6 +9,9 @@ import { notFound } from '../errors.js';
 import { mount } from '../route.js';
 import * as s from './schema.js';
 import { createCron, cronNotFound, deleteCron, updateCron } from './service.js';
+import { requestAuth, searchFilterOf } from '../auth/context.js';
+import type { AuthUser } from '../auth/types.js';
+import { CRON_USER_KEY } from './fire.js';
 
 // Crons (reference §2.1): create (stateless or on a thread), read, patch, delete, search and count. Every change
 // goes through service.ts, which keeps each cron's Temporal Schedule in step with its row.
@@ -17,22 +20,25 @@ export function cronsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
   const router = Router();
   const tag = 'Crons';
 
-  const create = async (body: s.CronCreate, threadId: string | null): Promise<CronRow> => {
+  const create = async (body: s.CronCreate, threadId: string | null, user: AuthUser | undefined): Promise<CronRow> => {
     const assistant = await findAssistant(deps.db, body.assistant_id);
     if (!assistant) throw notFound(`No assistant found for "${body.assistant_id}".`);
     if (threadId && !(await getThread(deps.db, threadId))) throw notFound(`Thread with ID ${threadId} not found`);
     return createCron(deps, {
       assistant_id: assistant.assistant_id,
       thread_id: threadId,
-      // The seam for multi-tenancy: the authenticated user goes here, and the cron's runs act as them.
-      user_id: null,
+      // The cron's runs act as the user who created it (api/crons/fire.ts).
+      user_id: user?.identity ?? null,
       schedule: body.schedule.trim(),
       timezone: body.timezone ?? null,
       end_time: body.end_time ? new Date(body.end_time).toISOString() : null,
       enabled: body.enabled ?? true,
       // Stateful crons keep their thread; the reference stores null there.
       on_run_completed: threadId ? null : (body.on_run_completed ?? 'delete'),
-      payload: runPayload(body, threadId ? { multitask_strategy: body.multitask_strategy ?? 'enqueue' } : {}),
+      payload: runPayload(body, {
+        ...(threadId ? { multitask_strategy: body.multitask_strategy ?? 'enqueue' } : {}),
+        ...(user ? { [CRON_USER_KEY]: user } : {}),
+      }),
       metadata: body.metadata ?? {},
     });
   };
@@ -44,7 +50,7 @@ export function cronsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     tag,
     body: s.cronCreate,
     response: s.cronResponse,
-    handler: ({ body }) => create(body, null),
+    handler: ({ body }, req) => create(body, null, requestAuth(req)?.user),
   });
   mount(router, registry, {
     method: 'post',
@@ -54,7 +60,7 @@ export function cronsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     params: s.threadParams,
     body: s.cronCreate,
     response: s.cronResponse,
-    handler: ({ params, body }) => create(body, params.thread_id),
+    handler: ({ params, body }, req) => create(body, params.thread_id, requestAuth(req)?.user),
   });
   mount(router, registry, {
     method: 'post',
@@ -63,8 +69,8 @@ export function cronsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     tag,
     body: s.cronSearch,
     response: z.array(s.cronResponse.partial().extend({ now: z.string().optional() })),
-    handler: async ({ body }, _req, res) => {
-      const filter = filterOf(body);
+    handler: async ({ body }, req, res) => {
+      const filter = { ...filterOf(body), authFilter: searchFilterOf(req) };
       const [rows, total] = await Promise.all([
         searchCrons(deps.db, {
           ...filter,
@@ -88,7 +94,7 @@ export function cronsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     tag,
     body: s.cronCount,
     response: z.number().int(),
-    handler: ({ body }) => countCrons(deps.db, filterOf(body)),
+    handler: ({ body }, req) => countCrons(deps.db, { ...filterOf(body), authFilter: searchFilterOf(req) }),
   });
   mount(router, registry, {
     method: 'get',

@@ -15,6 +15,7 @@ import { ApiError } from '../errors.js';
 import { mount } from '../route.js';
 import { runToEnd } from '../runs/to-end.js';
 import { assistantsNamed, listTools } from './tools.js';
+import { searchFilterOf } from '../auth/context.js';
 
 // `/mcp`: the assistants as MCP tools, over Streamable HTTP, stateless and JSON-only as the reference serves it
 // (§3.1). Built on the official MCP SDK: a server and transport per request, so any API process answers any call.
@@ -63,11 +64,12 @@ function mcpServer(deps: AppDeps, req: Request): McpServer {
     const cursor = request.params?.cursor;
     const offset = cursor === undefined ? 0 : Number(cursor);
     if (!Number.isInteger(offset) || offset < 0) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${cursor}`);
-    return listTools(deps.db, offset);
+    // Only the assistants the caller may see are tools (the route's policy set the `assistants:search` filter).
+    return listTools(deps.db, offset, searchFilterOf(req));
   });
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name, arguments: args = {} } = request.params;
-    const matches = await assistantsNamed(deps.db, name);
+    const matches = await assistantsNamed(deps.db, name, searchFilterOf(req));
     if (matches.length === 0) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     if (matches.length > 1) throw new McpError(ErrorCode.InvalidParams, `Tool name ${name} matches ${matches.length} assistants`);
     checkArguments(args);

@@ -1,6 +1,7 @@
-import { graphSchemas } from '../../core/graphs.js';
+import { graphSchemas } from '../assistants/graph.js';
 import { searchAssistants, type AssistantRow } from '../../db/assistants.js';
 import type { Queryable } from '../../db/pool.js';
+import type { AuthFilter } from '../../core/auth/filter.js';
 
 // Every assistant is an MCP tool (reference §3.1): named and described from the assistant, with the input schema
 // of its graph, where a `messages` list becomes one string: the user's message.
@@ -37,8 +38,12 @@ export function toolOf(a: AssistantRow): AssistantTool {
 }
 
 /** One page of tools; a name another assistant already took is skipped, as the reference does. */
-export async function listTools(q: Queryable, offset: number): Promise<{ tools: AssistantTool[]; nextCursor?: string }> {
-  const { rows } = await searchAssistants(q, { limit: TOOLS_PAGE, offset, sort_by: 'created_at', sort_order: 'asc' });
+export async function listTools(
+  q: Queryable,
+  offset: number,
+  authFilter?: AuthFilter,
+): Promise<{ tools: AssistantTool[]; nextCursor?: string }> {
+  const { rows } = await searchAssistants(q, { limit: TOOLS_PAGE, offset, sort_by: 'created_at', sort_order: 'asc', authFilter });
   const seen = new Set<string>();
   const tools: AssistantTool[] = [];
   for (const a of rows) {
@@ -51,10 +56,10 @@ export async function listTools(q: Queryable, offset: number): Promise<{ tools: 
 }
 
 /** The assistants a tool name stands for (more than one is an ambiguous call). */
-export async function assistantsNamed(q: Queryable, name: string): Promise<AssistantRow[]> {
+export async function assistantsNamed(q: Queryable, name: string, authFilter?: AuthFilter): Promise<AssistantRow[]> {
   const found: AssistantRow[] = [];
   for (let offset = 0; ; offset += TOOLS_PAGE) {
-    const { rows } = await searchAssistants(q, { limit: TOOLS_PAGE, offset, sort_by: 'created_at', sort_order: 'asc' });
+    const { rows } = await searchAssistants(q, { limit: TOOLS_PAGE, offset, sort_by: 'created_at', sort_order: 'asc', authFilter });
     found.push(...rows.filter((a) => toolName(a.name) === name));
     if (rows.length < TOOLS_PAGE) return found;
   }

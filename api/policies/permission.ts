@@ -1,12 +1,17 @@
 import type { Request } from 'express';
+import { Permission } from '../../core/auth/roles.js';
+import { requestAuth } from '../auth/context.js';
+import { forbidden } from '../errors.js';
 
-// The seam where multi-tenant authorization plugs in. Every operator-only route calls requirePermission with the
-// permission it needs; once auth lands, this checks the caller's permissions (and throws a 403) in one place.
-// Until then the server has a single tenant, and every caller is its operator.
+// Operator policies are the operator's: with authentication on, reading them takes `policies:write` (or `admin`),
+// and so does changing them. Without authentication (loopback or AUTH_DISABLED) the caller is the operator.
 
-export const Permission = { policiesRead: 'policies:read', policiesWrite: 'policies:write' } as const;
-export type Permission = (typeof Permission)[keyof typeof Permission];
+export const PolicyPermission = { read: Permission.policiesWrite, write: Permission.policiesWrite } as const;
+export type PolicyPermission = (typeof PolicyPermission)[keyof typeof PolicyPermission];
 
-export function requirePermission(_req: Request, _permission: Permission): void {
-  // Single-tenant: allowed. Multi-tenancy replaces this body with a check of the authenticated user's permissions.
+export function requirePermission(req: Request, permission: PolicyPermission): void {
+  const auth = requestAuth(req);
+  if (!auth) return;
+  const held = auth.user.permissions;
+  if (!held.includes(permission) && !held.includes(Permission.admin)) throw forbidden(`This route requires the ${permission} permission`);
 }

@@ -9,7 +9,7 @@ import type { AppDeps } from '../deps.js';
 import { invalid } from '../errors.js';
 import { mount } from '../route.js';
 import { registryOf } from '../runs/guardrails.js';
-import { Permission, requirePermission } from './permission.js';
+import { PolicyPermission, requirePermission } from './permission.js';
 import { policiesBody, policiesResponse } from './schema.js';
 
 // Operator policies: middleware applied outside every assistant's own list, to every run of the server. They
@@ -24,7 +24,7 @@ export function policiesRouter(deps: AppDeps, registry: OpenAPIRegistry): Router
     tag: 'Policies',
     response: policiesResponse,
     handler: async (_input, req) => {
-      requirePermission(req, Permission.policiesRead);
+      requirePermission(req, PolicyPermission.read);
       return { middleware: await getPolicies(deps.db) };
     },
   });
@@ -36,7 +36,7 @@ export function policiesRouter(deps: AppDeps, registry: OpenAPIRegistry): Router
     body: policiesBody,
     response: policiesResponse,
     handler: async ({ body }, req) => {
-      requirePermission(req, Permission.policiesWrite);
+      requirePermission(req, PolicyPermission.write);
       const entries = checked(registryOf(deps), body.middleware);
       await setPolicies(deps.db, entries);
       return { middleware: entries };

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AgentConfigError, findGraph, resolveAgentConfig, runAgent, type AgentConfig, type AgentDefinition } from '../../core/graphs.js';
+import { AgentConfigError, type AgentConfig } from '../../core/agent-config.js';
+import { findGraph, type AgentDefinition } from '../../core/graphs.js';
+import { resolveAgentConfig, runAgent } from './agent-config.js';
 import { MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMode } from '../../core/runs.js';
 import { normalizeWrites } from '../../core/state.js';
@@ -17,6 +19,8 @@ import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
 import { filterInput, withMiddleware } from './guardrails.js';
+import { runActorOf } from '../auth/context.js';
+import { authorizeRun, checkRunAssistant, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
 
 // Creating a run: resolve assistant and thread, merge config and metadata (assistant < thread < request), store
@@ -30,6 +34,8 @@ export interface CreatedRun {
 }
 
 const excludedHeaders = new Set(['x-api-key', 'x-tenant-id', 'x-service-key']);
+/** Credentials never reach configurable (stored run kwargs, GET answers, webhooks): cookies, auth, keys, tokens. */
+const credentialName = /authorization|cookie|key|token|secret|password/;
 
 /**
  * For callers that must create a run exactly once however often they retry (a cron fire): the run id, and the id
@@ -55,12 +61,16 @@ export async function createRun(
     );
   const graph = findGraph(assistant.graph_id);
   if (!graph) throw notFound(`Graph "${assistant.graph_id}" not found`);
+  await checkRunAssistant(headers, assistant);
+  const auth = await authorizeRun(headers, threadId, body);
+  body = auth.body;
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
   const early = mergeConfig(assistant.config, body.config ?? {});
   const earlyContext = { ...assistant.context, ...(body.context ?? {}) };
   await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext }, []);
-  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId);
+  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
+  if (!created) checkRunThread(thread, auth.filter);
   try {
     return await submit(deps, {
       thread,
@@ -109,8 +119,11 @@ async function submit(
     assistant.config.configurable?.user_id,
   ].find((v): v is string => typeof v === 'string' && v.length > 0);
   config.configurable = {
+    // A package's middleware (agent.json) is the default; an assistant or a request may set its own list.
+    ...(graph.middleware ? { middleware: graph.middleware } : {}),
     ...config.configurable,
     ...forwardedHeaders(headers),
+    ...userConfigurable(runActorOf(headers)),
     run_id: runId,
     thread_id: thread.thread_id,
     graph_id: assistant.graph_id,
@@ -226,6 +239,7 @@ async function resolveThread(
   body: RunCreate,
   assistant: AssistantRow,
   newThreadId = uuid7(),
+  tagged = false,
 ): Promise<{ thread: ThreadRow; created: boolean }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   if (threadId === null) {
@@ -236,7 +250,8 @@ async function resolveThread(
   const existing = await getThread(deps.db, threadId);
   if (existing) return { thread: existing, created: false };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
-  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: stamp });
+  // With authentication the run's metadata (its owner tag) goes on the thread it creates, as on stateless runs.
+  const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: tagged ? { ...stamp, ...(body.metadata ?? {}) } : stamp });
   return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
 }
 
@@ -271,7 +286,7 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (typeof v !== 'string') continue;
-    if ((k.startsWith('x-') && !excludedHeaders.has(k)) || k === 'user-agent') out[k] = v;
+    if ((k.startsWith('x-') && !excludedHeaders.has(k) && !credentialName.test(k)) || k === 'user-agent') out[k] = v;
   }
   return out;
 }

@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
 import { valuesAt } from '../../db/checkpoints.js';
-import { lastEventSeq, liveJoinPoint, modeOfEvent } from '../../db/events.js';
+import { liveJoinPoint, modeOfEvent, runEndMarker } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
 import { FollowerGone, readPatiently } from '../events/patience.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
+import { Wakeup } from '../events/wakeup.js';
 import { cancelRuns } from './cancel.js';
 
 // Following a run: as SSE (stream, join stream) or as one JSON answer when it ends (wait, join).
@@ -64,20 +65,30 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
   return (await liveJoinPoint(deps.db, runId)) ?? -1;
 }
 
-/** Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile. */
+/**
+ * Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile or the caller left.
+ * It reads only the marker on each notification, not the events in between (token and values events, which can be
+ * large): a wait costs one small read per append. A quiet period reads again, covering a notification lost while
+ * LISTEN was reconnecting.
+ */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
-  // The end marker is always a run's last event, so starting one before the last id cannot miss it.
-  let from: number;
+  const wakeup = new Wakeup();
+  const unsubscribe = deps.hub.subscribe(runId, wakeup.notify);
   try {
-    from = ((await readPatiently(deps.log, signal, () => lastEventSeq(deps.db, runId))) ?? 0) - 1;
+    while (!signal.aborted) {
+      await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
+      if (signal.aborted) break;
+      const marker = await readPatiently(deps.log, signal, () => runEndMarker(deps.db, runId));
+      if (!marker.exists) return null;
+      if (marker.end) return marker.end as TailEnd;
+    }
+    return null;
   } catch (err) {
     if (err instanceof FollowerGone) return null;
     throw err;
+  } finally {
+    unsubscribe();
   }
-  for await (const item of tailRun(deps, runId, from, deps.settings.heartbeatSeconds * 1000, signal)) {
-    if (item.kind === 'end') return item.end;
-  }
-  return null;
 }
 
 /** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */

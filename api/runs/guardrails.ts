@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentConfig, ReviewConfig, ReviewDecisionType } from '../../core/graphs.js';
-import { allDecisions } from '../../core/graphs.js';
+import type { AgentConfig } from '../../core/agent-config.js';
+import { allDecisions, type ReviewConfig, type ReviewDecisionType } from '../../core/review.js';
 import { MiddlewareError } from '../../core/middleware/define.js';
 import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
 import { MiddlewareConfigError, parseMiddlewareEntries, type MiddlewareEntry, type MiddlewareRef } from '../../core/middleware/spec.js';

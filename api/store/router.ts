@@ -1,10 +1,11 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { EmbeddingError, StoreInputError } from '../../store/errors.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ErrorCode } from '../errors.js';
 import { mount } from '../route.js';
 import * as s from './schema.js';
+import { namespaceContainsOf } from '../auth/store-policy.js';
 
 // The long-term store: LangGraph's BaseStore over HTTP. A missing item reads as JSON `null` with 200, which the
 // SDK's getItem passes through; bad input is 400 (empty namespace, as the JS server) or 422, naming the field.
@@ -52,9 +53,10 @@ export function storeRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     tag,
     body: s.searchBody,
     response: s.searchResponse,
-    handler: async ({ body }) => ({
+    handler: async ({ body }, req) => ({
       items: await guard('body', () =>
         store.search(body.namespace_prefix ?? [], {
+          ...namespaceRule(req),
           filter: body.filter ?? null,
           limit: body.limit,
           offset: body.offset,
@@ -71,9 +73,10 @@ export function storeRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     tag,
     body: s.namespacesBody,
     response: s.namespacesResponse,
-    handler: async ({ body }) => ({
+    handler: async ({ body }, req) => ({
       namespaces: await guard('body', () =>
         store.listNamespaces({
+          ...namespaceRule(req),
           prefix: body.prefix ?? null,
           suffix: body.suffix ?? null,
           maxDepth: body.max_depth ?? null,
@@ -84,6 +87,12 @@ export function storeRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
     }),
   });
   return router;
+}
+
+/** The authorization filter on namespaces (api/auth/store-policy.ts), applied in SQL. */
+function namespaceRule(req: Request): { namespaceContains?: string[] } {
+  const labels = namespaceContainsOf(req);
+  return labels ? { namespaceContains: labels } : {};
 }
 
 /** The store's own errors as API errors; anything else is a real fault and stays a 500. */

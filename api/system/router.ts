@@ -2,6 +2,7 @@ import { OpenApiGeneratorV3, type OpenAPIRegistry } from '@asteasolutions/zod-to
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { packageProblems, registeredGraphs } from '../../core/graphs.js';
 import type { AppDeps } from '../deps.js';
 import { mount } from '../route.js';
 
@@ -33,6 +34,8 @@ export function systemRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       context: 'js',
       runtime: 'temporal',
       flags: { assistants: true, crons: true, langsmith: false, langsmith_tracing_replicas: false },
+      // Agent packages of AGENTS_DIR: the graphs registered, and the packages that failed validation with why.
+      agents: { graphs: registeredGraphs().map((g) => g.graphId), errors: packageProblems() },
     }),
   });
   let document: ReturnType<OpenApiGeneratorV3['generateDocument']> | undefined;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { FailureType } from '../../core/failures.js';
-import { findGraph, INPUT, nodeNames, START } from '../../core/graphs.js';
+import { INPUT, nodeNames, START } from '../../core/engine.js';
+import { findGraph } from '../../core/graphs.js';
 import { threadWorkflowId } from '../../core/ids.js';
 import { isRecord, MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES } from '../../core/runs.js';

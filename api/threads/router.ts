@@ -8,6 +8,8 @@ import { extractPath, pickKeys, threadJson } from './format.js';
 import { copyThread, createThread, deleteThread, pruneThreads, requireThread, threadNotFound } from './lifecycle.js';
 import * as s from './schema.js';
 import { mountStateRoutes } from './state.js';
+import { searchFilterOf } from '../auth/context.js';
+import type { AuthFilter } from '../../core/auth/filter.js';
 
 // Threads: create, read, patch, delete, search, count, copy and prune. State and history live in state.ts;
 // GET /threads/{id}/stream lives with the other streams.
@@ -32,7 +34,7 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
     tag,
     body: s.threadSearch,
     response: z.array(s.threadResponse),
-    handler: async ({ body }, _req, res) => search(deps, body, res),
+    handler: async ({ body }, req, res) => search(deps, body, res, searchFilterOf(req)),
   });
   mount(router, registry, {
     method: 'post',
@@ -41,7 +43,7 @@ export function threadsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router 
     tag,
     body: s.threadCount,
     response: z.number().int(),
-    handler: async ({ body }) => countThreads(deps.db, filterOf(body)),
+    handler: async ({ body }, req) => countThreads(deps.db, { ...filterOf(body), authFilter: searchFilterOf(req) }),
   });
   mount(router, registry, {
     method: 'post',
@@ -116,8 +118,8 @@ function filterOf(body: {
   };
 }
 
-async function search(deps: AppDeps, body: s.ThreadSearchBody, res: Response) {
-  const filter: ThreadFilter = { ...filterOf(body), ...(body.ids ? { ids: body.ids } : {}) };
+async function search(deps: AppDeps, body: s.ThreadSearchBody, res: Response, authFilter: AuthFilter | undefined) {
+  const filter: ThreadFilter = { ...filterOf(body), ...(body.ids ? { ids: body.ids } : {}), authFilter };
   const [rows, total] = await Promise.all([
     searchThreads(deps.db, {
       ...filter,

@@ -1,4 +1,4 @@
-import { Node } from '../graphs.js';
+import { Node } from '../engine.js';
 import { pendingToolCalls, type Message } from '../messages.js';
 import { stepHooks, type JumpTarget, type StepHook } from './spec.js';
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -21,20 +21,31 @@ export interface DevEnv {
   stop(): Promise<void>;
 }
 
-export async function startDevEnv(db: DbKind, extraServerConfig: Record<string, unknown> = {}, component = 'dev-env'): Promise<DevEnv> {
+export interface ServerChoice {
+  /** The CLI's defaults instead of devServerTuning (to measure what the tuning buys). */
+  untuned?: boolean;
+  /** An in-memory server, as the tests use, instead of a SQLite file as `npm start` has. */
+  memory?: boolean;
+  dynamicConfig?: Record<string, unknown>;
+}
+
+export async function startDevEnv(db: DbKind, choice: ServerChoice = {}, component = 'dev-env'): Promise<DevEnv> {
   const log = createLogger('warn', { component });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rt-dev-env-'));
   const server = await startDevServer({
     binary: findOrInstallTemporal(loadTestConfig().TEMPORAL_CLI_PATH, log),
     port: await freePort(),
     uiPort: null,
-    dynamicConfig: extraServerConfig,
+    ...(choice.memory ? {} : { dbFile: path.join(dir, 'temporal.db') }),
+    tuned: !choice.untuned,
+    dynamicConfig: choice.dynamicConfig ?? {},
     log,
   });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
   });
-  const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'rt-dev-env-')), 'bundle.js');
+  const bundlePath = path.join(dir, 'bundle.js');
   writeFileSync(bundlePath, code);
   return {
     log,
@@ -42,6 +53,9 @@ export async function startDevEnv(db: DbKind, extraServerConfig: Record<string, 
     server,
     bundlePath,
     stack: (o = {}) => startStack({ db, temporalAddress: server.address, workflowBundlePath: bundlePath, ...o }),
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

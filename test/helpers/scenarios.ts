@@ -288,6 +288,23 @@ export const scenarios: Scenario[] = [
       return id;
     },
   },
+  {
+    // The tools step hands a `task` call to a subagent child workflow (the built-in agent has no subagents, so the
+    // child answers with an error, which is the tool result) next to a file write that lands in thread state.
+    name: 'subagent-task-and-files',
+    async run(client) {
+      const id = await thread(client);
+      const calls = [
+        { name: 'task', args: { description: 'look it up', subagent_type: 'researcher' } },
+        { name: 'write_file', args: { file_path: '/notes.md', content: 'n' } },
+      ];
+      await client.runs.wait(id, 'agent', {
+        input: human('delegate'),
+        config: { configurable: { script: [{ tool_calls: calls }, { content: 'done' }], tools: ['task', 'write_file'] } },
+      });
+      return id;
+    },
+  },
   ...(['first', 'last'] as const).map((history): Scenario => ({
     name: history === 'first' ? 'long-run-continues-as-new' : 'long-run-resumed-after-continue-as-new',
     serverConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import { Client as LangGraphClient } from '@langchain/langgraph-sdk';
 import { Client as TemporalClient, Connection, type ScheduleExecutionResult } from '@temporalio/client';
@@ -9,12 +10,16 @@ import { createLogger, type Logger } from '../../config/logger.js';
 import { loadTestConfig } from '../../config/test.js';
 import { createAgentAuth } from '../../activities/agent-auth.js';
 import type { ActivityHooks } from '../../activities/deps.js';
+import type { WebhookSettings } from '../../activities/webhook-http.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
 import type { MiddlewareDefinition } from '../../core/middleware/define.js';
 import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
+import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
+import { installAgents } from '../../agent-packages/index.js';
+import type { AuthService } from '../../api/auth/types.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
 import { EventHub } from '../../api/events/hub.js';
@@ -75,6 +80,10 @@ export async function openTestDb(kind: DbKind, log: Logger, adminUrl?: string): 
 }
 
 export interface StackOptions {
+  /** AGENTS_DIR for this stack (default: the built-in agent alone). */
+  agentsDir?: string;
+  /** The worker's environment, for `${VAR}` in mcp.json. */
+  workerEnv?: Record<string, string | undefined>;
   /** Defaults come from the vitest global setup; benchmarks pass their own. */
   temporalAddress?: string;
   workflowBundlePath?: string;
@@ -99,6 +108,10 @@ export interface StackOptions {
   log?: Logger;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Authentication and authorization (default: off, as on a loopback server without an authenticator). */
+  auth?: AuthService;
+  /** Webhook destinations and key (default: the test configuration's WEBHOOK_ALLOWED_HOSTS=127.0.0.1, unsigned). */
+  webhooks?: WebhookSettings;
 }
 
 export interface Stack {
@@ -118,6 +131,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The built-in agent's package alone (a link to agents/agent): most tests need only it, and agents/research would
+ * start its MCP server in every test's worker. Tests of the shipped packages pass agentsDir: projectAgentsDir.
+ */
+export const defaultAgentsDir = fileURLToPath(new URL('../fixtures/builtin-agents', import.meta.url));
+export const projectAgentsDir = fileURLToPath(new URL('../../agents', import.meta.url));
+
 export const testSettings = (overrides: Partial<AppSettings> = {}): AppSettings => ({
   version: 'test',
   defaultMultitaskStrategy: 'enqueue' as MultitaskStrategy,
@@ -136,6 +156,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const bundlePath = o.workflowBundlePath ?? (await fromVitest('workflowBundlePath'));
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const { db, url: dbUrl, drop } = await openTestDb(o.db ?? 'pglite', log, o.postgresAdminUrl);
+  await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], log);
   await ensureSystemAssistants(db);
   const connection = await Connection.connect({ address });
   const temporal = new TemporalClient({ connection });
@@ -156,6 +177,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     settings: testSettings(o.settings),
     middleware: new MiddlewareRegistry(o.middleware),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
   };
   server.on('request', createApp(deps));
 
@@ -175,6 +197,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.middleware ? { middleware: o.middleware } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
+      ...(o.workerEnv ? { env: o.workerEnv } : {}),
+      ...(o.webhooks ? { webhooks: o.webhooks } : {}),
       runSettings: deps.settings,
     });
   };
@@ -256,10 +280,14 @@ export async function startTestWorker(o: {
   runSettings?: AppSettings;
   agentAuth?: AgentAuthSettings;
   activityInterceptors?: ActivityInterceptorsFactory[];
+  env?: Record<string, string | undefined>;
+  webhooks?: WebhookSettings;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await createWorker({
+    // Test receivers listen on loopback, which the test configuration allows (WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
+    webhooks: o.webhooks ?? { allowedHosts: ['127.0.0.1', 'localhost'] },
     connection,
     namespace: 'default',
     taskQueue: o.taskQueue,
@@ -275,6 +303,7 @@ export async function startTestWorker(o: {
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
     ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
     ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
+    ...(o.env ? { env: o.env } : {}),
   });
   const running = worker.run();
   return {

@@ -10,7 +10,7 @@ import { projectRoot } from '../../scripts/temporal-cli.js';
 
 const dir = path.join(projectRoot, 'test', 'fixtures', 'cron-histories');
 mkdirSync(dir, { recursive: true });
-const env = await startDevEnv('pglite');
+const env = await startDevEnv('pglite', { memory: true });
 const stack = await env.stack();
 try {
   const only = process.argv.slice(2);

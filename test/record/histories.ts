@@ -16,7 +16,7 @@ const chosen = scenarios.filter((s) => !only.length || only.includes(s.name));
 const groups = new Map<string, Scenario[]>();
 for (const s of chosen) groups.set(JSON.stringify(s.serverConfig ?? {}), [...(groups.get(JSON.stringify(s.serverConfig ?? {})) ?? []), s]);
 for (const [config, group] of groups) {
-  const env = await startDevEnv('pglite', JSON.parse(config) as Record<string, unknown>);
+  const env = await startDevEnv('pglite', { memory: true, dynamicConfig: JSON.parse(config) as Record<string, unknown> });
   const stack = await env.stack();
   try {
     for (const s of group) {

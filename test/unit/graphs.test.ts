@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { AgentConfigError, allDecisions, defaultModel, graphRegistry, resolveAgentConfig } from '../../core/graphs.js';
+import { resolveAgentConfig } from '../../api/runs/agent-config.js';
+import { AgentConfigError, defaultModel } from '../../core/agent-config.js';
+import type { AgentDefinition } from '../../core/graphs.js';
+import { allDecisions } from '../../core/review.js';
 
-// Agent config parsing (core/graphs.ts): what a run's merged configurable/context becomes, and the clear errors
+// Agent config parsing (api/runs/agent-config.ts, core/agent-config.ts): what a run's merged configurable/context becomes, and the clear errors
 // a bad one gets (the API turns them into 422s).
 
-const graph = graphRegistry.agent!;
+const graph: AgentDefinition = {
+  graphId: 'agent',
+  description: 'test',
+  systemPrompt: 'You are a test.',
+  tools: ['calculator', 'current_time'],
+};
 const scripted = { provider: 'scripted' } as const;
 const resolve = (settings: Record<string, unknown>, recursionLimit?: number) =>
   resolveAgentConfig(graph, settings, recursionLimit, scripted);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReviewConfig } from '../../core/graphs.js';
+import type { ReviewConfig } from '../../core/review.js';
 import { emptyHead, parseDecision, ResumeError, reviewInterruptValue, threadStatusAfter, type ThreadHead } from '../../core/head.js';
 
 // Review decisions, the review interrupt's payload and the thread status after a run (core/head.ts). The resume

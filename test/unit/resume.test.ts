@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allDecisions } from '../../core/graphs.js';
+import { allDecisions } from '../../core/review.js';
 import { parseDecisions, resolveResume, ResumeError, validateAnswers, type HeadTask, type ThreadHead } from '../../core/head.js';
 
 // Resume resolution is pure: these check its rules without a stack, so a logic error fails in milliseconds.

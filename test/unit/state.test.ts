@@ -90,3 +90,14 @@ describe('StateBuilder', () => {
     );
   });
 });
+
+describe('files channel', () => {
+  const f = (content: string) => ({ content, created_at: 't', modified_at: 't' });
+  it('merges per file and deletes on null, folded or applied alike', () => {
+    const steps: ChannelWrites[] = [{ files: { '/a': f('1'), '/b': f('2') } }, { files: { '/a': f('3') } }, { files: { '/b': null } }];
+    const folded = steps.reduce((b, w) => b.apply(w), new StateBuilder()).snapshot();
+    const applied = steps.reduce((v, w) => applyWrites(v, w), {});
+    expect(folded.files).toEqual({ '/a': f('3') });
+    expect(applied.files).toEqual({ '/a': f('3') });
+  });
+});
