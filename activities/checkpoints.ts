@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../core/failures.js';
 import { interruptsByTask } from '../core/format.js';
 import { INPUT, Node, START } from '../core/engine.js';
+import { hookOfNode, nextAfterHook } from '../core/middleware/edges.js';
 import type { HeadTask, ThreadHead } from '../core/head.js';
 import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Message, type ToolCall } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
@@ -11,6 +12,7 @@ import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpoint
 import { getRun } from '../db/runs.js';
 import { setThreadInterrupts } from '../db/threads.js';
 import { commitStep, type CommitResult } from './commit.js';
+import { inputGuardrailEvents } from './middleware/fired.js';
 import type { ActivityDeps } from './deps.js';
 import { taskIdFor } from './ids.js';
 
@@ -37,7 +39,7 @@ export function toolTasks(checkpointId: string, calls: ToolCall[], runId: string
 }
 
 /** The tasks a checkpoint waits on, given the nodes that run next. */
-function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string | undefined): HeadTask[] {
+export function tasksFor(checkpointId: string, next: string[], messages: Message[], runId: string | undefined): HeadTask[] {
   if (next[0] === Node.tools) return toolTasks(checkpointId, pendingToolCalls(messages), runId);
   if (next[0] === Node.agent) return [agentTask(checkpointId)];
   return next.map((n, i) => ({ id: taskIdFor(checkpointId, n, i), name: n, interrupts: [], done: false }));
@@ -135,6 +137,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         next: [START],
         tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
         emitValues: false,
+        extraEvents: await inputGuardrailEvents(db, a.run, (base?.step ?? -2) + 1),
       });
       return applyInput(a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
     },
@@ -309,5 +312,7 @@ export function nextAfter(node: string, messages: Message[]): string[] {
   if (node === INPUT) return [START];
   if (node === Node.agent) return pendingToolCalls(messages).length ? [Node.tools] : [];
   if (node === Node.tools || node === START) return [Node.agent];
+  const hook = hookOfNode(node);
+  if (hook) return nextAfterHook(hook, undefined, messages);
   throw new MessageFormatError(`as_node must be one of ${INPUT}, ${START}, ${Node.agent}, ${Node.tools}; got "${node}"`);
 }

@@ -45,7 +45,21 @@ export interface CommitResult {
 }
 
 export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
+  return db.tx((q) => commitIn(q, c));
+}
+
+/** Steps that must land together (a middleware phase): all of them or none, in one transaction. */
+export async function commitSteps(db: Db, cs: StepCommit[], before?: (q: Queryable) => Promise<void>): Promise<CommitResult[]> {
   return db.tx(async (q) => {
+    await before?.(q);
+    const out: CommitResult[] = [];
+    for (const c of cs) out.push(await commitIn(q, c));
+    return out;
+  });
+}
+
+async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResult> {
+  {
     const thread = await lockThread(q, c.threadId);
     if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, FailureType.threadNotFound);
     const existing = await getCheckpoint(q, c.threadId, c.checkpointId);
@@ -97,7 +111,7 @@ export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
       await appendRunEvents(q, c.run, [...(c.extraEvents ?? []), ...events]);
     }
     return { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true };
-  });
+  }
 }
 
 /** Run metadata stamped on checkpoints; a run that was cancelled meanwhile may not write any more steps. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
+import type { MiddlewareRegistry } from './middleware/registry.js';
 import type { AgentAuth } from './agent-auth.js';
 import type { ModelResolver } from './models/index.js';
 import type { ToolRegistry } from './tools/types.js';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   store?: StoreService;
   /** Agent Auth's vault, when providers are configured: tools that declare `auth` get their user's token from it. */
   agentAuth?: AgentAuth;
+  /** Middleware definitions (built-ins and the worker's own) that hooks of runs name. */
+  middleware?: MiddlewareRegistry;
   /** Where webhooks may go and their signing key (default: no private addresses, unsigned). */
   webhooks?: WebhookSettings;
 }

@@ -1,6 +1,7 @@
 import { createCheckpointActivities } from './checkpoints.js';
 import type { ActivityDeps } from './deps.js';
 import { createMaintenanceActivities } from './maintenance.js';
+import { createMiddlewareActivities } from './middleware/index.js';
 import { createModelActivities } from './model.js';
 import { createRunActivities } from './runs.js';
 import { createSubagentActivities } from './subagents.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubagentActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
+    ...createMiddlewareActivities(deps),
   };
 }
 

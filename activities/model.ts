@@ -6,7 +6,10 @@ import { promptAndScript, type AgentConfig } from '../core/agent-config.js';
 import { Node } from '../core/engine.js';
 import { findGraph } from '../core/graphs.js';
 import type { ThreadHead } from '../core/head.js';
-import { aiMessage, type Message } from '../core/messages.js';
+import { aiMessage, messageText, type Message } from '../core/messages.js';
+import { insertGuardrailEvents } from '../db/guardrails.js';
+import { FiredLog, middlewareFailure } from './middleware/fired.js';
+import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
@@ -67,35 +70,52 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   stream.start([...stream.withdraw(superseded), ...taskStartEvents(a.run, taskId, Node.agent, { messages }, step)]);
   const watch = new StallWatch(ctx, provider.watchForStalls ? deps.modelStallTimeoutMs : null, provider.name);
   let result: ModelResult;
+  // Middleware wrap the call (first outermost); one that rewrites output holds tokens back until it has seen them.
+  const fired = new FiredLog(a.run);
+  const buffered = buffersOutput(deps, agent.middleware);
+  const call = wrapModelCall(
+    deps,
+    agent.middleware,
+    a.run,
+    fired,
+    async (req) => {
+      const target = req.model === agent.model ? { provider, modelName } : resolve(deps, req.model);
+      return target.provider.generate(
+        {
+          model: target.modelName,
+          system: req.system,
+          messages: req.messages,
+          tools: req.tools,
+          temperature: agent.temperature,
+          maxTokens: agent.maxTokens,
+          ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
+          script: agent.script,
+        },
+        (chunk) => {
+          watch.progress();
+          if (buffered) ctx.heartbeat();
+          else stream.chunk(chunk);
+        },
+        watch.signal,
+      );
+    },
+    agent.userId,
+  );
   try {
-    result = await provider.generate(
-      {
-        model: modelName,
-        system: agent.systemPrompt,
-        messages,
-        tools: deps.tools.specs(agent.tools),
-        temperature: agent.temperature,
-        maxTokens: agent.maxTokens,
-        ...(agent.toolChoice ? { toolChoice: agent.toolChoice } : {}),
-        script: agent.script,
-      },
-      (chunk) => {
-        watch.progress();
-        stream.chunk(chunk);
-      },
-      watch.signal,
-    );
+    result = await call({ model: agent.model, system: agent.systemPrompt, messages, tools: deps.tools.specs(agent.tools) });
   } catch (err) {
     await stream.flush().catch(() => undefined);
-    throw toFailure(watch.failure(err), ctx);
+    throw toFailure(watch.failure(middlewareFailure(err)), ctx);
   } finally {
     watch.stop();
   }
+  if (buffered) stream.chunk({ content: messageText(result.content) });
   await stream.flush();
+  if (fired.all.length) await wait(() => insertGuardrailEvents(deps.db, fired.rows(a.checkpointId)));
   const ai: Message = { ...aiMessage(result.content, messageId, result.toolCalls), response_metadata: result.responseMetadata };
   if (result.usage) ai.usage_metadata = result.usage;
   const next = result.toolCalls.length ? [Node.tools] : [];
-  const extra: NewEvent[] = stream.finalEvents(ai);
+  const extra: NewEvent[] = [...fired.eventsFrom(0, step), ...stream.finalEvents(ai)];
   // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
   const committed = await wait(() =>
     commitStep(deps.db, {

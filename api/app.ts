@@ -11,6 +11,7 @@ import type { AppDeps } from './deps.js';
 import { ApiError, ErrorCode, errorHandler } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { mcpRouter } from './mcp/router.js';
+import { policiesRouter } from './policies/router.js';
 import { protocolRouter } from './protocol/router.js';
 import { requestLog } from './request-log.js';
 import { storeRouter } from './store/router.js';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
     mcpRouter,
     a2aRouter,
     agentAuthRouter,
+    policiesRouter,
     auditRouter,
   ])
     app.use(router(deps, registry));

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { AgentAuth } from '../activities/agent-auth.js';
 import type { Logger } from '../config/logger.js';
 import type { ServerModelDefaults } from '../core/agent-config.js';
+import type { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import type { MultitaskStrategy, RunTimers } from '../core/runs.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
@@ -27,7 +28,7 @@ export interface AppSettings {
  * What creating a run needs. The API passes its AppDeps; a cron fire's activity passes the worker's database
  * and its activity's Temporal client, so every entry point shares one run-creation service.
  */
-export type RunDeps = Pick<AppDeps, 'db' | 'temporal' | 'taskQueue' | 'log' | 'settings'>;
+export type RunDeps = Pick<AppDeps, 'db' | 'temporal' | 'taskQueue' | 'log' | 'settings' | 'middleware'>;
 
 export interface AppDeps {
   db: Db;
@@ -40,6 +41,8 @@ export interface AppDeps {
   settings: AppSettings;
   /** Agent Auth's vault, when providers are configured (AGENT_AUTH_PROVIDERS_FILE). */
   agentAuth?: AgentAuth;
+  /** Middleware runs may name: the built-ins and the ones registered with the worker (default: built-ins only). */
+  middleware?: MiddlewareRegistry;
   /** Authentication and authorization; undefined: off (allowed only on loopback or with AUTH_DISABLED). */
   auth?: AuthService;
 }

@@ -10,7 +10,10 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../config/logger.js';
 import type { Db } from '../db/pool.js';
 import { createStoreFromConfig } from '../store/index.js';
+import type { MiddlewareDefinition } from '../core/middleware/define.js';
+import { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import { createApp } from './app.js';
+import { loadGuardrailsFile } from './policies/router.js';
 import { parseCorsOrigins } from './cors.js';
 import { ensureSystemAssistants } from './assistants/system.js';
 import { authFromConfig } from './auth/load.js';
@@ -46,7 +49,14 @@ export interface ApiServer {
 }
 
 /** Serves the API on config.HOST:PORT until close(); streams in flight are ended on close. */
-export async function serveApi(o: { config: Config; db: Db; temporal: Client; log: Logger }): Promise<ApiServer> {
+export async function serveApi(o: {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  log: Logger;
+  /** Custom middleware (as registered with the worker), for runs to name. */
+  middleware?: MiddlewareDefinition[];
+}): Promise<ApiServer> {
   // Before anything starts: a server that may not serve this address without authentication refuses here.
   const auth = await authFromConfig(o.config, o.log);
   await installAgents(o.config.AGENTS_DIR, builtinToolNames(), o.log);
@@ -55,7 +65,10 @@ export async function serveApi(o: { config: Config; db: Db; temporal: Client; lo
   await hub.start();
   const store = createStoreFromConfig(o.db, o.config);
   const agentAuth = loadAgentAuthSettings(o.config);
+  const middleware = new MiddlewareRegistry(o.middleware);
+  if (o.config.GUARDRAILS_FILE) await loadGuardrailsFile(o.db, middleware, o.config.GUARDRAILS_FILE);
   const app = createApp({
+    middleware,
     db: o.db,
     temporal: o.temporal,
     taskQueue: o.config.TEMPORAL_TASK_QUEUE,

@@ -49,6 +49,10 @@ function codeOfFailure(type: FailureType): ErrorCode | undefined {
     case FailureType.toolFailed:
     case FailureType.webhookRefused:
     case FailureType.webhookUnavailable:
+    case FailureType.middlewareNotRegistered:
+    case FailureType.piiDetected:
+    case FailureType.modelCallLimit:
+    case FailureType.toolCallLimit:
       return undefined;
     default:
       return unhandled(type);

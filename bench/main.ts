@@ -5,6 +5,7 @@ import { historyBench } from './history.js';
 import { parkedMemoryBench, resumeBench } from './hitl.js';
 import { localBench } from './local.js';
 import { runsBench } from './runs.js';
+import { middlewareBench } from './middleware.js';
 import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
 import { waitBench } from './wait.js';
@@ -23,6 +24,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   runs: runsBench,
   compare: compareBench,
   auth: authBench,
+  middleware: middlewareBench,
 };
 
 const args = process.argv.slice(2);

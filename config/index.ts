@@ -152,6 +152,9 @@ export const configSchema = z
     ),
     BODY_LIMIT: z.string().default('10mb').describe('Largest accepted request body.'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log verbosity.'),
+    GUARDRAILS_FILE: optionalString.describe(
+      "JSON list of operator middleware ({name, options}) applied outside every assistant's own list, replacing the stored policies at API start (format in the README). Unset: the stored policies (PUT /policies) stay.",
+    ),
     AGENT_AUTH_PROVIDERS_FILE: optionalString.describe(
       'JSON file of the OAuth 2 providers through which tools act on behalf of users (Agent Auth; format in the README). Unset: Agent Auth is off.',
     ),

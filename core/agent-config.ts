@@ -1,3 +1,4 @@
+import type { MiddlewareRef } from './middleware/spec.js';
 import type { AgentDefinition } from './graphs.js';
 import { isRecord } from './messages.js';
 import { allDecisions, type ReviewConfig, type ReviewDecisionType } from './review.js';
@@ -29,6 +30,8 @@ export interface AgentConfig {
   /** Tools whose calls wait for a person, with the decisions allowed for each. */
   interruptOn: Record<string, ReviewConfig>;
   userId?: string;
+  /** Guardrail middleware, operator policies first (absent in runs admitted before middleware existed). */
+  middleware?: MiddlewareRef[];
 }
 
 export interface ServerModelDefaults {

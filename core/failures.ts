@@ -24,6 +24,11 @@ export const FailureType = {
   fatalTool: 'FatalToolError',
   /** Retried; once the tool's attempts are used up its last error is reported to the model instead. */
   toolFailed: 'ToolFailed',
+  // Guardrail middleware: a run naming middleware this worker lacks, and built-ins that end a run by refusing.
+  middlewareNotRegistered: 'MiddlewareNotRegistered',
+  piiDetected: 'PIIDetectionError',
+  modelCallLimit: 'ModelCallLimitExceededError',
+  toolCallLimit: 'ToolCallLimitExceededError',
   // Webhook delivery.
   webhookRefused: 'WebhookRefused',
   webhookUnavailable: 'WebhookUnavailable',
@@ -41,6 +46,13 @@ export const permanentFailures: FailureType[] = [
   FailureType.invalidUpdate,
   FailureType.checkpointNotFound,
 ];
+
+/**
+ * Attempts of a tool activity. The tool activity owns the rule "retry, then report the error to the model": it
+ * reports a tool's own error on its last attempt at the latest, so what fails a tool activity for good is only
+ * what the activity could not report (timeouts, crashes).
+ */
+export const TOOL_ACTIVITY_ATTEMPTS = 5;
 
 /** Temporal's own type for an update the server rejected before the workflow saw it (not one of ours). */
 export const UNPROCESSED_UPDATE = 'UnprocessedUpdate';

@@ -13,6 +13,8 @@ import { createCronActivities } from '../api/crons/fire.js';
 import type { AppSettings } from '../api/deps.js';
 import { settingsFrom } from '../api/server.js';
 import { createActivities } from '../activities/index.js';
+import type { MiddlewareDefinition } from '../core/middleware/define.js';
+import { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import { createAgentAuth } from '../activities/agent-auth.js';
 import type { AgentAuthSettings } from '../config/agent-auth.js';
 import type { ActivityHooks } from '../activities/deps.js';
@@ -48,6 +50,8 @@ export interface WorkerOptions {
   modelStallTimeoutSeconds?: number;
   /** Tools beyond the built-in ones: the extension point for users' own tools. */
   tools?: ToolDefinition[];
+  /** Middleware beyond the built-in ones, for assistants to name in configurable.middleware. */
+  middleware?: MiddlewareDefinition[];
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   hooks?: ActivityHooks;
@@ -71,6 +75,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
   const mcp = await connectMcpServers(registeredGraphs(), o.env ?? {}, new Set(all.map((t) => t.name)), o.log);
   const tools = new ToolRegistry(all, mcp.groups);
   checkToolProviders(all, o.agentAuth);
+  const middleware = new MiddlewareRegistry(o.middleware);
   const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
@@ -83,6 +88,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         models: o.models,
         modelStallTimeoutMs: (o.modelStallTimeoutSeconds ?? configSchema.parse({}).MODEL_STALL_TIMEOUT_SECONDS) * 1000,
         tools,
+        middleware,
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
@@ -93,6 +99,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         log: o.log,
         taskQueue: o.taskQueue,
         settings: o.runSettings ?? settingsFrom(configSchema.parse({})),
+        middleware,
       }),
     },
     // Cancellation reaches an activity only with a heartbeat; a short throttle makes interrupts prompt.

@@ -8,6 +8,7 @@ import { createModelResolver } from '../activities/models/index.js';
 import { createLocalProvider, type LocalModelProvider } from '../activities/models/local.js';
 import { builtinToolNames } from '../activities/tools/builtin.js';
 import type { ToolDefinition } from '../activities/tools/types.js';
+import type { MiddlewareDefinition } from '../core/middleware/define.js';
 import { installAgents } from '../agent-packages/index.js';
 import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
@@ -45,6 +46,8 @@ export async function runWorker(o: {
   address: string;
   log: Logger;
   tools?: ToolDefinition[];
+  /** Custom middleware for assistants to name (register the same list with serveApi). */
+  middleware?: MiddlewareDefinition[];
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.log, o.config.METRICS_PORT);
   await installAgents(o.config.AGENTS_DIR, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
@@ -79,6 +82,7 @@ export async function runWorker(o: {
     }),
     modelStallTimeoutSeconds: o.config.MODEL_STALL_TIMEOUT_SECONDS,
     tools: o.tools ?? [],
+    ...(o.middleware ? { middleware: o.middleware } : {}),
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
     webhooks: {

@@ -1,6 +1,6 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { FailureType, permanentFailures as permanent } from '../core/failures.js';
+import { FailureType, permanentFailures as permanent, TOOL_ACTIVITY_ATTEMPTS } from '../core/failures.js';
 
 // Activity options per kind. Errors that no retry can fix are listed as non-retryable on every kind.
 
@@ -37,6 +37,21 @@ export const db = new Proxy(local, {
   },
 });
 
+/**
+ * Middleware hook phases (before_model, after_model, ...): local, as the hooks of the built-ins are quick reads
+ * and one commit; a hook doing I/O (a moderation call) has minutes. Refusals are non-retryable by their type.
+ */
+export const hooks = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: permanent,
+  },
+});
+
 /** Model turns stream for minutes and heartbeat per chunk; cancellation waits for the call to stop. */
 export const model = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
@@ -60,7 +75,7 @@ export const tools = proxyActivities<Activities>({
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '30s',
-    maximumAttempts: 5,
+    maximumAttempts: TOOL_ACTIVITY_ATTEMPTS,
     nonRetryableErrorTypes: [...permanent, FailureType.fatalTool],
   },
 });

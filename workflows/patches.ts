@@ -11,6 +11,8 @@ export const Patch = {
   reviewBatch: 'review-one-interrupt-per-turn',
   /** A head waiting on __start__ applies the input recorded there. */
   replayInput: 'replay-input-checkpoint',
+  /** Guardrail middleware: before_* and after_* hooks as checkpointed steps around the model (runs that name middleware). */
+  middleware: 'middleware-hook-steps',
   /** A `task` tool call runs its subagent as a child workflow (before: an unknown tool, answered with an error). */
   subagents: 'task-call-runs-subagent-child-workflow',
 } as const;

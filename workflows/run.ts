@@ -12,8 +12,10 @@ import { FailureType } from '../core/failures.js';
 import { END, Node, START } from '../core/engine.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
+import { StepHook } from '../core/middleware/spec.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
+import { runHookPhase } from './hooks-step.js';
 import { Patch } from './patches.js';
 import { runToolsStep } from './tools-step.js';
 
@@ -128,6 +130,8 @@ async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<
       baseCheckpointId: travel ?? t.head.checkpointId,
       ids: [id(RunSlot.input), id(RunSlot.inputLoop)],
     });
+    // A new invocation: before_agent hooks run once, before anything else (a resume continues the old one).
+    await runHookPhase(t, spec, run, StepHook.beforeAgent);
   } else {
     // goto END adds no node: as in LangGraph, whose input `Command(goto=END)` writes to no channel, the tasks
     // already pending run again, so a call waiting on review keeps waiting (agent-chat-ui's "Mark as Resolved").
@@ -164,6 +168,8 @@ async function stepThrough(
       );
     }
     if (node === Node.agent) {
+      // before_model hooks may jump elsewhere (a limit ends the run): the model runs only if they left it next.
+      if ((await runHookPhase(t, spec, run, StepHook.beforeModel)) && t.head.next[0] !== Node.agent) continue;
       t.head = await model.callModel({
         run,
         agent: spec.agent,
@@ -171,6 +177,7 @@ async function stepThrough(
         checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
         messageId: `run-${run.runId}-${t.head.step + 1}`,
       });
+      await runHookPhase(t, spec, run, StepHook.afterModel);
     } else if (node === Node.tools) {
       const result = await runToolsStep(t, spec, run, answers);
       answers = {};
@@ -184,6 +191,8 @@ async function stepThrough(
     }
     if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return undefined;
   }
+  // The graph reached its end: after_agent hooks close the invocation (limits reset their run counters here).
+  await runHookPhase(t, spec, run, StepHook.afterAgent);
   return undefined;
 }
 

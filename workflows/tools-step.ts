@@ -1,7 +1,15 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, patched, uuid4 } from '@temporalio/workflow';
 import type { ToolOutcome } from '../activities/tools/index.js';
 import { FailureType } from '../core/failures.js';
-import { parseDecision, parseDecisions, reviewBatch, reviewInterruptValue, type HeadTask, type ReviewDecision } from '../core/head.js';
+import {
+  parseDecision,
+  parseDecisions,
+  reviewBatch,
+  reviewInterruptValue,
+  type HeadTask,
+  type Interrupt,
+  type ReviewDecision,
+} from '../core/head.js';
 import { Node } from '../core/engine.js';
 import { reviewFor, type ReviewConfig } from '../core/review.js';
 import { runCheckpointId, stepSlot } from '../core/ids.js';
@@ -18,6 +26,39 @@ import type { ThreadCore } from './run.js';
 
 export type ToolsStepResult = 'continue' | 'interrupted';
 
+/**
+ * Where one tool call of the turn stands. Checkpoints and histories store it as HeadTask fields (`done`,
+ * `interrupts`, `interruptKind`, `review`, `batch`); the step reads it through stateOf and writes it through
+ * withState, so every transition is one of these.
+ */
+export type ToolTaskState =
+  | { kind: 'pending' }
+  | { kind: 'awaiting_review'; interrupt: string; review: ReviewConfig; batch?: string }
+  | { kind: 'awaiting_input'; interrupt: string }
+  | { kind: 'done' };
+
+export function stateOf(task: HeadTask): ToolTaskState {
+  if (task.done) return { kind: 'done' };
+  const interrupt = task.batch ?? task.interrupts[0]?.id;
+  if (!interrupt) return { kind: 'pending' };
+  if (task.interruptKind === 'dynamic') return { kind: 'awaiting_input', interrupt };
+  return { kind: 'awaiting_review', interrupt, review: task.review!, ...(task.batch ? { batch: task.batch } : {}) };
+}
+
+/** The stored form of a transition; `raised` is the interrupt a newly waiting call holds (none for a batch member). */
+function withState(task: HeadTask, next: ToolTaskState, raised: Interrupt[] = []): HeadTask {
+  switch (next.kind) {
+    case 'done':
+      return { ...task, done: true, interrupts: [], batch: undefined };
+    case 'awaiting_input':
+      return { ...task, interrupts: raised, interruptKind: 'dynamic', review: undefined, batch: undefined };
+    case 'awaiting_review':
+      return { ...task, interrupts: raised, interruptKind: 'review', review: next.review, ...(next.batch ? { batch: next.batch } : {}) };
+    case 'pending':
+      return task;
+  }
+}
+
 export async function runToolsStep(
   t: ThreadCore,
   spec: RunSpec,
@@ -25,7 +66,11 @@ export async function runToolsStep(
   answers: Record<string, unknown>,
 ): Promise<ToolsStepResult> {
   const checkpointId = t.head.checkpointId!;
-  const tasks = t.head.tasks.map((task) => ({ ...task }));
+  const tasks = [...t.head.tasks];
+  const set: SetState = (id, next, raised) => {
+    const i = tasks.findIndex((x) => x.id === id);
+    tasks[i] = withState(tasks[i]!, next, raised);
+  };
   const edited: ToolCall[] = [];
   const work: { task: HeadTask; outcome: Promise<ToolOutcome> }[] = [];
   const execute = (task: HeadTask, call: ToolCall, resume?: { value: unknown }) =>
@@ -39,6 +84,7 @@ export async function runToolsStep(
             task: { ...task, toolCall: call },
             ...(resume ? { resume } : {}),
             ...(spec.agent.userId ? { userId: spec.agent.userId } : {}),
+            ...(spec.agent.middleware?.length ? { middleware: spec.agent.middleware } : {}),
           }),
     });
   const answerWith = (task: HeadTask, content: string, status: 'success' | 'error') =>
@@ -50,26 +96,23 @@ export async function runToolsStep(
   const toReview: [HeadTask, ReviewConfig][] = [];
 
   for (const task of tasks) {
-    if (task.name !== Node.tools || task.done || !task.toolCall) continue;
+    if (task.name !== Node.tools || !task.toolCall) continue;
     const call = task.toolCall;
-    const pending = task.batch ?? task.interrupts[0]?.id;
-    if (pending) {
-      if (!(pending in answers)) continue;
-      if (task.interruptKind === 'dynamic') {
-        execute(task, call, { value: answers[pending] });
-        continue;
-      }
-      const decision = task.batch ? decide(task) : parseDecision(answers[pending], task.review!, call.name);
+    const state = stateOf(task);
+    if (state.kind === 'pending') {
+      const review = reviewFor(spec.agent.interruptOn, call.name);
+      if (review) toReview.push([task, review]);
+      else execute(task, call);
+    } else if (state.kind === 'awaiting_input' && state.interrupt in answers) {
+      execute(task, call, { value: answers[state.interrupt] });
+    } else if (state.kind === 'awaiting_review' && state.interrupt in answers) {
+      const decision = state.batch ? decide(task) : parseDecision(answers[state.interrupt], state.review, call.name);
       applyDecision(decision, task, call, { execute, answerWith, edited });
-      continue;
     }
-    const review = reviewFor(spec.agent.interruptOn, call.name);
-    if (review) toReview.push([task, review]);
-    else execute(task, call);
   }
-  if (toReview.length) awaitReview(toReview, patched(Patch.reviewBatch));
+  if (toReview.length) awaitReview(toReview, patched(Patch.reviewBatch), set);
 
-  await settle(t, work, checkpointId);
+  await settle(t, work, checkpointId, set);
   if (tasks.some((task) => task.name === Node.tools && !task.done)) {
     t.head = await db.recordTasks({ threadId: t.threadId, checkpointId, tasks });
     return 'interrupted';
@@ -88,19 +131,22 @@ export async function runToolsStep(
  * read a thread's state take the interrupt of its last task (useStream does). Threads from before (unpatched)
  * gave each call an interrupt of its own.
  */
-function awaitReview(calls: [HeadTask, ReviewConfig][], batched: boolean): void {
+function awaitReview(calls: [HeadTask, ReviewConfig][], batched: boolean, set: SetState): void {
   if (!batched) {
     for (const [task, review] of calls) {
       const interrupt = { id: uuid4(), value: reviewInterruptValue([[task.toolCall!, review]]) };
-      Object.assign(task, { interrupts: [interrupt], interruptKind: 'review', review });
+      set(task.id, { kind: 'awaiting_review', interrupt: interrupt.id, review }, [interrupt]);
     }
     return;
   }
   const interrupt = { id: uuid4(), value: reviewInterruptValue(calls.map(([task, review]) => [task.toolCall!, review])) };
   for (const [i, [task, review]] of calls.entries()) {
-    Object.assign(task, { interrupts: i === calls.length - 1 ? [interrupt] : [], interruptKind: 'review', review, batch: interrupt.id });
+    const state = { kind: 'awaiting_review' as const, interrupt: interrupt.id, review, batch: interrupt.id };
+    set(task.id, state, i === calls.length - 1 ? [interrupt] : []);
   }
 }
+
+type SetState = (taskId: string, next: ToolTaskState, raised?: Interrupt[]) => void;
 
 /** The decision for each call of an answered review interrupt: the answer's decisions, in call order. */
 function batchDecisions(tasks: HeadTask[], answers: Record<string, unknown>): (task: HeadTask) => ReviewDecision {
@@ -130,32 +176,37 @@ function applyDecision(d: ReviewDecision, task: HeadTask, call: ToolCall, act: D
 }
 
 /**
- * Waits for every call, then marks each task done or interrupted. A tool that failed past its retries is
- * reported to the model as an error result; a fatal tool or a cancellation fails the step once all settled.
+ * Waits for every call, then marks each task done or interrupted. A call whose activity could not finish at all
+ * is answered with an error result (tools' own errors the activity reports itself); a fatal tool or a
+ * cancellation fails the step once all settled.
  */
-async function settle(t: ThreadCore, work: { task: HeadTask; outcome: Promise<ToolOutcome> }[], checkpointId: string): Promise<void> {
+async function settle(
+  t: ThreadCore,
+  work: { task: HeadTask; outcome: Promise<ToolOutcome> }[],
+  checkpointId: string,
+  set: SetState,
+): Promise<void> {
   const results = await Promise.allSettled(work.map((w) => w.outcome));
   let fatal: unknown;
   for (const [i, r] of results.entries()) {
     const task = work[i]!.task;
     if (r.status === 'fulfilled') {
-      if (r.value.status === 'done') Object.assign(task, { done: true, interrupts: [], batch: undefined });
-      else
-        Object.assign(task, {
-          interrupts: [{ id: uuid4(), value: r.value.value }],
-          interruptKind: 'dynamic',
-          review: undefined,
-          batch: undefined,
-        });
+      if (r.value.status === 'done') set(task.id, { kind: 'done' });
+      else {
+        const interrupt = { id: uuid4(), value: r.value.value };
+        set(task.id, { kind: 'awaiting_input', interrupt: interrupt.id }, [interrupt]);
+      }
       continue;
     }
     if (isCancellation(r.reason) || isFatal(r.reason)) {
       fatal ??= r.reason;
       continue;
     }
+    // The tool activity itself could not finish (it timed out or its worker died, past its retries): its own
+    // errors never get here (the activity reports them), so this answers for the call that could not run.
     const message = failureMessage(r.reason);
     await db.writeToolResult({ threadId: t.threadId, checkpointId, task, content: `Error: ${message}`, status: 'error' });
-    Object.assign(task, { done: true, interrupts: [], batch: undefined });
+    set(task.id, { kind: 'done' });
   }
   if (fatal) throw fatal;
 }

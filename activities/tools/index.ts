@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../core/failures.js';
+import { FailureType, TOOL_ACTIVITY_ATTEMPTS } from '../../core/failures.js';
 import { findGraph } from '../../core/graphs.js';
 import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
@@ -12,6 +12,10 @@ import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendRunEvents } from '../run-events.js';
 import type { Queryable } from '../../db/pool.js';
 import { patiently, type Patience } from '../db-wait.js';
+import type { MiddlewareRef } from '../../core/middleware/spec.js';
+import { insertGuardrailEvents } from '../../db/guardrails.js';
+import { FiredLog, middlewareFailure } from '../middleware/fired.js';
+import { wrapToolCall } from '../middleware/wrap.js';
 import type { ActivityDeps } from '../deps.js';
 import { answersAuth, toolAuth } from './auth.js';
 import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefinition } from './types.js';
@@ -35,6 +39,8 @@ export interface RunToolArgs {
   /** Present when a person answered this call's interrupt. */
   resume?: { value: unknown };
   userId?: string;
+  /** The run's middleware; those with wrapToolCall see each result before it is recorded. */
+  middleware?: MiddlewareRef[];
 }
 
 export const idempotencyKey = (threadId: string, runId: string, step: number, toolCallId: string) =>
@@ -43,8 +49,17 @@ export const idempotencyKey = (threadId: string, runId: string, step: number, to
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function record(a: RunToolArgs, wait: Patience, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
+  /** The result goes through the run's wrapToolCall middleware (redaction) before it is stored or streamed. */
+  async function record(a: RunToolArgs, wait: Patience, raw: string, rawStatus: 'success' | 'error'): Promise<ToolOutcome> {
     const call = a.task.toolCall!;
+    const fired = new FiredLog(a.run);
+    const wrapped = wrapToolCall(deps, a.middleware, a.run, fired, async () => ({ content: raw, status: rawStatus }), a.userId);
+    const { content, status } = await wrapped({ call }).catch((err: unknown) => Promise.reject(middlewareFailure(err)));
+    if (fired.all.length) {
+      const key = `${a.checkpointId}/${a.task.id}`;
+      await wait(() => insertGuardrailEvents(db, fired.rows(key)));
+      await wait(() => appendRunEvents(db, a.run, fired.eventsFrom(0, 0)));
+    }
     const message = toolMessage(content, call.id, call.name, randomUUID(), status);
     await wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', message));
     await wait(() => emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content }));
@@ -119,11 +134,14 @@ export function createToolActivities(deps: ActivityDeps) {
     return record(a, wait, stringify(result), 'success');
   }
 
-  /** Fatal tools fail the run; others are retried, then their last error is reported to the model. */
+  /**
+   * Fatal tools fail the run; others are retried, then their last error is reported to the model: here, and only
+   * here (never later than the activity's last attempt, so the workflow never sees a tool's own error).
+   */
   function failed(a: RunToolArgs, wait: Patience, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
     const message = err instanceof Error ? err.message : String(err);
     if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, FailureType.fatalTool);
-    if (ctx.info.attempt < (tool.attempts ?? 3))
+    if (ctx.info.attempt < Math.min(tool.attempts ?? 3, TOOL_ACTIVITY_ATTEMPTS))
       throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, FailureType.toolFailed);
     return record(a, wait, `Error: ${message}`, 'error');
   }

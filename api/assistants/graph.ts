@@ -1,18 +1,36 @@
 import { END, Node, START } from '../../core/engine.js';
+import { hookNode, inHookOrder, stepHooks, type MiddlewareRef, type StepHook } from '../../core/middleware/spec.js';
 
 // How a graph presents itself: GET /assistants/{id}/graph and /schemas (and the MCP tools built from assistants).
 
-/** LangChain `Graph.toJSON()` shape for the ReAct engine, as GET /assistants/{id}/graph returns it. */
-export function graphJson(graphId: string) {
+/**
+ * LangChain `Graph.toJSON()` shape for the ReAct engine, as GET /assistants/{id}/graph returns it. Middleware
+ * step hooks are nodes of their own, chained as createAgent chains them (before* in order, after* reversed).
+ */
+export function graphJson(graphId: string, middleware: readonly MiddlewareRef[] = []) {
   const runnable = (name: string) => ({ id: name, type: 'runnable', data: { id: ['langgraph', graphId, name], name } });
+  const chain = (hook: StepHook) => inHookOrder(middleware, hook).map((m) => hookNode(m.id, hook));
+  const [beforeAgent, beforeModel, afterModel, afterAgent] = stepHooks.map(chain) as [string[], string[], string[], string[]];
+  const edges: { source: string; target: string; conditional?: boolean }[] = [];
+  const link = (path: string[]) => path.slice(1).forEach((target, i) => edges.push({ source: path[i]!, target }));
+  const modelEntry = beforeModel[0] ?? Node.agent;
+  const modelExit = afterModel.at(-1) ?? Node.agent;
+  link([START, ...beforeAgent, ...beforeModel, Node.agent, ...afterModel]);
+  edges.push({ source: modelExit, target: Node.tools, conditional: true });
+  edges.push({ source: modelExit, target: afterAgent[0] ?? END, conditional: true });
+  link([...afterAgent, END]);
+  edges.push({ source: Node.tools, target: modelEntry });
   return {
-    nodes: [{ id: START, type: 'schema', data: START }, runnable(Node.agent), runnable(Node.tools), { id: END, type: 'schema', data: END }],
-    edges: [
-      { source: START, target: Node.agent },
-      { source: Node.agent, target: Node.tools, conditional: true },
-      { source: Node.agent, target: END, conditional: true },
-      { source: Node.tools, target: Node.agent },
+    nodes: [
+      { id: START, type: 'schema', data: START },
+      ...[...beforeAgent, ...beforeModel].map(runnable),
+      runnable(Node.agent),
+      ...afterModel.map(runnable),
+      runnable(Node.tools),
+      ...afterAgent.map(runnable),
+      { id: END, type: 'schema', data: END },
     ],
+    edges,
   };
 }
 

@@ -19,6 +19,7 @@ import type { AppDeps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { mount } from '../route.js';
+import { assistantMiddleware } from '../runs/guardrails.js';
 import { jsonObject } from '../schemas.js';
 import { deleteCronsOf } from '../crons/service.js';
 import { deleteThread } from '../threads/lifecycle.js';
@@ -149,7 +150,10 @@ export function assistantsRouter(deps: AppDeps, registry: OpenAPIRegistry): Rout
     params,
     query: s.graphQuery,
     response: jsonObject,
-    handler: async ({ params: p }) => graphJson((await find(p)).graph_id),
+    handler: async ({ params: p }) => {
+      const assistant = await find(p);
+      return graphJson(assistant.graph_id, await assistantMiddleware(deps, assistant));
+    },
   });
   mount(router, registry, {
     method: 'get',

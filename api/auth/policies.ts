@@ -214,6 +214,9 @@ export const policies: Record<string, Policy> = {
   'GET /agent-auth/connections': anyCaller,
   'DELETE /agent-auth/connections': anyCaller,
   'GET /audit': adminOnly,
+  // Guardrail policies check policies:write (or admin) themselves, in api/policies/permission.ts.
+  'GET /policies': anyCaller,
+  'PUT /policies': anyCaller,
 };
 
 /** Applies the route's policy to its parsed input when authentication is on. */

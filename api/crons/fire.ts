@@ -23,6 +23,7 @@ export interface CronActivityDeps {
   log: RunDeps['log'];
   taskQueue: string;
   settings: AppSettings;
+  middleware?: RunDeps['middleware'];
 }
 
 export interface CronFireResult {

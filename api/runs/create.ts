@@ -18,6 +18,7 @@ import type { RunDeps } from '../deps.js';
 import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
+import { filterInput, withMiddleware } from './guardrails.js';
 import { runActorOf } from '../auth/context.js';
 import { authorizeRun, checkRunAssistant, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
@@ -65,7 +66,9 @@ export async function createRun(
   body = auth.body;
   // Everything checkable without the thread is checked before a thread is created for the run.
   if (!normalizeCommand(body.command)) checkInput(body.input);
-  agentConfig(deps, graph, mergeConfig(assistant.config, body.config ?? {}), { ...assistant.context, ...(body.context ?? {}) });
+  const early = mergeConfig(assistant.config, body.config ?? {});
+  const earlyContext = { ...assistant.context, ...(body.context ?? {}) };
+  await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext }, []);
   const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
   if (!created) checkRunThread(thread, auth.filter);
   try {
@@ -129,11 +132,17 @@ async function submit(
   };
   const context = { ...assistant.context, ...(body.context ?? {}) };
   const metadata = { ...assistant.metadata, ...thread.metadata, ...(body.metadata ?? {}) };
-  const agent = agentConfig(deps, graph, config, context);
+  const agent = await withMiddleware(deps, agentConfig(deps, graph, config, context), { ...config.configurable, ...context });
+  const input = await filterInput(
+    deps,
+    agent,
+    { runId, threadId: thread.thread_id, assistantId: assistant.assistant_id, graphId: assistant.graph_id, streamModes: [] },
+    body.input ?? null,
+  );
   const streamModes = normalizeModes(body.stream_mode, defaultModes);
   const strategy = body.multitask_strategy ?? deps.settings.defaultMultitaskStrategy;
   const kwargs = {
-    input: body.input ?? null,
+    input,
     command: body.command ?? null,
     config,
     context,

@@ -59,6 +59,34 @@ async function expectRuns(client: Client, threadId: string, want: Record<string,
 
 export const scenarios: Scenario[] = [
   {
+    // Middleware hook steps (Patch.middleware): before/after_model steps, a tool limit answering a call, a model
+    // limit ending the run with a jump, after_agent resetting run counters; then a review and resume.
+    name: 'middleware-steps',
+    async run(client) {
+      const id = await thread(client);
+      const calc = (e: string) => ({ name: 'calculator', args: { expression: e } });
+      const middleware = [
+        { name: 'pii', options: { piiType: 'email', applyToOutput: true, applyToToolResults: true } },
+        { name: 'model_call_limit', options: { runLimit: 2 } },
+        { name: 'tool_call_limit', options: { toolName: 'calculator', runLimit: 1 } },
+      ];
+      await client.runs.wait(id, 'agent', {
+        input: human('I am ann@example.com'),
+        config: {
+          configurable: {
+            middleware,
+            script: [{ tool_calls: [calc('1+1'), calc('2+2')] }, { tool_calls: [calc('3+3')] }, { content: 'x' }],
+          },
+        },
+      });
+      const reviewed = [{ name: 'human_in_the_loop', options: { interruptOn: { create_ticket: true } } }];
+      const config = { configurable: { middleware: reviewed, script: [{}, {}, {}, ticket, { content: 'filed' }] } }; // the script goes by AI messages so far: 3
+      await client.runs.wait(id, 'agent', { input: human('file it'), config });
+      await client.runs.wait(id, 'agent', { command: { resume: { decisions: [{ type: 'approve' }] } }, config });
+      return id;
+    },
+  },
+  {
     name: 'tool-call',
     async run(client) {
       const id = await thread(client);

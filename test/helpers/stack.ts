@@ -14,6 +14,8 @@ import type { WebhookSettings } from '../../activities/webhook-http.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
+import type { MiddlewareDefinition } from '../../core/middleware/define.js';
+import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
 import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
 import { installAgents } from '../../agent-packages/index.js';
@@ -87,6 +89,8 @@ export interface StackOptions {
   workflowBundlePath?: string;
   db?: DbKind;
   tools?: ToolDefinition[];
+  /** Custom middleware, registered with the worker and the API. */
+  middleware?: MiddlewareDefinition[];
   models?: ModelResolver;
   /** MODEL_STALL_TIMEOUT_SECONDS of the worker. */
   modelStallTimeoutSeconds?: number;
@@ -171,6 +175,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     hub,
     store,
     settings: testSettings(o.settings),
+    middleware: new MiddlewareRegistry(o.middleware),
     ...(agentAuth ? { agentAuth: createAgentAuth({ db, log, settings: agentAuth }) } : {}),
     ...(o.auth ? { auth: o.auth } : {}),
   };
@@ -189,6 +194,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.models ? { models: o.models } : {}),
       ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
+      ...(o.middleware ? { middleware: o.middleware } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
       ...(o.workerEnv ? { env: o.workerEnv } : {}),
@@ -268,6 +274,7 @@ export async function startTestWorker(o: {
   models?: ModelResolver;
   modelStallTimeoutSeconds?: number;
   tools?: ToolDefinition[];
+  middleware?: MiddlewareDefinition[];
   hooks?: ActivityHooks;
   store?: StoreService;
   runSettings?: AppSettings;
@@ -289,6 +296,7 @@ export async function startTestWorker(o: {
     models: o.models ?? testModels(),
     ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
     tools: o.tools ?? [],
+    ...(o.middleware ? { middleware: o.middleware } : {}),
     workflowBundle: { codePath: o.bundlePath },
     ...(o.hooks ? { hooks: o.hooks } : {}),
     ...(o.store ? { store: o.store } : {}),

@@ -1,0 +1,139 @@
+import { FailureType } from '../../core/failures.js';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ThreadHead } from '../../core/head.js';
+import { runCheckpointId, stepSlot } from '../../core/ids.js';
+import { stepHookKey, type HookResult } from '../../core/middleware/define.js';
+import { nextAfterHook } from '../../core/middleware/edges.js';
+import { hookNode, type MiddlewareRef, type StepHook } from '../../core/middleware/spec.js';
+import type { RunContext } from '../../core/runs.js';
+import { applyWrites, normalizeWrites, type StateValues } from '../../core/state.js';
+import { getCheckpoint, headOf, valuesAt } from '../../db/checkpoints.js';
+import { appendRunEvents } from '../run-events.js';
+import { insertGuardrailEvents } from '../../db/guardrails.js';
+import { getThread } from '../../db/threads.js';
+import { tasksFor } from '../checkpoints.js';
+import { commitSteps, type StepCommit } from '../commit.js';
+import type { ActivityDeps } from '../deps.js';
+import { taskIdFor } from '../ids.js';
+import { FiredLog, middlewareFailure } from './fired.js';
+
+// One phase of step hooks (every middleware's before_model, say) = one activity. The hooks run in order on the
+// thread's state; each that changes something becomes a checkpoint of its own, `<id>.<hook>`, and the phase's
+// checkpoints commit in one transaction, so a crash re-runs the whole phase or none of it. Hooks may do I/O.
+// Idempotency key: the checkpoint id of the phase's first step (derived from the run id and the step).
+
+export interface RunHooksArgs {
+  run: RunContext;
+  head: ThreadHead;
+  hook: StepHook;
+  /** The middleware having this hook, in the order they run. */
+  middleware: MiddlewareRef[];
+  userId?: string;
+}
+
+export function createMiddlewareActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  return {
+    async runHooks(a: RunHooksArgs): Promise<ThreadHead> {
+      const slot = (i: number) => runCheckpointId(a.run.runId, stepSlot(a.head.step + 1 + i));
+      if (await getCheckpoint(db, a.run.threadId, slot(0))) return currentHead(deps, a.run.threadId);
+      let values = await stateAt(deps, a.run.threadId, a.head.checkpointId);
+      let cur = a.head;
+      const fired = new FiredLog(a.run);
+      const commits: StepCommit[] = [];
+      let reported = 0;
+      for (const ref of a.middleware) {
+        const result = await runOne(deps, a, ref, values, fired);
+        if (!result || (!result.update && !result.jumpTo)) continue;
+        const node = hookNode(ref.id, a.hook);
+        const writes = normalizeWrites(result.update ?? {}, randomUUID);
+        const after = applyWrites(values, writes);
+        const next = nextAfterHook(a.hook, result.jumpTo, after.messages ?? []);
+        const checkpointId = slot(commits.length);
+        commits.push({
+          threadId: a.run.threadId,
+          run: a.run,
+          expectedHead: cur.checkpointId,
+          parentId: cur.checkpointId,
+          checkpointId,
+          step: cur.step + 1,
+          source: 'loop',
+          node,
+          writes,
+          metadataWrites: { [node]: result.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
+          next,
+          tasks: tasksFor(checkpointId, next, after.messages ?? [], a.run.runId),
+          taskId: taskIdFor(cur.checkpointId!, node, 0),
+          emitValues: true,
+          extraEvents: fired.eventsFrom(reported, cur.step + 1),
+        });
+        reported = fired.all.length;
+        cur = { checkpointId, step: cur.step + 1, next, tasks: commits.at(-1)!.tasks };
+        values = after;
+        if (result.jumpTo) break;
+      }
+      if (!commits.length) {
+        await record(deps, a.run, fired, `${slot(0)}/${a.hook}`, a.head.step + 1);
+        return a.head;
+      }
+      const last = commits.at(-1)!;
+      last.extraEvents = [...(last.extraEvents ?? []), ...fired.eventsFrom(reported, last.step)];
+      await commitSteps(db, commits, (q) => insertGuardrailEvents(q, fired.rows(slot(0))));
+      return cur;
+    },
+  };
+}
+
+async function runOne(
+  deps: ActivityDeps,
+  a: RunHooksArgs,
+  ref: MiddlewareRef,
+  state: StateValues,
+  fired: FiredLog,
+): Promise<HookResult | void> {
+  const def = deps.middleware?.get(ref.name);
+  const fn = def?.[stepHookKey[a.hook]!];
+  if (!fn)
+    throw ApplicationFailure.nonRetryable(
+      `Middleware "${ref.name}" is not registered with this worker`,
+      FailureType.middlewareNotRegistered,
+    );
+  try {
+    return await fn.call(def, {
+      id: ref.id,
+      options: ref.options,
+      run: a.run,
+      state,
+      fire: fired.by(ref.id, a.hook),
+      ...(a.userId ? { userId: a.userId } : {}),
+    });
+  } catch (err) {
+    // What fired before a refusal is part of the record of why the run ended.
+    await record(deps, a.run, fired, `${runCheckpointId(a.run.runId, stepSlot(a.head.step + 1))}/${a.hook}`, a.head.step + 1);
+    throw middlewareFailure(err);
+  }
+}
+
+/** Guardrail records and events of a phase that wrote no checkpoint. */
+async function record(deps: ActivityDeps, run: RunContext, fired: FiredLog, key: string, step: number): Promise<void> {
+  if (!fired.all.length) return;
+  await deps.db.tx(async (q) => {
+    await insertGuardrailEvents(q, fired.rows(key));
+    await appendRunEvents(q, run, fired.eventsFrom(0, step));
+  });
+}
+
+/** The head's values are kept on the thread row: folding checkpoints from the root is for older ones. */
+async function stateAt(deps: ActivityDeps, threadId: string, checkpointId: string | null): Promise<StateValues> {
+  const thread = await getThread(deps.db, threadId);
+  if (thread?.head_checkpoint_id === checkpointId && thread.values) return thread.values;
+  return valuesAt(deps.db, threadId, checkpointId);
+}
+
+async function currentHead(deps: ActivityDeps, threadId: string): Promise<ThreadHead> {
+  const thread = await getThread(deps.db, threadId);
+  const row = thread?.head_checkpoint_id ? await getCheckpoint(deps.db, threadId, thread.head_checkpoint_id) : undefined;
+  if (!row) throw ApplicationFailure.nonRetryable(`Thread ${threadId} has no head`, FailureType.threadNotFound);
+  return headOf(row);
+}

@@ -1,0 +1,17 @@
+import { patched } from '@temporalio/workflow';
+import { inHookOrder, type StepHook } from '../core/middleware/spec.js';
+import type { RunContext, RunSpec } from '../core/runs.js';
+import { hooks } from './activities.js';
+import { Patch } from './patches.js';
+import type { ThreadCore } from './run.js';
+
+// A middleware phase as the run workflow sees it: when some middleware of the run has this hook, one activity runs
+// them all in order and commits a checkpoint per hook that changed something. The head it returns says where the
+// graph goes next (a jump to `end` leaves nothing next). Runs without middleware take no step and no patch.
+
+export async function runHookPhase(t: ThreadCore, spec: RunSpec, run: RunContext, hook: StepHook): Promise<boolean> {
+  const middleware = inHookOrder(spec.agent.middleware, hook);
+  if (!middleware.length || !patched(Patch.middleware)) return false;
+  t.head = await hooks.runHooks({ run, head: t.head, hook, middleware, ...(spec.agent.userId ? { userId: spec.agent.userId } : {}) });
+  return true;
+}
