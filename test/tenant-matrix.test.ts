@@ -170,6 +170,9 @@ const matrix = (): Record<string, Check> => {
     'GET /agent-auth/connections': { method: 'GET', path: '/agent-auth/connections', expect: [404], hides: true },
     'DELETE /agent-auth/connections': { method: 'DELETE', path: '/agent-auth/connections', expect: [404], hides: true },
     'GET /audit': { method: 'GET', path: '/audit', expect: [403] },
+    // Operator guardrail policies: policies:write (or admin) only, to read as well as to change.
+    'GET /policies': { method: 'GET', path: '/policies', expect: [403] },
+    'PUT /policies': { method: 'PUT', path: '/policies', body: { middleware: [] }, expect: [403] },
   };
 };
 

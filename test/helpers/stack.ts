@@ -282,8 +282,11 @@ export async function startTestWorker(o: {
   activityInterceptors?: ActivityInterceptorsFactory[];
   env?: Record<string, string | undefined>;
   webhooks?: WebhookSettings;
+  agentsDir?: string;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
+  // The graph registry is per process: a worker started without a stack in this process must fill it too.
+  await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await createWorker({
     // Test receivers listen on loopback, which the test configuration allows (WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
