@@ -30,7 +30,7 @@ describe('agent packages', () => {
     const [run] = await stack.client.runs.list(thread.thread_id);
     expect(
       (run as unknown as { kwargs: { config: { configurable: Record<string, unknown> } } }).kwargs.config.configurable.middleware,
-    ).toEqual([{ name: 'model_call_limit', options: { run_limit: 5 } }]);
+    ).toEqual([{ name: 'model_call_limit', options: { runLimit: 20 } }]);
     const described = await stack.temporal.workflow.getHandle(threadWorkflowId(thread.thread_id)).describe();
     expect(described.typedSearchAttributes.get(GraphIdKey)).toBe('shop');
   });

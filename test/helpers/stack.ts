@@ -19,6 +19,7 @@ import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
 import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
 import { installAgents } from '../../agent-packages/index.js';
+import { registeredGraphs } from '../../core/graphs.js';
 import type { AuthService } from '../../api/auth/types.js';
 import { ensureSystemAssistants } from '../../api/assistants/system.js';
 import type { AppDeps, AppSettings } from '../../api/deps.js';
@@ -285,8 +286,11 @@ export async function startTestWorker(o: {
   agentsDir?: string;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
-  // The graph registry is per process: a worker started without a stack in this process must fill it too.
-  await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
+  // The graph registry is per process: a worker started without a stack in this process must fill it too, but one
+  // started beside a stack keeps the stack's packages unless it names its own.
+  if (o.agentsDir || registeredGraphs().length === 0) {
+    await installAgents(o.agentsDir ?? defaultAgentsDir, [...builtinToolNames(), ...(o.tools ?? []).map((t) => t.name)], o.log);
+  }
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await createWorker({
     // Test receivers listen on loopback, which the test configuration allows (WEBHOOK_ALLOWED_HOSTS=127.0.0.1).
