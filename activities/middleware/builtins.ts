@@ -8,6 +8,7 @@ import { modelFallback, modelRetry } from './model-calls.js';
 import { contextEditing, dynamicSystemPrompt } from './requests.js';
 import { todoList } from './todo-list.js';
 import { moderation } from './moderation.js';
+import { summarization } from './summarization.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -191,4 +192,5 @@ export const builtinMiddleware: MiddlewareDefinition[] = [
   dynamicSystemPrompt,
   todoList,
   moderation,
+  summarization,
 ];
