@@ -1,6 +1,8 @@
 import { FailureType } from '../../core/failures.js';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { messageText, type Message } from '../../core/messages.js';
 import type { ThreadHead } from '../../core/head.js';
 import { runCheckpointId, stepSlot } from '../../core/ids.js';
 import { stepHookKey, type HookResult } from '../../core/middleware/define.js';
@@ -105,6 +107,7 @@ async function runOne(
       options: ref.options,
       run: a.run,
       state,
+      callModel: (model: string, req: { system: string; messages: Message[] }) => callModel(deps, model, req),
       fire: fired.by(ref.id, a.hook),
       ...(a.userId ? { userId: a.userId } : {}),
     });
@@ -113,6 +116,14 @@ async function runOne(
     await record(deps, a.run, fired, `${runCheckpointId(a.run.runId, stepSlot(a.head.step + 1))}/${a.hook}`, a.head.step + 1);
     throw middlewareFailure(err);
   }
+}
+
+/** A hook's own model call: no tools, no streaming (its text becomes state through the hook's update). */
+async function callModel(deps: ActivityDeps, model: string, req: { system: string; messages: Message[] }): Promise<string> {
+  const { provider, modelName } = deps.models(model);
+  const signal = Context.current().cancellationSignal;
+  const res = await provider.generate({ model: modelName, system: req.system, messages: req.messages, tools: [] }, () => undefined, signal);
+  return messageText(res.content);
 }
 
 /** Guardrail records and events of a phase that wrote no checkpoint. */

@@ -27,6 +27,8 @@ export interface HookContext<O> {
 export interface StepContext<O> extends HookContext<O> {
   /** The thread's state as of this step, middleware state channels included. */
   state: StateValues;
+  /** Asks a model (`provider:model`) for a hook's own purpose (a summary); answers its text. Runs in the activity. */
+  callModel(model: string, req: { system: string; messages: Message[] }): Promise<string>;
 }
 
 /** What a step hook returns: channel writes (checkpointed as the step `<id>.<hook>`) and where to go next. */

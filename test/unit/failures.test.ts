@@ -17,6 +17,7 @@ describe('failure types', () => {
       'ModelError',
       'ModelUnavailable',
       'NotInterrupted',
+      'OpenAIModerationError',
       'PIIDetectionError',
       'RunNotActive',
       'StaleHead',
