@@ -53,6 +53,7 @@ function codeOfFailure(type: FailureType): ErrorCode | undefined {
     case FailureType.piiDetected:
     case FailureType.modelCallLimit:
     case FailureType.toolCallLimit:
+    case FailureType.spendCap:
       return undefined;
     default:
       return unhandled(type);

@@ -29,6 +29,7 @@ export const FailureType = {
   piiDetected: 'PIIDetectionError',
   modelCallLimit: 'ModelCallLimitExceededError',
   toolCallLimit: 'ToolCallLimitExceededError',
+  spendCap: 'SpendCapExceededError',
   // Webhook delivery.
   webhookRefused: 'WebhookRefused',
   webhookUnavailable: 'WebhookUnavailable',

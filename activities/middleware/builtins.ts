@@ -6,6 +6,7 @@ import { Hook } from '../../core/middleware/spec.js';
 import { defineMiddleware, MiddlewareError, type MiddlewareDefinition, type StepContext } from '../../core/middleware/define.js';
 import { modelFallback, modelRetry } from './model-calls.js';
 import { contextEditing, dynamicSystemPrompt } from './requests.js';
+import { spendCap } from './spend-cap.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -187,4 +188,5 @@ export const builtinMiddleware: MiddlewareDefinition[] = [
   modelFallback,
   contextEditing,
   dynamicSystemPrompt,
+  spendCap,
 ];

@@ -105,6 +105,7 @@ async function runOne(
       options: ref.options,
       run: a.run,
       state,
+      services: { db: deps.db, modelPrices: deps.modelPrices ?? {} },
       fire: fired.by(ref.id, a.hook),
       ...(a.userId ? { userId: a.userId } : {}),
     });
