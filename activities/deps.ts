@@ -1,4 +1,5 @@
 import type { Logger } from '../config/logger.js';
+import type { ModelPrices } from '../core/middleware/define.js';
 import type { Db } from '../db/pool.js';
 import type { StoreService } from '../store/index.js';
 import type { MiddlewareRegistry } from './middleware/registry.js';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   agentAuth?: AgentAuth;
   /** Middleware definitions (built-ins and the worker's own) that hooks of runs name. */
   middleware?: MiddlewareRegistry;
+  /** USD per million tokens by model (MODEL_PRICES_FILE): what spend_cap charges. */
+  modelPrices?: ModelPrices;
   /** Where webhooks may go and their signing key (default: no private addresses, unsigned). */
   webhooks?: WebhookSettings;
 }

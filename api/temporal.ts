@@ -54,6 +54,7 @@ function codeOfFailure(type: FailureType): ErrorCode | undefined {
     case FailureType.modelCallLimit:
     case FailureType.toolCallLimit:
     case FailureType.moderation:
+    case FailureType.spendCap:
       return undefined;
     default:
       return unhandled(type);

@@ -155,6 +155,9 @@ export const configSchema = z
     GUARDRAILS_FILE: optionalString.describe(
       "JSON list of operator middleware ({name, options}) applied outside every assistant's own list, replacing the stored policies at API start (format in the README). Unset: the stored policies (PUT /policies) stay.",
     ),
+    MODEL_PRICES_FILE: optionalString.describe(
+      'JSON price table `{"<model>": {"input_per_mtok": n, "output_per_mtok": n}}` (USD per million tokens) that the spend_cap middleware charges model calls by. Unset: calls cost nothing.',
+    ),
     AGENT_AUTH_PROVIDERS_FILE: optionalString.describe(
       'JSON file of the OAuth 2 providers through which tools act on behalf of users (Agent Auth; format in the README). Unset: Agent Auth is off.',
     ),

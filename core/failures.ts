@@ -30,6 +30,7 @@ export const FailureType = {
   modelCallLimit: 'ModelCallLimitExceededError',
   toolCallLimit: 'ToolCallLimitExceededError',
   moderation: 'OpenAIModerationError',
+  spendCap: 'SpendCapExceededError',
   // Webhook delivery.
   webhookRefused: 'WebhookRefused',
   webhookUnavailable: 'WebhookUnavailable',

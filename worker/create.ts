@@ -13,7 +13,7 @@ import { createCronActivities } from '../api/crons/fire.js';
 import type { AppSettings } from '../api/deps.js';
 import { settingsFrom } from '../api/server.js';
 import { createActivities } from '../activities/index.js';
-import type { MiddlewareDefinition } from '../core/middleware/define.js';
+import type { MiddlewareDefinition, ModelPrices } from '../core/middleware/define.js';
 import { MiddlewareRegistry } from '../activities/middleware/registry.js';
 import { createAgentAuth } from '../activities/agent-auth.js';
 import type { AgentAuthSettings } from '../config/agent-auth.js';
@@ -65,6 +65,8 @@ export interface WorkerOptions {
   env?: Record<string, string | undefined>;
   /** Activity interceptors (tests use one to inject faults between an activity's commit and its report). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** MODEL_PRICES_FILE's table: what spend_cap charges per model. */
+  modelPrices?: ModelPrices;
   /** WEBHOOK_ALLOWED_HOSTS and WEBHOOK_SECRET. */
   webhooks?: WebhookSettings;
 }
@@ -92,6 +94,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
         ...(o.hooks ? { hooks: o.hooks } : {}),
         ...(o.store ? { store: o.store } : {}),
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
+        ...(o.modelPrices ? { modelPrices: o.modelPrices } : {}),
         ...(o.agentAuth ? { agentAuth: createAgentAuth({ db: o.db, log: o.log, settings: o.agentAuth }) } : {}),
       }),
       ...createCronActivities({

@@ -14,6 +14,7 @@ import type { Db } from '../db/pool.js';
 import { settingsFrom } from '../api/server.js';
 import { createStoreFromConfig } from '../store/index.js';
 import { createWorker, ensureSearchAttributes } from './create.js';
+import { loadModelPrices } from '../config/model-prices.js';
 import { ensureSweeperSchedule } from './schedules.js';
 
 export interface RunningWorker {
@@ -85,6 +86,7 @@ export async function runWorker(o: {
     ...(o.middleware ? { middleware: o.middleware } : {}),
     store: createStoreFromConfig(o.db, o.config),
     runSettings: settingsFrom(o.config),
+    modelPrices: loadModelPrices(o.config),
     webhooks: {
       allowedHosts: o.config.WEBHOOK_ALLOWED_HOSTS.split(',')
         .map((h) => h.trim())

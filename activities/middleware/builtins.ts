@@ -9,6 +9,7 @@ import { contextEditing, dynamicSystemPrompt } from './requests.js';
 import { todoList } from './todo-list.js';
 import { moderation } from './moderation.js';
 import { summarization } from './summarization.js';
+import { spendCap } from './spend-cap.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -193,4 +194,5 @@ export const builtinMiddleware: MiddlewareDefinition[] = [
   todoList,
   moderation,
   summarization,
+  spendCap,
 ];

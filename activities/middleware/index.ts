@@ -108,6 +108,7 @@ async function runOne(
       run: a.run,
       state,
       callModel: (model: string, req: { system: string; messages: Message[] }) => callModel(deps, model, req),
+      services: { db: deps.db, modelPrices: deps.modelPrices ?? {} },
       fire: fired.by(ref.id, a.hook),
       ...(a.userId ? { userId: a.userId } : {}),
     });

@@ -1,6 +1,7 @@
 import type { Message, MessageContent, ToolCall } from '../messages.js';
 import type { RunContext } from '../runs.js';
 import type { ChannelWrites, StateValues } from '../state.js';
+import type { Db } from '../../db/pool.js';
 import { Hook, type JumpTarget } from './spec.js';
 
 // The middleware-definition interface (LangChain v1's createMiddleware, as data plus code): built-ins and users'
@@ -24,11 +25,21 @@ export interface HookContext<O> {
   fire(event: Fired): void;
 }
 
+/** USD per million tokens, by model name (MODEL_PRICES_FILE). */
+export type ModelPrices = Record<string, { input_per_mtok: number; output_per_mtok: number }>;
+
+/** Worker services a step hook may use for durable state outside the thread (spend_cap's counters). */
+export interface HookServices {
+  db: Db;
+  modelPrices: ModelPrices;
+}
+
 export interface StepContext<O> extends HookContext<O> {
   /** The thread's state as of this step, middleware state channels included. */
   state: StateValues;
   /** Asks a model (`provider:model`) for a hook's own purpose (a summary); answers its text. Runs in the activity. */
   callModel(model: string, req: { system: string; messages: Message[] }): Promise<string>;
+  services: HookServices;
 }
 
 /** What a step hook returns: channel writes (checkpointed as the step `<id>.<hook>`) and where to go next. */

@@ -14,7 +14,7 @@ import type { WebhookSettings } from '../../activities/webhook-http.js';
 import type { AgentAuthSettings } from '../../config/agent-auth.js';
 import { createModelResolver, type ModelResolver } from '../../activities/models/index.js';
 import type { ToolDefinition } from '../../activities/tools/types.js';
-import type { MiddlewareDefinition } from '../../core/middleware/define.js';
+import type { MiddlewareDefinition, ModelPrices } from '../../core/middleware/define.js';
 import { MiddlewareRegistry } from '../../activities/middleware/registry.js';
 import { builtinToolNames } from '../../activities/tools/builtin.js';
 import { createApp } from '../../api/app.js';
@@ -92,6 +92,8 @@ export interface StackOptions {
   tools?: ToolDefinition[];
   /** Custom middleware, registered with the worker and the API. */
   middleware?: MiddlewareDefinition[];
+  /** The spend_cap price table of the stack's worker. */
+  modelPrices?: ModelPrices;
   models?: ModelResolver;
   /** MODEL_STALL_TIMEOUT_SECONDS of the worker. */
   modelStallTimeoutSeconds?: number;
@@ -196,6 +198,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       ...(o.modelStallTimeoutSeconds ? { modelStallTimeoutSeconds: o.modelStallTimeoutSeconds } : {}),
       ...(o.tools ? { tools: o.tools } : {}),
       ...(o.middleware ? { middleware: o.middleware } : {}),
+      ...(o.modelPrices ? { modelPrices: o.modelPrices } : {}),
       ...(o.hooks ? { hooks: o.hooks } : {}),
       ...(agentAuth ? { agentAuth } : {}),
       ...(o.workerEnv ? { env: o.workerEnv } : {}),
@@ -284,6 +287,7 @@ export async function startTestWorker(o: {
   env?: Record<string, string | undefined>;
   webhooks?: WebhookSettings;
   agentsDir?: string;
+  modelPrices?: ModelPrices;
 }): Promise<TestWorker> {
   quietTemporalRuntime();
   // The graph registry is per process: a worker started without a stack in this process must fill it too, but one
@@ -310,6 +314,7 @@ export async function startTestWorker(o: {
     ...(o.runSettings ? { runSettings: o.runSettings } : {}),
     ...(o.agentAuth ? { agentAuth: o.agentAuth } : {}),
     ...(o.activityInterceptors ? { activityInterceptors: o.activityInterceptors } : {}),
+    ...(o.modelPrices ? { modelPrices: o.modelPrices } : {}),
     ...(o.env ? { env: o.env } : {}),
   });
   const running = worker.run();

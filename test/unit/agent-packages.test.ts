@@ -54,7 +54,7 @@ describe('agent packages', () => {
       },
     ]);
     expect(shop).toMatchObject({ model: 'scripted', interruptOn: { refund: true }, backend: { type: 'composite' } });
-    expect(shop.middleware).toEqual([{ name: 'model_call_limit', options: { run_limit: 5 } }]);
+    expect(shop.middleware).toEqual([{ name: 'model_call_limit', options: { runLimit: 20 } }]);
     expect(tools.map((t) => t.name)).toEqual(['discount', 'refund']);
   });
 

@@ -20,6 +20,7 @@ describe('failure types', () => {
       'OpenAIModerationError',
       'PIIDetectionError',
       'RunNotActive',
+      'SpendCapExceededError',
       'StaleHead',
       'ThreadBusy',
       'ThreadNotFound',
