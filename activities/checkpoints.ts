@@ -11,7 +11,8 @@ import { applyWrites, mergeFiles, normalizeWrites, type ChannelWrites } from '..
 import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
 import { getRun } from '../db/runs.js';
 import { setThreadInterrupts } from '../db/threads.js';
-import { commitStep, type CommitResult } from './commit.js';
+import { commitIn, commitStep, type CommitResult } from './commit.js';
+import type { Queryable } from '../db/pool.js';
 import { inputGuardrailEvents } from './middleware/fired.js';
 import type { ActivityDeps } from './deps.js';
 import { taskIdFor } from './ids.js';
@@ -50,49 +51,91 @@ function invalid(err: unknown): never {
   throw err;
 }
 
+/** Tool results already recorded for a step that never completed, plus errors for calls that never ran. */
+async function closeDanglingCalls(q: Queryable, threadId: string, head: string | null): Promise<Message[]> {
+  if (!head) return [];
+  const messages = (await valuesAt(q, threadId, head)).messages ?? [];
+  const recorded = new Map((await getPendingWrites(q, threadId, head)).map((w) => [(w.value as Message).tool_call_id, w.value as Message]));
+  return pendingToolCalls(messages).map(
+    (c) =>
+      recorded.get(c.id) ??
+      toolMessage(`Tool call ${c.name} was not run: the conversation continued with new input.`, c.id, c.name, randomUUID(), 'error'),
+  );
+}
+
+/** The loop checkpoint after an input checkpoint: the input, after results for tool calls it left dangling. */
+async function applyInput(
+  q: Queryable,
+  run: RunContext,
+  inputHead: ThreadHead,
+  writes: ChannelWrites,
+  baseCheckpointId: string | null,
+  checkpointId: string,
+): Promise<ThreadHead> {
+  const closing = await closeDanglingCalls(q, run.threadId, baseCheckpointId);
+  const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
+  const r = await commitIn(q, {
+    threadId: run.threadId,
+    run,
+    expectedHead: inputHead.checkpointId,
+    parentId: inputHead.checkpointId,
+    checkpointId,
+    step: inputHead.step + 1,
+    source: 'loop',
+    node: null,
+    writes: applied,
+    metadataWrites: null,
+    next: [Node.agent],
+    tasks: [agentTask(checkpointId)],
+    emitValues: true,
+  });
+  return r.head;
+}
+
+export interface InputCommit {
+  run: RunContext;
+  expectedHead: string | null;
+  baseCheckpointId: string | null;
+  ids: [string, string];
+}
+
+/**
+ * The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1), inside the
+ * caller's transaction, so both land or neither does. Idempotency key: the loop checkpoint's id.
+ */
+export async function commitInputIn(q: Queryable, a: InputCommit): Promise<ThreadHead> {
+  const existing = await getCheckpoint(q, a.run.threadId, a.ids[1]);
+  if (existing) return headOf(existing);
+  const base = a.baseCheckpointId ? await getCheckpoint(q, a.run.threadId, a.baseCheckpointId) : undefined;
+  if (a.baseCheckpointId && !base)
+    throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, FailureType.checkpointNotFound);
+  const run = await getRun(q, a.run.runId);
+  let writes: ChannelWrites;
+  try {
+    writes = normalizeWrites(run?.kwargs.input, randomUUID);
+  } catch (err) {
+    invalid(err);
+  }
+  const first = await commitIn(q, {
+    threadId: a.run.threadId,
+    run: a.run,
+    expectedHead: a.expectedHead,
+    parentId: a.baseCheckpointId,
+    checkpointId: a.ids[0],
+    step: (base?.step ?? -2) + 1,
+    source: 'input',
+    node: null,
+    writes: null,
+    metadataWrites: { [START]: writes },
+    next: [START],
+    tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
+    emitValues: false,
+    extraEvents: await inputGuardrailEvents(q, a.run, (base?.step ?? -2) + 1),
+  });
+  return applyInput(q, a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
+}
+
 export function createCheckpointActivities({ db }: ActivityDeps) {
-  /** Tool results already recorded for a step that never completed, plus errors for calls that never ran. */
-  async function closeDanglingCalls(threadId: string, head: string | null): Promise<Message[]> {
-    if (!head) return [];
-    const messages = (await valuesAt(db, threadId, head)).messages ?? [];
-    const recorded = new Map(
-      (await getPendingWrites(db, threadId, head)).map((w) => [(w.value as Message).tool_call_id, w.value as Message]),
-    );
-    return pendingToolCalls(messages).map(
-      (c) =>
-        recorded.get(c.id) ??
-        toolMessage(`Tool call ${c.name} was not run: the conversation continued with new input.`, c.id, c.name, randomUUID(), 'error'),
-    );
-  }
-
-  /** The loop checkpoint after an input checkpoint: the input, after results for tool calls it left dangling. */
-  async function applyInput(
-    run: RunContext,
-    inputHead: ThreadHead,
-    writes: ChannelWrites,
-    baseCheckpointId: string | null,
-    checkpointId: string,
-  ): Promise<ThreadHead> {
-    const closing = await closeDanglingCalls(run.threadId, baseCheckpointId);
-    const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
-    const r = await commitStep(db, {
-      threadId: run.threadId,
-      run,
-      expectedHead: inputHead.checkpointId,
-      parentId: inputHead.checkpointId,
-      checkpointId,
-      step: inputHead.step + 1,
-      source: 'loop',
-      node: null,
-      writes: applied,
-      metadataWrites: null,
-      next: [Node.agent],
-      tasks: [agentTask(checkpointId)],
-      emitValues: true,
-    });
-    return r.head;
-  }
-
   /** The input an input checkpoint recorded (in its metadata), looking through a fork that copied it. */
   async function recordedInput(threadId: string, checkpointId: string | null) {
     let row = checkpointId ? await getCheckpoint(db, threadId, checkpointId) : undefined;
@@ -104,42 +147,9 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
   }
 
   return {
-    /** The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1). */
-    async commitInput(a: {
-      run: RunContext;
-      expectedHead: string | null;
-      baseCheckpointId: string | null;
-      ids: [string, string];
-    }): Promise<ThreadHead> {
-      const existing = await getCheckpoint(db, a.run.threadId, a.ids[1]);
-      if (existing) return headOf(existing);
-      const base = a.baseCheckpointId ? await getCheckpoint(db, a.run.threadId, a.baseCheckpointId) : undefined;
-      if (a.baseCheckpointId && !base)
-        throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, FailureType.checkpointNotFound);
-      const run = await getRun(db, a.run.runId);
-      let writes: ChannelWrites;
-      try {
-        writes = normalizeWrites(run?.kwargs.input, randomUUID);
-      } catch (err) {
-        invalid(err);
-      }
-      const first = await commitStep(db, {
-        threadId: a.run.threadId,
-        run: a.run,
-        expectedHead: a.expectedHead,
-        parentId: a.baseCheckpointId,
-        checkpointId: a.ids[0],
-        step: (base?.step ?? -2) + 1,
-        source: 'input',
-        node: null,
-        writes: null,
-        metadataWrites: { [START]: writes },
-        next: [START],
-        tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
-        emitValues: false,
-        extraEvents: await inputGuardrailEvents(db, a.run, (base?.step ?? -2) + 1),
-      });
-      return applyInput(a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
+    /** The input checkpoint and the loop checkpoint that applies it, in one transaction (see commitInputIn). */
+    async commitInput(a: InputCommit): Promise<ThreadHead> {
+      return db.tx((q) => commitInputIn(q, a));
     },
 
     /**
@@ -150,7 +160,7 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       const existing = await getCheckpoint(db, a.run.threadId, a.checkpointId);
       if (existing) return headOf(existing);
       const input = await recordedInput(a.run.threadId, a.head.checkpointId);
-      return applyInput(a.run, a.head, input.writes, input.baseCheckpointId, a.checkpointId);
+      return db.tx((q) => applyInput(q, a.run, a.head, input.writes, input.baseCheckpointId, a.checkpointId));
     },
 
     /** POST /threads/{id}/state and command.update: a checkpoint with source `update`, forking when base is not the head. */

@@ -58,7 +58,8 @@ export async function commitSteps(db: Db, cs: StepCommit[], before?: (q: Queryab
   });
 }
 
-async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResult> {
+/** commitStep inside the caller's transaction. */
+export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResult> {
   {
     const thread = await lockThread(q, c.threadId);
     if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, FailureType.threadNotFound);

@@ -1,3 +1,5 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../core/failures.js';
 import { interruptsByTask } from '../core/format.js';
 import { emptyHead, pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
@@ -8,6 +10,7 @@ import type { Queryable } from '../db/pool.js';
 import { activeRuns, deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
 import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
+import { commitInputIn } from './checkpoints.js';
 import { interruptEvents } from './stream-events.js';
 
 // Local activities for the run lifecycle: admit, start, finish, cancel, roll back, reconcile. Idempotency key: the
@@ -51,6 +54,21 @@ export function createRunActivities({ db }: ActivityDeps) {
         const head = await readHead(q, a.threadId);
         if (await markRunStarted(q, a.runId, head.checkpointId)) await setThreadStatus(q, a.threadId, 'busy');
         return { head };
+      });
+    },
+
+    /**
+     * startRun and commitInput in one transaction (Patch.beginRun): the run starts from the stored head and its input
+     * lands on it (on `checkpointId` instead when it travels back). Idempotency key: the run id and the loop checkpoint id.
+     */
+    async beginRun(a: { run: RunContext; checkpointId: string | null; ids: [string, string] }): Promise<ThreadHead> {
+      return db.tx(async (q) => {
+        if (!(await lockThread(q, a.run.threadId)))
+          throw ApplicationFailure.nonRetryable(`Thread ${a.run.threadId} no longer exists`, FailureType.threadNotFound);
+        const head = await readHead(q, a.run.threadId);
+        if (await markRunStarted(q, a.run.runId, head.checkpointId)) await setThreadStatus(q, a.run.threadId, 'busy');
+        const base = a.checkpointId ?? head.checkpointId;
+        return commitInputIn(q, { run: a.run, expectedHead: head.checkpointId, baseCheckpointId: base, ids: a.ids });
       });
     },
 

@@ -15,4 +15,6 @@ export const Patch = {
   middleware: 'middleware-hook-steps',
   /** A `task` tool call runs its subagent as a child workflow (before: an unknown tool, answered with an error). */
   subagents: 'task-call-runs-subagent-child-workflow',
+  /** A run with input starts and commits its input in one local activity (beginRun) instead of two: one round trip less. */
+  beginRun: 'begin-run-one-activity',
 } as const;

@@ -71,7 +71,9 @@ export const runContext = (spec: RunSpec): RunContext => ({
 export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: number): Promise<RunOutcome> {
   const spec = entry.spec!;
   const run = runContext(spec);
-  if (fromStep === undefined) {
+  // The common case (new input, no state update) starts the run and commits its input in one local activity.
+  const begins = fromStep === undefined && t.ownsLifecycle && spec.hasInput && !spec.command?.update && patched(Patch.beginRun);
+  if (fromStep === undefined && !begins) {
     const started = await db.startRun({ runId: run.runId, threadId: run.threadId });
     // The stored head is authoritative when a run starts (the thread may have been deleted and made again).
     if (t.ownsLifecycle && started) t.head = started.head;
@@ -84,7 +86,9 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   let error: RunError | null = null;
   let continueAt: number | undefined;
   try {
-    continueAt = await scope.run(() => (fromStep === undefined ? runGraph(t, spec, run) : stepThrough(t, spec, run, {}, false, fromStep)));
+    continueAt = await scope.run(() =>
+      fromStep === undefined ? runGraph(t, spec, run, begins) : stepThrough(t, spec, run, {}, false, fromStep),
+    );
   } catch (err) {
     if (entry.cancel && isCancellation(err)) status = 'interrupted';
     else [status, error] = ['error', describe(err)];
@@ -103,8 +107,13 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   });
 }
 
-async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext): Promise<number | undefined> {
+async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext, begins: boolean): Promise<number | undefined> {
   const id = (slot: number) => runCheckpointId(run.runId, slot);
+  if (begins) {
+    t.head = await db.beginRun({ run, checkpointId: spec.checkpointId, ids: [id(RunSlot.input), id(RunSlot.inputLoop)] });
+    await runHookPhase(t, spec, run, StepHook.beforeAgent);
+    return stepThrough(t, spec, run, {}, false, 0);
+  }
   const travel = spec.checkpointId && spec.checkpointId !== t.head.checkpointId ? spec.checkpointId : null;
   if (travel && !spec.hasInput) {
     t.head = await db.forkFrom({ run, expectedHead: t.head.checkpointId, targetCheckpointId: travel, checkpointId: id(RunSlot.fork) });

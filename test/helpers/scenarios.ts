@@ -87,6 +87,21 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // Patch.beginRun: runs with input start in one local activity, on the head and on an earlier checkpoint.
+    name: 'begin-run-one-activity',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', {
+        input: human('2+2?'),
+        config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }),
+      });
+      const [, earlier] = await client.threads.getHistory(id, { limit: 2 });
+      await client.runs.wait(id, 'agent', { input: human('again'), checkpointId: earlier!.checkpoint.checkpoint_id! });
+      await client.runs.wait(id, 'agent', { input: human('boom'), config: script({ error: 'scripted failure' }), raiseError: false });
+      return id;
+    },
+  },
+  {
     name: 'tool-call',
     async run(client) {
       const id = await thread(client);
