@@ -89,6 +89,23 @@ export class InterruptSignal extends Error {
   }
 }
 
+/**
+ * A tool's own failure, as the tool activity hands it to wrapToolCall middleware (`cause` is what the tool threw):
+ * `tool_retry` retries these and nothing else. Interrupts, cancellation and fatal tools' failures are not ToolErrors.
+ * With `report`, a wrapper gave up on the call: the activity reports that text to the model at once (through every
+ * wrapper again, so it is redacted whatever their order) instead of retrying the activity.
+ */
+export class ToolError extends Error {
+  override name = 'ToolError';
+  constructor(
+    readonly toolName: string,
+    override readonly cause: unknown,
+    readonly report?: string,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 export class ToolRegistry {
   private readonly byName = new Map<string, ToolDefinition>();
 
