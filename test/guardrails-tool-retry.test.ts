@@ -110,6 +110,20 @@ describe('tool_retry', () => {
     expect(r.fired.map((f) => `${f.middleware}:${f.action}`)).toEqual(['tool_retry:retry', 'tool_retry:gave_up', 'pii:redact']);
   });
 
+  it('stops waiting between runs of the tool when the run is cancelled', async () => {
+    const thread = await stack.client.threads.create();
+    // A ten-minute backoff: the run can only end once the cancellation reaches the activity and cuts it short.
+    const long = retry({ initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: false });
+    const run = await stack.client.runs.create(thread.thread_id, 'agent', {
+      input: human('use the flaky tool'),
+      config: { configurable: { script: script(10), middleware: [long] } },
+    });
+    await expect.poll(() => runsOf(thread.thread_id).length).toBe(1);
+    await stack.client.runs.cancel(thread.thread_id, run.run_id, true, 'interrupt');
+    expect((await stack.client.runs.get(thread.thread_id, run.run_id)).status).toBe('interrupted');
+    expect(runsOf(thread.thread_id)).toHaveLength(1);
+  });
+
   it('with onFailure error, fails the run as a fatal tool does', async () => {
     const thread = await stack.client.threads.create();
     await expect(
