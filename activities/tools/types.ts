@@ -62,7 +62,10 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   sideEffects?: boolean;
   /** A failure fails the run instead of being reported to the model. */
   fatal?: boolean;
-  /** Attempts before a failure is reported to the model (default 3). */
+  /**
+   * Activity attempts before a failure is reported to the model (default 3, at most 5). A `tool_retry` middleware
+   * retries inside each attempt first; once it gives up, the activity reports its error without another attempt.
+   */
   attempts?: number;
   /**
    * Acts at an OAuth provider of AGENT_AUTH_PROVIDERS_FILE on behalf of the run's user. Without a valid token the
