@@ -100,6 +100,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
       );
     },
     agent.userId,
+    ctx.cancellationSignal,
   );
   try {
     result = await call({ model: agent.model, system: agent.systemPrompt, messages, tools: deps.tools.specs(agent.tools) });

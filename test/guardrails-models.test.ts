@@ -78,6 +78,21 @@ describe('model_retry and model_fallback', () => {
     expect(state.messages.at(-1)!.content).toMatch(/^Model call failed after 2 attempts: /);
   });
 
+  it('stops waiting between retries when the run is cancelled', async () => {
+    const thread = await stack.client.threads.create();
+    const before = requests;
+    // A ten-minute backoff: the run can only end once the cancellation reaches the activity and cuts it short.
+    const long = { name: 'model_retry', options: { maxRetries: 1, initialDelayMs: 600_000, maxDelayMs: 600_000, jitter: false } };
+    const run = await stack.client.runs.create(thread.thread_id, 'agent', {
+      input: human('hello'),
+      config: { configurable: { model: 'openai:gpt-4o-mini', middleware: [long] } },
+    });
+    // The first call has failed, so the activity is in its backoff.
+    await expect.poll(() => requests, { timeout: 30_000 }).toBeGreaterThan(before);
+    await stack.client.runs.cancel(thread.thread_id, run.run_id, true, 'interrupt');
+    expect((await stack.client.runs.get(thread.thread_id, run.run_id)).status).toBe('interrupted');
+  });
+
   it('backs off exponentially, capped, with ±25% jitter', () => {
     const o = { maxRetries: 5, backoffFactor: 2, initialDelayMs: 100, maxDelayMs: 350, jitter: false, onFailure: 'continue' as const };
     expect([0, 1, 2, 3].map((n) => retryDelay(o, n))).toEqual([100, 200, 350, 350]);

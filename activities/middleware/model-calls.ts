@@ -36,7 +36,7 @@ export const modelRetry = defineMiddleware<RetryOptions>({
         const message = err instanceof Error ? err.message : String(err);
         if (n < ctx.options.maxRetries) {
           ctx.fire({ action: 'retry', detail: { attempt: n + 1, error: message } });
-          await sleep(retryDelay(ctx.options, n));
+          await sleep(retryDelay(ctx.options, n), undefined, ctx.signal ? { signal: ctx.signal } : {});
           continue;
         }
         if (ctx.options.onFailure === 'error') throw err;

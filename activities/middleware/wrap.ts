@@ -56,11 +56,12 @@ export function wrapModelCall(
   fired: FiredLog,
   handler: Wrapped<ModelCallRequest, ModelCallResponse>,
   userId?: string,
+  signal?: AbortSignal,
 ): Wrapped<ModelCallRequest, ModelCallResponse> {
   return definitions(deps, refs, Hook.wrapModelCall).reduceRight<Wrapped<ModelCallRequest, ModelCallResponse>>(
     (inner, [ref, def]) =>
       (req) =>
-        def.wrapModelCall!(req, inner, context(ref, run, fired, Hook.wrapModelCall, userId)),
+        def.wrapModelCall!(req, inner, context(ref, run, fired, Hook.wrapModelCall, userId, signal)),
     handler,
   );
 }
