@@ -1,6 +1,7 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers/stack.js';
+import { storedText as stored } from './helpers/stored.js';
 import { human } from './helpers/input.js';
 
 // Writes that reach a thread's state outside a run's input go through the same input guardrails (PII) before
@@ -23,19 +24,7 @@ afterAll(async () => {
 
 type Values = { messages: { type: string; content: string }[] };
 
-/** Everything the thread left anywhere: checkpoints, pending writes, thread values, runs, requests, events, records. */
-async function storedText(threadId: string): Promise<string> {
-  const parts = await Promise.all(
-    ['checkpoints', 'checkpoint_writes', 'threads', 'runs', 'run_requests', 'guardrail_events'].map((t) =>
-      stack.db.query<{ t: string }>(`SELECT coalesce(string_agg(x::text, ' '), '') AS t FROM ${t} x WHERE x.thread_id = $1`, [threadId]),
-    ),
-  );
-  const events = await stack.db.query<{ t: string }>(
-    `SELECT coalesce(string_agg(e.data::text, ' '), '') AS t FROM run_events e JOIN runs r USING (run_id) WHERE r.thread_id = $1`,
-    [threadId],
-  );
-  return [...parts, events].map((r) => r.rows[0]!.t).join(' ');
-}
+const storedText = (threadId: string) => stored(stack.db, threadId);
 
 /** The thread as the API shows it: the head and its whole history. */
 async function shown(threadId: string): Promise<string> {
