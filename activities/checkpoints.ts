@@ -197,6 +197,8 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
           next,
           tasks: tasksFor(a.checkpointId, next, values.messages ?? [], a.run?.runId),
           emitValues: true,
+          // A run's command.update was filtered by the API, as input is: what fired streams with it.
+          ...(a.run ? { extraEvents: await inputGuardrailEvents(db, a.run, (base?.step ?? -2) + 1) } : {}),
         });
         return result.head;
       } catch (err) {

@@ -32,6 +32,13 @@ export function normalizeWrites(raw: unknown, newId: () => string): ChannelWrite
   return out;
 }
 
+/** command.update's values: LangGraph also allows a list of [key, value] pairs. */
+export function commandUpdateValues(update: unknown): unknown {
+  return Array.isArray(update) && update.every((p) => Array.isArray(p) && p.length === 2)
+    ? Object.fromEntries(update as [string, unknown][])
+    : update;
+}
+
 /** The files channel's reducer: each write carries only the files it changes, so a checkpoint holds a file once. */
 export function mergeFiles(current: unknown, update: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = isRecord(current) ? { ...current } : {};

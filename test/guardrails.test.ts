@@ -7,6 +7,7 @@ import { defineTool } from '../activities/tools/types.js';
 import { listGuardrailEvents } from '../db/guardrails.js';
 import type { ModelResolver } from '../activities/models/index.js';
 import { startStack, testModels, type Stack } from './helpers/stack.js';
+import { storedText as stored } from './helpers/stored.js';
 import { human, patience } from './helpers/input.js';
 import { vi } from 'vitest';
 
@@ -77,19 +78,7 @@ const pii = (strategy: string) => ({
 });
 const piiScript = [{ tool_calls: [{ name: 'whois', args: { q: 'printer' } }] }, { content: `Write to ${CAROL.replace('@', '{at}')}` }];
 
-/** Every place the run could have left a value: checkpoints, pending writes, thread values, runs, requests, events. */
-async function storedText(threadId: string): Promise<string> {
-  const parts = await Promise.all(
-    ['checkpoints', 'checkpoint_writes', 'threads', 'runs', 'run_requests'].map((t) =>
-      stack.db.query<{ t: string }>(`SELECT coalesce(string_agg(x::text, ' '), '') AS t FROM ${t} x WHERE x.thread_id = $1`, [threadId]),
-    ),
-  );
-  const events = await stack.db.query<{ t: string }>(
-    `SELECT coalesce(string_agg(e.data::text, ' '), '') AS t FROM run_events e JOIN runs r USING (run_id) WHERE r.thread_id = $1`,
-    [threadId],
-  );
-  return [...parts, events].map((r) => r.rows[0]!.t).join(' ');
-}
+const storedText = (threadId: string) => stored(stack.db, threadId);
 
 describe('pii', () => {
   it.each([

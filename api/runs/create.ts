@@ -18,7 +18,7 @@ import type { RunDeps } from '../deps.js';
 import { ApiError, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { updateThread } from '../temporal.js';
-import { filterInput, withMiddleware } from './guardrails.js';
+import { filterInput, withMiddleware, WriteKind } from './guardrails.js';
 import { runActorOf } from '../auth/context.js';
 import { authorizeRun, checkRunAssistant, checkRunThread, userConfigurable } from './run-auth.js';
 import type { RunCreate } from './schema.js';
@@ -133,12 +133,12 @@ async function submit(
   const context = { ...assistant.context, ...(body.context ?? {}) };
   const metadata = { ...assistant.metadata, ...thread.metadata, ...(body.metadata ?? {}) };
   const agent = await withMiddleware(deps, agentConfig(deps, graph, config, context), { ...config.configurable, ...context });
-  const input = await filterInput(
-    deps,
-    agent,
-    { runId, threadId: thread.thread_id, assistantId: assistant.assistant_id, graphId: assistant.graph_id, streamModes: [] },
-    body.input ?? null,
-  );
+  const ctx = { runId, threadId: thread.thread_id, assistantId: assistant.assistant_id, graphId: assistant.graph_id, streamModes: [] };
+  const input = await filterInput(deps, agent.middleware, ctx, body.input ?? null);
+  // command.update writes messages into state as input does, so it passes the same filters.
+  const update = body.command?.update && (await filterInput(deps, agent.middleware, ctx, body.command.update, WriteKind.commandUpdate));
+  if (body.command && update !== body.command.update)
+    body = { ...body, command: { ...body.command, update: update as Record<string, unknown> } };
   const streamModes = normalizeModes(body.stream_mode, defaultModes);
   const strategy = body.multitask_strategy ?? deps.settings.defaultMultitaskStrategy;
   const kwargs = {

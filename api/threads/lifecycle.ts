@@ -6,7 +6,7 @@ import { findGraph } from '../../core/graphs.js';
 import { threadWorkflowId } from '../../core/ids.js';
 import { isRecord, MessageFormatError } from '../../core/messages.js';
 import { HISTORY_VALUE_LIMIT_BYTES } from '../../core/runs.js';
-import { normalizeWrites } from '../../core/state.js';
+import { commandUpdateValues, normalizeWrites } from '../../core/state.js';
 import { collapseToHead, copyCheckpoints } from '../../db/checkpoints.js';
 import type { Queryable } from '../../db/pool.js';
 import { countActiveRuns } from '../../db/runs.js';
@@ -16,6 +16,7 @@ import type { AppDeps, RunDeps } from '../deps.js';
 import { ApiError, conflict, ErrorCode, invalid, notFound } from '../errors.js';
 import { uuid7 } from '../ids.js';
 import { deleteCronsOf } from '../crons/service.js';
+import { filterStateUpdate } from '../runs/guardrails.js';
 import { callThread, updateThread } from '../temporal.js';
 import { ttlMinutes, type ThreadCreate } from './schema.js';
 
@@ -67,10 +68,14 @@ export function checkUpdate(values: unknown, asNode: string | null | undefined, 
   }
 }
 
-/** POST /threads/{id}/state semantics: the workflow refuses while a run is pending or running (409). */
-export async function applyStateUpdate(deps: AppDeps, threadId: string, req: StateUpdateRequest): Promise<StateUpdateResult> {
+/**
+ * POST /threads/{id}/state semantics: the workflow refuses while a run is pending or running (409). The values
+ * pass the thread's input guardrails (PII) first: they travel through workflow history into a checkpoint.
+ */
+export async function applyStateUpdate(deps: AppDeps, thread: ThreadRow, req: StateUpdateRequest): Promise<StateUpdateResult> {
+  const values = await filterStateUpdate(deps, thread, req.values);
   // The checkpoint id derives from the update id: a v7 id keeps checkpoints sorted by creation time.
-  return updateThread(deps, threadId, updateState, [req], {
+  return updateThread(deps, thread.thread_id, updateState, [{ ...req, values }], {
     updateId: () => uuid7(),
     overrides: { [FailureType.threadBusy]: ErrorCode.conflict },
   });
@@ -85,12 +90,7 @@ function superstepRequest(u: Superstep, path: string): StateUpdateRequest {
       { path: `${path}.command`, message: 'only update is supported' },
     ]);
   }
-  const update = u.command?.update;
-  const fromCommand =
-    Array.isArray(update) && update.every((p) => Array.isArray(p) && p.length === 2)
-      ? Object.fromEntries(update as [string, unknown][])
-      : update;
-  const values = u.values ?? fromCommand ?? null;
+  const values = u.values ?? commandUpdateValues(u.command?.update) ?? null;
   if (values !== null && !isRecord(values))
     throw invalid(`Invalid body: ${path}.values must be an object`, [{ path: `${path}.values`, message: 'expected an object' }]);
   checkUpdate(values, u.as_node, path);
@@ -112,7 +112,7 @@ export async function createThread(deps: AppDeps, body: ThreadCreate): Promise<T
   if (body.ttl) await setThreadTtl(deps.db, threadId, ttlMinutes(body.ttl));
   if (!updates.length) return inserted;
   try {
-    for (const u of updates) await applyStateUpdate(deps, threadId, u);
+    for (const u of updates) await applyStateUpdate(deps, inserted, u);
   } catch (err) {
     // A thread whose supersteps failed half way would hold a state nobody asked for.
     await deleteThread(deps, threadId).catch((e: unknown) => deps.log.warn('could not remove a half-created thread', { threadId, err: e }));

@@ -61,7 +61,7 @@ export function mountStateRoutes(router: Router, registry: OpenAPIRegistry, deps
       const base = body.checkpoint_id ?? body.checkpoint?.checkpoint_id ?? null;
       if (base && !(await checkpointExists(deps.db, thread.thread_id, base))) throw checkpointNotFound(thread.thread_id, base);
       checkUpdate(body.values ?? null, body.as_node, 'body');
-      const r = await applyStateUpdate(deps, thread.thread_id, {
+      const r = await applyStateUpdate(deps, thread, {
         values: body.values ?? null,
         asNode: body.as_node ?? null,
         checkpointId: base,
