@@ -61,3 +61,29 @@ export async function insertHeadCheckpoint(
     ],
   );
 }
+
+/** What a model turn reads before it calls the model, in one statement (these reads are outside any transaction). */
+export interface ModelTurnReads {
+  /** The turn's own checkpoint, when an earlier attempt already committed it. */
+  done: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null;
+  /** The thread's values when its head is still the turn's parent (null otherwise: read them at the parent). */
+  parentValues: StateValues | null;
+  /** The run's kwargs (its prompt and script live there); null when the run is gone. */
+  kwargs: Record<string, unknown> | null;
+}
+
+export async function modelTurnReads(
+  q: Queryable,
+  a: { threadId: string; checkpointId: string; parentId: string; runId: string },
+): Promise<ModelTurnReads> {
+  const r = await q.query<{ done: ModelTurnReads['done']; parent_values: StateValues | null; kwargs: Record<string, unknown> | null }>(
+    `SELECT
+       (SELECT jsonb_build_object('checkpoint_id', checkpoint_id, 'step', step, 'next', next, 'tasks', tasks)
+        FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2) AS done,
+       (SELECT values FROM threads WHERE thread_id = $1 AND head_checkpoint_id = $3) AS parent_values,
+       (SELECT kwargs FROM runs WHERE run_id = $4) AS kwargs`,
+    [a.threadId, a.checkpointId, a.parentId, a.runId],
+  );
+  const row = r.rows[0];
+  return { done: row?.done ?? null, parentValues: row?.parent_values ?? null, kwargs: row?.kwargs ?? null };
+}
