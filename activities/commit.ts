@@ -5,12 +5,12 @@ import type { HeadTask, ThreadHead } from '../core/head.js';
 import type { Message } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
 import { applyWrites, type ChannelWrites, type StateValues } from '../core/state.js';
-import { getCheckpoint, headOf, insertCheckpoint, valuesAt } from '../db/checkpoints.js';
+import { headOf, valuesAt } from '../db/checkpoints.js';
+import { insertHeadCheckpoint, stepPreconditions, type StepRun } from '../db/steps.js';
 import type { NewEvent } from '../db/events.js';
 import { appendRunEvents } from './run-events.js';
 import type { Db, Queryable } from '../db/pool.js';
-import { getRunInternals } from '../db/runs.js';
-import { lockThread, setThreadHead } from '../db/threads.js';
+import { lockThread } from '../db/threads.js';
 import { stepEvents } from './stream-events.js';
 
 // Every change of a thread's state goes through commitStep: one transaction that locks the thread, checks the
@@ -63,7 +63,7 @@ export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResul
   {
     const thread = await lockThread(q, c.threadId);
     if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, FailureType.threadNotFound);
-    const existing = await getCheckpoint(q, c.threadId, c.checkpointId);
+    const { existing, run } = await stepPreconditions(q, c.threadId, c.checkpointId, c.run?.runId ?? null);
     if (existing) return { head: headOf(existing), values: thread.values ?? {}, inserted: false };
     if ((thread.head_checkpoint_id ?? null) !== c.expectedHead) {
       throw ApplicationFailure.nonRetryable(
@@ -71,7 +71,7 @@ export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResul
         FailureType.staleHead,
       );
     }
-    const runMeta = c.run ? await activeRunMetadata(q, c.run) : {};
+    const runMeta = c.run ? activeRunMetadata(run, c.run) : {};
     const parentValues =
       c.parentId === null
         ? {}
@@ -80,19 +80,22 @@ export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResul
           : await valuesAt(q, c.threadId, c.parentId);
     const values = applyWrites(parentValues, c.writes);
     const metadata = { ...runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
-    await insertCheckpoint(q, {
-      thread_id: c.threadId,
-      checkpoint_id: c.checkpointId,
-      parent_checkpoint_id: c.parentId,
-      run_id: c.run?.runId ?? null,
-      step: c.step,
-      source: c.source,
-      writes: c.writes,
-      next: c.next,
-      tasks: c.tasks,
-      metadata,
-    });
-    await setThreadHead(q, c.threadId, { checkpointId: c.checkpointId, values, interrupts: interruptsByTask(c.tasks) });
+    await insertHeadCheckpoint(
+      q,
+      {
+        thread_id: c.threadId,
+        checkpoint_id: c.checkpointId,
+        parent_checkpoint_id: c.parentId,
+        run_id: c.run?.runId ?? null,
+        step: c.step,
+        source: c.source,
+        writes: c.writes,
+        next: c.next,
+        tasks: c.tasks,
+        metadata,
+      },
+      { values, interrupts: interruptsByTask(c.tasks) },
+    );
     if (c.run) {
       const events = stepEvents({
         run: c.run,
@@ -116,8 +119,7 @@ export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResul
 }
 
 /** Run metadata stamped on checkpoints; a run that was cancelled meanwhile may not write any more steps. */
-async function activeRunMetadata(q: Queryable, run: RunContext): Promise<Record<string, unknown>> {
-  const row = await getRunInternals(q, run.runId);
+function activeRunMetadata(row: StepRun | null, run: RunContext): Record<string, unknown> {
   if (!row || row.status !== 'running') {
     throw ApplicationFailure.nonRetryable(`Run ${run.runId} is no longer running`, FailureType.runNotActive);
   }

@@ -11,10 +11,9 @@ import { insertGuardrailEvents } from '../db/guardrails.js';
 import { FiredLog, middlewareFailure } from './middleware/fired.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
-import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
+import { headOf, valuesAt } from '../db/checkpoints.js';
+import { modelTurnReads, type ModelTurnReads } from '../db/steps.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
-import { getRun } from '../db/runs.js';
-import { getThread } from '../db/threads.js';
 import { toolTasks } from './checkpoints.js';
 import { commitStep } from './commit.js';
 import { patiently, type Patience } from './db-wait.js';
@@ -43,12 +42,13 @@ export function createModelActivities(deps: ActivityDeps) {
     async callModel(a: CallModelArgs): Promise<ThreadHead> {
       const ctx = Context.current();
       const wait = patiently(ctx, deps.log);
-      const done = await wait(() => getCheckpoint(deps.db, a.run.threadId, a.checkpointId));
-      if (done) return headOf(done);
+      const reads = { threadId: a.run.threadId, checkpointId: a.checkpointId, parentId: a.head.checkpointId!, runId: a.run.runId };
+      const pre = await wait(() => modelTurnReads(deps.db, reads));
+      if (pre.done) return headOf(pre.done);
       // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        return await callOnce(deps, a, ctx, wait);
+        return await callOnce(deps, a, ctx, wait, pre);
       } finally {
         clearInterval(beat);
       }
@@ -56,10 +56,12 @@ export function createModelActivities(deps: ActivityDeps) {
   };
 }
 
-async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience): Promise<ThreadHead> {
+async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience, pre: ModelTurnReads): Promise<ThreadHead> {
   const parent = a.head.checkpointId!;
-  const messages = await wait(() => stateMessages(deps, a.run.threadId, parent));
-  const agent = await wait(() => fullAgent(deps, a));
+  // The thread's values are the parent's while its head has not moved; otherwise they are read at the parent.
+  const values = pre.parentValues ?? (await wait(() => valuesAt(deps.db, a.run.threadId, parent)));
+  const messages = values.messages ?? [];
+  const agent = fullAgent(a, pre.kwargs);
   const { provider, modelName } = resolve(deps, agent.model);
   const step = a.head.step + 1;
   const taskId = taskIdFor(parent, Node.agent, 0);
@@ -156,20 +158,12 @@ async function streamedAttempts(deps: ActivityDeps, a: CallModelArgs, attempt: n
 }
 
 /** Specs admitted before prompts stayed in the database still carry theirs. */
-async function fullAgent(deps: ActivityDeps, a: CallModelArgs): Promise<AgentConfig> {
+function fullAgent(a: CallModelArgs, kwargs: Record<string, unknown> | null): AgentConfig {
   if (a.agent.systemPrompt !== undefined) return { ...a.agent, systemPrompt: a.agent.systemPrompt };
-  const run = await getRun(deps.db, a.run.runId);
-  if (!run) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, FailureType.runNotActive);
+  if (!kwargs) throw ApplicationFailure.nonRetryable(`Run ${a.run.runId} no longer exists`, FailureType.runNotActive);
   const graph = findGraph(a.run.graphId);
   if (!graph) throw ApplicationFailure.nonRetryable(`Graph "${a.run.graphId}" is not registered on this worker`, FailureType.modelError);
-  return { ...a.agent, ...promptAndScript(graph, run.kwargs) };
-}
-
-async function stateMessages(deps: ActivityDeps, threadId: string, checkpointId: string): Promise<Message[]> {
-  const thread = await getThread(deps.db, threadId);
-  const values =
-    thread?.head_checkpoint_id === checkpointId && thread.values ? thread.values : await valuesAt(deps.db, threadId, checkpointId);
-  return values.messages ?? [];
+  return { ...a.agent, ...promptAndScript(graph, kwargs) };
 }
 
 function resolve(deps: ActivityDeps, model: string) {

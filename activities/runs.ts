@@ -4,7 +4,7 @@ import { interruptsByTask } from '../core/format.js';
 import { emptyHead, pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
-import { admitRun, claimRun, type Claim } from '../db/admission.js';
+import { admitRun, claimRun, claimRunIn, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
 import type { Queryable } from '../db/pool.js';
 import { activeRuns, deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
@@ -69,6 +69,28 @@ export function createRunActivities({ db }: ActivityDeps) {
         if (await markRunStarted(q, a.run.runId, head.checkpointId)) await setThreadStatus(q, a.run.threadId, 'busy');
         const base = a.checkpointId ?? head.checkpointId;
         return commitInputIn(q, { run: a.run, expectedHead: head.checkpointId, baseCheckpointId: base, ids: a.ids });
+      });
+    },
+
+    /**
+     * claimRun and beginRun in one transaction (Patch.admitBegin), for a run admitted on an idle thread that starts at
+     * once: recorded, started and its input committed. Idempotency key: the run id and the loop checkpoint id (each
+     * part finds its own earlier commit). A claim that records nothing returns without beginning.
+     */
+    async claimAndBeginRun(a: {
+      run: RunContext;
+      spec: RunSpec;
+      checkpointId: string | null;
+      ids: [string, string];
+    }): Promise<{ claim: Claim; head?: ThreadHead }> {
+      return db.tx(async (q) => {
+        const claim = await claimRunIn(q, { threadId: a.run.threadId, runId: a.run.runId, spec: a.spec });
+        if (claim.outcome !== 'recorded') return { claim };
+        // The claim marked the thread busy and read the head under its lock.
+        const from = claim.head.checkpointId;
+        await markRunStarted(q, a.run.runId, from);
+        const head = await commitInputIn(q, { run: a.run, expectedHead: from, baseCheckpointId: a.checkpointId ?? from, ids: a.ids });
+        return { claim, head };
       });
     },
 

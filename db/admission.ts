@@ -31,17 +31,20 @@ export type Claim = { outcome: 'recorded'; head: ThreadHead; spec?: RunSpec } | 
  * between runs) and, when the caller has no spec, the stored one. Idempotent.
  */
 export async function claimRun(db: Db, a: { threadId: string; runId: string; spec: RunSpec | null }): Promise<Claim> {
-  return db.tx(async (q) => {
-    if (!(await lockThread(q, a.threadId))) return { outcome: 'thread-gone' };
-    const run = await promoteRunRequest(q, a.runId);
-    if (!run) return { outcome: 'request-gone' };
-    if (a.spec) await setRunSpecIfMissing(q, a.runId, a.spec);
-    const spec = a.spec ?? (await getRunSpec(q, a.runId));
-    if (!spec) return { outcome: 'request-gone' };
-    await announce(q, run, spec.graphId, spec.assistantId);
-    const head = await readHead(q, a.threadId);
-    return a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
-  });
+  return db.tx((q) => claimRunIn(q, a));
+}
+
+/** claimRun inside the caller's transaction, which then holds the thread's lock. */
+export async function claimRunIn(q: Queryable, a: { threadId: string; runId: string; spec: RunSpec | null }): Promise<Claim> {
+  if (!(await lockThread(q, a.threadId))) return { outcome: 'thread-gone' };
+  const run = await promoteRunRequest(q, a.runId);
+  if (!run) return { outcome: 'request-gone' };
+  if (a.spec) await setRunSpecIfMissing(q, a.runId, a.spec);
+  const spec = a.spec ?? (await getRunSpec(q, a.runId));
+  if (!spec) return { outcome: 'request-gone' };
+  await announce(q, run, spec.graphId, spec.assistantId);
+  const head = await readHead(q, a.threadId);
+  return a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
 }
 
 /** The first time a run is recorded: its metadata event, and the thread busy and stamped. */

@@ -50,10 +50,9 @@ async function armedThread(types: string[]): Promise<string> {
 
 describe('a workflow task that fails after a bookkeeping write', () => {
   it.each([
-    ['claimRun', 'commitTools'],
-    // A run with input starts and commits its input in one local activity (Patch.beginRun).
-    ['beginRun', 'finishRun'],
-    ['beginRun', 'commitTools'],
+    // A run with input on an idle thread is recorded, started and given its input in one local activity (Patch.admitBegin).
+    ['claimAndBeginRun', 'finishRun'],
+    ['claimAndBeginRun', 'commitTools'],
   ])('leaves the run complete after faults at %s and %s, with one checkpoint per step and one end event', async (...types) => {
     const baseline = await armedThread([]);
     const clean = await stack.client.runs.create(baseline, 'agent', { input: human('6*7?'), config: toolTurn });

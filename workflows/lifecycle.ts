@@ -1,4 +1,6 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, workflowInfo } from '@temporalio/workflow';
+import type { Claim } from '../db/admission.js';
+import { runCheckpointId, RunSlot } from '../core/ids.js';
 import type { ThreadHead } from '../core/head.js';
 import type { CancelAction, ThreadStatus } from '../core/runs.js';
 import { db } from './activities.js';
@@ -32,10 +34,12 @@ export async function recordAdmission(
   entry: QueuedRun,
   preempted: QueuedRun[],
   preempts: CancelAction | null,
+  begins = false,
 ): Promise<void> {
   await condition(() => t.ready);
-  const claim = await db.claimRun({ threadId: t.threadId, runId: entry.runId, spec: entry.spec! });
+  const claim = begins ? await claimAndBegin(entry) : await db.claimRun({ threadId: t.threadId, runId: entry.runId, spec: entry.spec! });
   entry.claiming = false;
+  if (claim.outcome === 'unrecorded') return;
   if (claim.outcome !== 'recorded') {
     t.drop(entry);
     t.gone ||= claim.outcome === 'thread-gone';
@@ -43,6 +47,29 @@ export async function recordAdmission(
   }
   entry.recorded = true;
   if (preempts) t.cancelEntries(preempted, preempts);
+}
+
+/**
+ * Records the run and begins it (Patch.admitBegin). When beginning fails for good (its checkpoint is gone, say), the
+ * transaction recorded nothing: the entry is left unrecorded, so the loop claims it alone and the run ends in the
+ * error that starting it meets.
+ */
+async function claimAndBegin(entry: QueuedRun): Promise<Claim | { outcome: 'unrecorded' }> {
+  const spec = entry.spec!;
+  const id = (slot: number) => runCheckpointId(spec.runId, slot);
+  try {
+    const r = await db.claimAndBeginRun({
+      run: runContext(spec),
+      spec,
+      checkpointId: spec.checkpointId,
+      ids: [id(RunSlot.input), id(RunSlot.inputLoop)],
+    });
+    if (r.head) entry.begun = r.head;
+    return r.claim;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    return { outcome: 'unrecorded' };
+  }
 }
 
 /** The run that was mid-way at the last continue-as-new goes on from the step it reached. */

@@ -17,4 +17,6 @@ export const Patch = {
   subagents: 'task-call-runs-subagent-child-workflow',
   /** A run with input starts and commits its input in one local activity (beginRun) instead of two: one round trip less. */
   beginRun: 'begin-run-one-activity',
+  /** A run admitted on an idle thread, to start at once, is recorded and begun in one local activity (claimAndBeginRun). */
+  admitBegin: 'admit-and-begin-one-activity',
 } as const;

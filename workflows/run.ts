@@ -36,6 +36,8 @@ export interface QueuedRun {
   claiming?: boolean;
   /** Recorded at admission, in this run of the workflow. */
   recorded?: boolean;
+  /** Begun at admission too (Patch.admitBegin): the head after its input. */
+  begun?: ThreadHead;
 }
 
 export interface ThreadCore {
@@ -72,8 +74,9 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   const spec = entry.spec!;
   const run = runContext(spec);
   // The common case (new input, no state update) starts the run and commits its input in one local activity.
-  const begins = fromStep === undefined && t.ownsLifecycle && spec.hasInput && !spec.command?.update && patched(Patch.beginRun);
-  if (fromStep === undefined && !begins) {
+  const begun = fromStep === undefined ? entry.begun : undefined;
+  const begins = fromStep === undefined && !begun && t.ownsLifecycle && spec.hasInput && !spec.command?.update && patched(Patch.beginRun);
+  if (fromStep === undefined && !begins && !begun) {
     const started = await db.startRun({ runId: run.runId, threadId: run.threadId });
     // The stored head is authoritative when a run starts (the thread may have been deleted and made again).
     if (t.ownsLifecycle && started) t.head = started.head;
@@ -87,7 +90,7 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   let continueAt: number | undefined;
   try {
     continueAt = await scope.run(() =>
-      fromStep === undefined ? runGraph(t, spec, run, begins) : stepThrough(t, spec, run, {}, false, fromStep),
+      fromStep === undefined ? runGraph(t, spec, run, begins, begun) : stepThrough(t, spec, run, {}, false, fromStep),
     );
   } catch (err) {
     if (entry.cancel && isCancellation(err)) status = 'interrupted';
@@ -107,10 +110,10 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   });
 }
 
-async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext, begins: boolean): Promise<number | undefined> {
+async function runGraph(t: ThreadCore, spec: RunSpec, run: RunContext, begins: boolean, begun?: ThreadHead): Promise<number | undefined> {
   const id = (slot: number) => runCheckpointId(run.runId, slot);
-  if (begins) {
-    t.head = await db.beginRun({ run, checkpointId: spec.checkpointId, ids: [id(RunSlot.input), id(RunSlot.inputLoop)] });
+  if (begins || begun) {
+    t.head = begun ?? (await db.beginRun({ run, checkpointId: spec.checkpointId, ids: [id(RunSlot.input), id(RunSlot.inputLoop)] }));
     await runHookPhase(t, spec, run, StepHook.beforeAgent);
     return stepThrough(t, spec, run, {}, false, 0);
   }

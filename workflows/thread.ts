@@ -147,9 +147,15 @@ class Thread implements ThreadCore {
     // The loop leaves an entry alone until it is recorded, so nothing runs or cancels a run unrecorded.
     const preempted = preempts ? this.inFlight('all') : [];
     const entry: QueuedRun = { runId: spec.runId, spec, admittedAt: Date.now(), claiming: true };
+    const begins = this.startsAtOnce(spec) && patched(Patch.admitBegin);
     this.queue.push(entry);
-    void recordAdmission(this, entry, preempted, preempts);
+    void recordAdmission(this, entry, preempted, preempts, begins);
     return { runId: spec.runId };
+  }
+
+  /** Nothing ahead of it, nothing to wait for, and input to commit: the run can begin as it is recorded. */
+  private startsAtOnce(spec: RunSpec): boolean {
+    return this.ready && !this.busy && spec.afterSeconds === 0 && spec.hasInput && !spec.command?.update;
   }
 
   cancel(req: CancelRequest): CancelResult | Promise<CancelResult> {
@@ -242,7 +248,8 @@ class Thread implements ThreadCore {
       const wait = entry.admittedAt + entry.spec!.afterSeconds * 1000 - Date.now();
       if (wait > 0) await condition(() => entry.cancel !== undefined, wait);
       this.drop(entry);
-      if (entry.cancel) {
+      // A begun run is running: a cancel ends it through execute, as it would a run cancelled mid-step.
+      if (entry.cancel && !entry.begun) {
         const ended = await db.cancelQueuedRun({ run: runContext(entry.spec!), action: entry.cancel, queued: this.liveQueued });
         if (ended) this.setStatus(ended.threadStatus);
         continue;

@@ -102,6 +102,34 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // Patch.admitBegin: a run admitted on an idle thread is recorded and begun in one local activity, on the head
+    // and on an earlier checkpoint; one rolled back by the next run right after it was begun ends through its run.
+    name: 'admit-begin-one-activity',
+    async run(client) {
+      const id = await thread(client);
+      const tool = await client.runs.create(id, 'agent', {
+        input: human('2+2?'),
+        config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }),
+      });
+      await client.runs.join(id, tool.run_id);
+      const [, earlier] = await client.threads.getHistory(id, { limit: 2 });
+      const travel = await client.runs.create(id, 'agent', { input: human('again'), checkpointId: earlier!.checkpoint.checkpoint_id! });
+      await client.runs.join(id, travel.run_id);
+      // The scripted model answers by turn: every turn of this thread is slow, so only the rollback ends it.
+      const slow = script(...Array.from({ length: 8 }, () => ({ content: 'slow', delay_ms: 60_000 })));
+      const first = await client.runs.create(id, 'agent', { input: human('first'), config: slow });
+      const second = await client.runs.create(id, 'agent', { input: human('instead'), multitaskStrategy: 'rollback' });
+      await client.runs.join(id, second.run_id);
+      await expectRuns(client, id, {
+        [tool.run_id]: 'success',
+        [travel.run_id]: 'success',
+        [first.run_id]: 'deleted',
+        [second.run_id]: 'success',
+      });
+      return id;
+    },
+  },
+  {
     name: 'tool-call',
     async run(client) {
       const id = await thread(client);
