@@ -9,6 +9,7 @@ import type { ThreadHead } from '../core/head.js';
 import { aiMessage, messageText, type Message } from '../core/messages.js';
 import { insertGuardrailEvents } from '../db/guardrails.js';
 import { FiredLog, middlewareFailure } from './middleware/fired.js';
+import { modelStepWithHooks } from './middleware/model-step.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
 import { getCheckpoint, headOf, valuesAt } from '../db/checkpoints.js';
@@ -16,7 +17,7 @@ import { streamedMessageIds, type NewEvent } from '../db/events.js';
 import { getRun } from '../db/runs.js';
 import { getThread } from '../db/threads.js';
 import { toolTasks } from './checkpoints.js';
-import { commitStep } from './commit.js';
+import { commitStep, type CommitResult } from './commit.js';
 import { patiently, type Patience } from './db-wait.js';
 import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
@@ -36,6 +37,12 @@ export interface CallModelArgs {
   head: ThreadHead;
   checkpointId: string;
   messageId: string;
+  /**
+   * The run's before_model, after_model and after_agent phases run in this activity, around the turn (Patch.hooksInModel):
+   * checkpointId and messageId then follow from the head after before_model, and a head with nothing next has had
+   * its after_agent phase.
+   */
+  hookPhases?: boolean;
 }
 
 export function createModelActivities(deps: ActivityDeps) {
@@ -43,12 +50,13 @@ export function createModelActivities(deps: ActivityDeps) {
     async callModel(a: CallModelArgs): Promise<ThreadHead> {
       const ctx = Context.current();
       const wait = patiently(ctx, deps.log);
-      const done = await wait(() => getCheckpoint(deps.db, a.run.threadId, a.checkpointId));
-      if (done) return headOf(done);
       // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        return await callOnce(deps, a, ctx, wait);
+        if (a.hookPhases) return await modelStepWithHooks(deps, a, wait, (turn, messages) => callOnce(deps, turn, ctx, wait, messages));
+        const done = await wait(() => getCheckpoint(deps.db, a.run.threadId, a.checkpointId));
+        if (done) return headOf(done);
+        return (await callOnce(deps, a, ctx, wait)).head;
       } finally {
         clearInterval(beat);
       }
@@ -56,9 +64,10 @@ export function createModelActivities(deps: ActivityDeps) {
   };
 }
 
-async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience): Promise<ThreadHead> {
+/** One turn from `a.head`; `known` are the messages there when the caller has read them already. */
+async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience, known?: Message[]): Promise<CommitResult> {
   const parent = a.head.checkpointId!;
-  const messages = await wait(() => stateMessages(deps, a.run.threadId, parent));
+  const messages = known ?? (await wait(() => stateMessages(deps, a.run.threadId, parent)));
   const agent = await wait(() => fullAgent(deps, a));
   const { provider, modelName } = resolve(deps, agent.model);
   const step = a.head.step + 1;
@@ -117,7 +126,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const next = result.toolCalls.length ? [Node.tools] : [];
   const extra: NewEvent[] = [...fired.eventsFrom(0, step), ...stream.finalEvents(ai)];
   // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
-  const committed = await wait(() =>
+  return wait(() =>
     commitStep(deps.db, {
       threadId: a.run.threadId,
       run: a.run,
@@ -136,7 +145,6 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
       extraEvents: extra,
     }),
   );
-  return committed.head;
 }
 
 /**

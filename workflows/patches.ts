@@ -17,4 +17,9 @@ export const Patch = {
   subagents: 'task-call-runs-subagent-child-workflow',
   /** A run with input starts and commits its input in one local activity (beginRun) instead of two: one round trip less. */
   beginRun: 'begin-run-one-activity',
+  /**
+   * The model activity runs the step's before_model, after_model and after_agent phases (each still its own
+   * checkpoints) instead of a local activity per phase: issue #12's overhead of middleware on a run.
+   */
+  hooksInModel: 'hook-phases-in-model-activity',
 } as const;
