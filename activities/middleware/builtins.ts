@@ -10,6 +10,7 @@ import { todoList } from './todo-list.js';
 import { moderation } from './moderation.js';
 import { summarization } from './summarization.js';
 import { spendCap } from './spend-cap.js';
+import { toolRetry } from './tool-retry.js';
 import { piiOptionsSchema, redactMessage, redactText, type PiiOptions } from './pii.js';
 
 // The built-in middleware that are pure policies: PII, call limits and human review. Same names and options as
@@ -188,6 +189,7 @@ export const builtinMiddleware: MiddlewareDefinition[] = [
   toolCallLimit,
   humanInTheLoop,
   modelRetry,
+  toolRetry,
   modelFallback,
   contextEditing,
   dynamicSystemPrompt,

@@ -5,20 +5,21 @@ import { defineMiddleware } from '../../core/middleware/define.js';
 // Built-ins that wrap the model call inside its activity: retries with backoff and jitter, and fallback models.
 // They run again when Temporal retries the activity itself (a crash, a timeout): see the README's retry layers.
 
-const retrySchema = z
-  .object({
-    maxRetries: z.number().int().min(0).max(20).default(2),
-    backoffFactor: z.number().min(1).default(2),
-    initialDelayMs: z.number().int().min(0).default(1000),
-    maxDelayMs: z.number().int().min(0).default(60_000),
-    jitter: z.boolean().default(true),
-    onFailure: z.enum(['continue', 'error']).default('continue'),
-  })
-  .strict();
+/** The backoff options model_retry and tool_retry share (LangChain's names and defaults). */
+export const backoffOptions = {
+  maxRetries: z.number().int().min(0).max(20).default(2),
+  backoffFactor: z.number().min(1).default(2),
+  initialDelayMs: z.number().int().min(0).default(1000),
+  maxDelayMs: z.number().int().min(0).default(60_000),
+  jitter: z.boolean().default(true),
+};
+export type Backoff = { [K in keyof typeof backoffOptions]: z.infer<(typeof backoffOptions)[K]> };
+
+const retrySchema = z.object({ ...backoffOptions, onFailure: z.enum(['continue', 'error']).default('continue') }).strict();
 type RetryOptions = z.infer<typeof retrySchema>;
 
 /** The delay before retry `n` (0-based): exponential, capped, ±25% jitter as LangChain's. */
-export function retryDelay(o: RetryOptions, n: number, random = Math.random): number {
+export function retryDelay(o: Backoff, n: number, random = Math.random): number {
   const base = Math.min(o.initialDelayMs * o.backoffFactor ** n, o.maxDelayMs);
   return o.jitter ? Math.max(0, base * (0.75 + random() * 0.5)) : base;
 }

@@ -14,7 +14,8 @@ import type { ActivityDeps } from '../deps.js';
 import type { FiredLog } from './fired.js';
 
 // wrap* hooks run inside the model or tool activity, nested with the first middleware outermost, and run again
-// when that activity retries (they are not steps: nothing is checkpointed between layers).
+// when that activity retries (they are not steps: nothing is checkpointed between layers). The innermost handler
+// of wrapToolCall runs the tool itself, so a wrapper may call it again (tool_retry).
 
 type Wrapped<Q, R> = (req: Q) => Promise<R>;
 
@@ -30,8 +31,22 @@ function definitions(deps: ActivityDeps, refs: MiddlewareRef[] | undefined, hook
   });
 }
 
-function context(ref: MiddlewareRef, run: RunContext, fired: FiredLog, hook: Hook, userId?: string): HookContext<Record<string, unknown>> {
-  return { id: ref.id, options: ref.options, run, fire: fired.by(ref.id, hook), ...(userId ? { userId } : {}) };
+function context(
+  ref: MiddlewareRef,
+  run: RunContext,
+  fired: FiredLog,
+  hook: Hook,
+  userId?: string,
+  signal?: AbortSignal,
+): HookContext<Record<string, unknown>> {
+  return {
+    id: ref.id,
+    options: ref.options,
+    run,
+    fire: fired.by(ref.id, hook),
+    ...(userId ? { userId } : {}),
+    ...(signal ? { signal } : {}),
+  };
 }
 
 export function wrapModelCall(
@@ -57,11 +72,12 @@ export function wrapToolCall(
   fired: FiredLog,
   handler: Wrapped<ToolCallRequest, ToolCallResult>,
   userId?: string,
+  signal?: AbortSignal,
 ): Wrapped<ToolCallRequest, ToolCallResult> {
   return definitions(deps, refs, Hook.wrapToolCall).reduceRight<Wrapped<ToolCallRequest, ToolCallResult>>(
     (inner, [ref, def]) =>
       (req) =>
-        def.wrapToolCall!(req, inner, context(ref, run, fired, Hook.wrapToolCall, userId)),
+        def.wrapToolCall!(req, inner, context(ref, run, fired, Hook.wrapToolCall, userId, signal)),
     handler,
   );
 }

@@ -15,10 +15,11 @@ import { patiently, type Patience } from '../db-wait.js';
 import type { MiddlewareRef } from '../../core/middleware/spec.js';
 import { insertGuardrailEvents } from '../../db/guardrails.js';
 import { FiredLog, middlewareFailure } from '../middleware/fired.js';
+import { MiddlewareError, type ToolCallResult } from '../../core/middleware/define.js';
 import { wrapToolCall } from '../middleware/wrap.js';
 import type { ActivityDeps } from '../deps.js';
 import { answersAuth, toolAuth } from './auth.js';
-import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefinition } from './types.js';
+import { InterruptSignal, ToolError, type ToolAuthContext, type ToolContext, type ToolDefinition } from './types.js';
 
 // One tool call = one activity. Its result is recorded as a pending write of the step it belongs to (so it
 // never runs again once recorded), and a tool with side effects also records its effect under the
@@ -28,6 +29,8 @@ import { InterruptSignal, type ToolAuthContext, type ToolContext, type ToolDefin
 // so a tool that honours the key (as create_ticket does) takes effect exactly once.
 // Database work waits out an outage inside the attempt (db-wait.ts): an outage neither uses up the tool's
 // retries nor ever reaches the model as a tool result.
+// The run's wrapToolCall middleware wraps the tool's run itself: tool_retry may run it again inside the attempt,
+// under the same key, before the activity's own retries (`attempts`) ever see the error.
 
 export type ToolOutcome = { status: 'done' } | { status: 'interrupt'; value: unknown };
 
@@ -39,7 +42,7 @@ export interface RunToolArgs {
   /** Present when a person answered this call's interrupt. */
   resume?: { value: unknown };
   userId?: string;
-  /** The run's middleware; those with wrapToolCall see each result before it is recorded. */
+  /** The run's middleware; those with wrapToolCall wrap the tool's run and see each result before it is recorded. */
   middleware?: MiddlewareRef[];
 }
 
@@ -49,59 +52,96 @@ export const idempotencyKey = (threadId: string, runId: string, step: number, to
 export function createToolActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  /** The result goes through the run's wrapToolCall middleware (redaction) before it is stored or streamed. */
-  async function record(a: RunToolArgs, wait: Patience, raw: string, rawStatus: 'success' | 'error'): Promise<ToolOutcome> {
+  /** One call in one activity attempt: what fired around it is recorded once, with its result. */
+  interface Call {
+    a: RunToolArgs;
+    wait: Patience;
+    ctx: Context;
+    fired: FiredLog;
+  }
+
+  /** The run's wrapToolCall middleware around a handler: the tool itself, or a result that needs no run. */
+  const wrapped = (c: Call, handler: () => Promise<ToolCallResult>): Promise<ToolCallResult> =>
+    wrapToolCall(deps, c.a.middleware, c.a.run, c.fired, handler, c.a.userId, c.ctx.cancellationSignal)({ call: c.a.task.toolCall! });
+
+  /**
+   * A result that did not come from running the tool now (tool missing, bad arguments, effect already recorded,
+   * an error to report) passes the middleware too, so it is redacted like any result.
+   */
+  async function report(c: Call, content: string, status: 'success' | 'error'): Promise<ToolOutcome> {
+    const res = await wrapped(c, async () => ({ content, status })).catch((err: unknown) => fail(c, err));
+    return record(c, res);
+  }
+
+  /** The result, as the middleware left it (redacted), is what is stored and streamed. */
+  async function record(c: Call, res: ToolCallResult): Promise<ToolOutcome> {
+    const { a, wait } = c;
     const call = a.task.toolCall!;
-    const fired = new FiredLog(a.run);
-    const wrapped = wrapToolCall(deps, a.middleware, a.run, fired, async () => ({ content: raw, status: rawStatus }), a.userId);
-    const { content, status } = await wrapped({ call }).catch((err: unknown) => Promise.reject(middlewareFailure(err)));
-    if (fired.all.length) {
-      const key = `${a.checkpointId}/${a.task.id}`;
-      await wait(() => insertGuardrailEvents(db, fired.rows(key)));
-      await wait(() => appendRunEvents(db, a.run, fired.eventsFrom(0, 0)));
-    }
-    const message = toolMessage(content, call.id, call.name, randomUUID(), status);
+    await recordFired(c);
+    const message = toolMessage(res.content, call.id, call.name, randomUUID(), res.status);
     await wait(() => putPendingWrite(db, a.run.threadId, a.checkpointId, a.task.id, 'messages', message));
-    await wait(() => emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: content }));
+    await wait(() => emitTools(db, a.run, { event: 'on_tool_end', toolCallId: call.id, name: call.name, output: res.content }));
     return { status: 'done' };
+  }
+
+  async function recordFired({ a, wait, fired }: Call): Promise<void> {
+    if (!fired.all.length) return;
+    await wait(() => insertGuardrailEvents(db, fired.rows(`${a.checkpointId}/${a.task.id}`)));
+    await wait(() => appendRunEvents(db, a.run, fired.eventsFrom(0, 0)));
+  }
+
+  /** A refusal (or a fatal failure) ends the run: what fired before it is part of the record of why. */
+  async function fail(c: Call, err: unknown): Promise<never> {
+    if (err instanceof MiddlewareError || (err instanceof ApplicationFailure && err.nonRetryable)) await recordFired(c);
+    throw middlewareFailure(err);
   }
 
   return {
     async runTool(a: RunToolArgs): Promise<ToolOutcome> {
       const ctx = Context.current();
       const wait = patiently(ctx, deps.log);
+      const c: Call = { a, wait, ctx, fired: new FiredLog(a.run) };
       const call = a.task.toolCall!;
       const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
       // A call is done once its result message is recorded; a state write (files, todos) alone does not finish it.
       if (recorded.some((w) => w.task_id === a.task.id && w.channel === 'messages')) return { status: 'done' };
       const tool = deps.tools.get(call.name, findGraph(a.run.graphId)?.tools);
-      if (!tool) return record(a, wait, `Error: the tool "${call.name}" is not available.`, 'error');
+      if (!tool) return report(c, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
-      if (!parsed.success) return record(a, wait, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
+      if (!parsed.success) return report(c, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
       const step = (await wait(() => getCheckpoint(db, a.run.threadId, a.checkpointId)))?.step ?? 0;
       const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, step, call.id);
       if (tool.sideEffects) {
         const effect = await wait(() => getEffect(db, key));
-        if (effect) return record(a, wait, stringify(effect.result), 'success');
+        if (effect) return report(c, stringify(effect.result), 'success');
       }
       await wait(() => emitTools(db, a.run, { event: 'on_tool_start', toolCallId: call.id, name: call.name, input: parsed.data }));
+      // Heartbeats also cover a wrapper's pauses between runs of the tool (tool_retry's backoff).
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        return await execute(a, wait, ctx, tool, parsed.data, key);
+        let res: ToolCallResult;
+        try {
+          res = await wrapped(c, () => execute(c, tool, parsed.data, key));
+        } catch (err) {
+          // An interrupt passes every wrapper untouched; tool_retry retries only ToolErrors.
+          if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          if (err instanceof ToolError) return await (err.report !== undefined ? report(c, err.report, 'error') : failed(c, tool, err));
+          return await fail(c, err);
+        }
+        return await record(c, res);
       } finally {
         clearInterval(beat);
       }
     },
   };
 
-  async function execute(
-    a: RunToolArgs,
-    wait: Patience,
-    ctx: Context,
-    tool: ToolDefinition,
-    args: unknown,
-    key: string,
-  ): Promise<ToolOutcome> {
+  /**
+   * The innermost handler: runs the tool once. A wrapper may call it again (tool_retry), with the same idempotency
+   * key: a retry follows a failure, so no effect of this call was recorded yet.
+   */
+  async function execute(c: Call, tool: ToolDefinition, args: unknown, key: string): Promise<ToolCallResult> {
+    const { a, wait, ctx } = c;
     const call = a.task.toolCall!;
     let result: unknown;
     try {
@@ -112,9 +152,12 @@ export function createToolActivities(deps: ActivityDeps) {
       // A tool that uses the database itself (the store) runs again once it is back: the outage is not the tool's error.
       result = await wait(() => Promise.resolve(tool.run(args as never, toolContext(a, key, ctx, wait, auth))));
     } catch (err) {
-      if (err instanceof InterruptSignal) return { status: 'interrupt', value: err.value };
+      if (err instanceof InterruptSignal) throw err;
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-      return failed(a, wait, tool, err, ctx);
+      const message = err instanceof Error ? err.message : String(err);
+      // Fatal tools fail the run at their first error: no wrapper retries it or turns it into a result.
+      if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, FailureType.fatalTool);
+      throw new ToolError(tool.name, err);
     }
     // Only the tool's own errors go to the model. Its result is kept while the database is away, so the tool
     // does not run again just because its effect could not be recorded yet.
@@ -131,19 +174,18 @@ export function createToolActivities(deps: ActivityDeps) {
         }),
       );
     }
-    return record(a, wait, stringify(result), 'success');
+    return { content: stringify(result), status: 'success' };
   }
 
   /**
-   * Fatal tools fail the run; others are retried, then their last error is reported to the model: here, and only
-   * here (never later than the activity's last attempt, so the workflow never sees a tool's own error).
+   * A tool error that got past the middleware is retried by the activity (`attempts`), then its last error is
+   * reported to the model: here, and only here (never later than the activity's last attempt, so the workflow
+   * never sees a tool's own error).
    */
-  function failed(a: RunToolArgs, wait: Patience, tool: ToolDefinition, err: unknown, ctx: Context): Promise<ToolOutcome> {
-    const message = err instanceof Error ? err.message : String(err);
-    if (tool.fatal) throw ApplicationFailure.nonRetryable(`${tool.name} failed: ${message}`, FailureType.fatalTool);
-    if (ctx.info.attempt < Math.min(tool.attempts ?? 3, TOOL_ACTIVITY_ATTEMPTS))
-      throw ApplicationFailure.retryable(`${tool.name} failed: ${message}`, FailureType.toolFailed);
-    return record(a, wait, `Error: ${message}`, 'error');
+  async function failed(c: Call, tool: ToolDefinition, err: ToolError): Promise<ToolOutcome> {
+    if (c.ctx.info.attempt < Math.min(tool.attempts ?? 3, TOOL_ACTIVITY_ATTEMPTS))
+      throw ApplicationFailure.retryable(`${tool.name} failed: ${err.message}`, FailureType.toolFailed);
+    return report(c, `Error: ${err.message}`, 'error');
   }
 
   function toolContext(a: RunToolArgs, key: string, ctx: Context, wait: Patience, auth?: ToolAuthContext): ToolContext {

@@ -62,7 +62,10 @@ export interface ToolDefinition<A = Record<string, unknown>> {
   sideEffects?: boolean;
   /** A failure fails the run instead of being reported to the model. */
   fatal?: boolean;
-  /** Attempts before a failure is reported to the model (default 3). */
+  /**
+   * Activity attempts before a failure is reported to the model (default 3, at most 5). A `tool_retry` middleware
+   * retries inside each attempt first; once it gives up, the activity reports its error without another attempt.
+   */
   attempts?: number;
   /**
    * Acts at an OAuth provider of AGENT_AUTH_PROVIDERS_FILE on behalf of the run's user. Without a valid token the
@@ -86,6 +89,23 @@ export class InterruptSignal extends Error {
   override name = 'InterruptSignal';
   constructor(readonly value: unknown) {
     super('tool interrupted the thread');
+  }
+}
+
+/**
+ * A tool's own failure, as the tool activity hands it to wrapToolCall middleware (`cause` is what the tool threw):
+ * `tool_retry` retries these and nothing else. Interrupts, cancellation and fatal tools' failures are not ToolErrors.
+ * With `report`, a wrapper gave up on the call: the activity reports that text to the model at once (through every
+ * wrapper again, so it is redacted whatever their order) instead of retrying the activity.
+ */
+export class ToolError extends Error {
+  override name = 'ToolError';
+  constructor(
+    readonly toolName: string,
+    override readonly cause: unknown,
+    readonly report?: string,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
   }
 }
 

@@ -22,6 +22,8 @@ export interface HookContext<O> {
   run: RunContext;
   /** The user the run acts for (configurable.user_id), if any. */
   userId?: string;
+  /** Wrap hooks: aborts when the run is cancelled, so a hook's own waits (a retry's backoff) end with it. */
+  signal?: AbortSignal;
   fire(event: Fired): void;
 }
 
