@@ -9,13 +9,14 @@ import type { ThreadHead } from '../core/head.js';
 import { aiMessage, messageText, type Message } from '../core/messages.js';
 import { insertGuardrailEvents } from '../db/guardrails.js';
 import { FiredLog, middlewareFailure } from './middleware/fired.js';
+import { modelStepWithHooks } from './middleware/model-step.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext } from '../core/runs.js';
 import { headOf, valuesAt } from '../db/checkpoints.js';
 import { modelTurnReads, type ModelTurnReads } from '../db/steps.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
 import { toolTasks } from './checkpoints.js';
-import { commitStep } from './commit.js';
+import { commitStep, type CommitResult } from './commit.js';
 import { patiently, type Patience } from './db-wait.js';
 import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
@@ -35,6 +36,12 @@ export interface CallModelArgs {
   head: ThreadHead;
   checkpointId: string;
   messageId: string;
+  /**
+   * The run's before_model, after_model and after_agent phases run in this activity, around the turn (Patch.hooksInModel):
+   * checkpointId and messageId then follow from the head after before_model, and a head with nothing next has had
+   * its after_agent phase.
+   */
+  hookPhases?: boolean;
 }
 
 export function createModelActivities(deps: ActivityDeps) {
@@ -42,13 +49,25 @@ export function createModelActivities(deps: ActivityDeps) {
     async callModel(a: CallModelArgs): Promise<ThreadHead> {
       const ctx = Context.current();
       const wait = patiently(ctx, deps.log);
-      const reads = { threadId: a.run.threadId, checkpointId: a.checkpointId, parentId: a.head.checkpointId!, runId: a.run.runId };
-      const pre = await wait(() => modelTurnReads(deps.db, reads));
-      if (pre.done) return headOf(pre.done);
+      const reads = (t: CallModelArgs) =>
+        wait(() =>
+          modelTurnReads(deps.db, {
+            threadId: t.run.threadId,
+            checkpointId: t.checkpointId,
+            parentId: t.head.checkpointId!,
+            runId: t.run.runId,
+          }),
+        );
       // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        return await callOnce(deps, a, ctx, wait, pre);
+        if (a.hookPhases) {
+          const turn = async (t: CallModelArgs, messages: Message[]) => callOnce(deps, t, ctx, wait, await reads(t), messages);
+          return await modelStepWithHooks(deps, a, wait, turn);
+        }
+        const pre = await reads(a);
+        if (pre.done) return headOf(pre.done);
+        return (await callOnce(deps, a, ctx, wait, pre)).head;
       } finally {
         clearInterval(beat);
       }
@@ -56,11 +75,18 @@ export function createModelActivities(deps: ActivityDeps) {
   };
 }
 
-async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait: Patience, pre: ModelTurnReads): Promise<ThreadHead> {
+/** One turn from `a.head`; `known` are the messages there when the caller has read them already. */
+async function callOnce(
+  deps: ActivityDeps,
+  a: CallModelArgs,
+  ctx: Context,
+  wait: Patience,
+  pre: ModelTurnReads,
+  known?: Message[],
+): Promise<CommitResult> {
   const parent = a.head.checkpointId!;
   // The thread's values are the parent's while its head has not moved; otherwise they are read at the parent.
-  const values = pre.parentValues ?? (await wait(() => valuesAt(deps.db, a.run.threadId, parent)));
-  const messages = values.messages ?? [];
+  const messages = known ?? (pre.parentValues ?? (await wait(() => valuesAt(deps.db, a.run.threadId, parent)))).messages ?? [];
   const agent = fullAgent(a, pre.kwargs);
   const { provider, modelName } = resolve(deps, agent.model);
   const step = a.head.step + 1;
@@ -120,7 +146,7 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
   const next = result.toolCalls.length ? [Node.tools] : [];
   const extra: NewEvent[] = [...fired.eventsFrom(0, step), ...stream.finalEvents(ai)];
   // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
-  const committed = await wait(() =>
+  return wait(() =>
     commitStep(deps.db, {
       threadId: a.run.threadId,
       run: a.run,
@@ -139,7 +165,6 @@ async function callOnce(deps: ActivityDeps, a: CallModelArgs, ctx: Context, wait
       extraEvents: extra,
     }),
   );
-  return committed.head;
 }
 
 /**

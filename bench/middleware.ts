@@ -2,8 +2,9 @@ import type { BenchEnv } from './harness.js';
 import { ms, percentile, printTable } from './harness.js';
 
 // The cost of guardrails on a 5-step run (model, tools, model, tools, model) through runs/wait: no middleware,
-// an empty middleware list, and PII (input, output, tool results) with model and tool call limits. Figures are
-// p50s and their ratio to no middleware. The three kinds take turns, so drift on a shared machine hits all alike.
+// an empty middleware list, and PII (input, output, tool results) with model and tool call limits and a spend cap
+// on every scope (run, thread, user-day; priced, never reached), the stack issue #12 names. Figures are p50s and
+// their ratio to no middleware. The three kinds take turns, so drift on a shared machine hits all alike.
 
 const RUNS = 20;
 const script = [
@@ -15,15 +16,18 @@ const guarded = [
   { name: 'pii', options: { piiType: 'email', applyToInput: true, applyToOutput: true, applyToToolResults: true } },
   { name: 'model_call_limit', options: { runLimit: 50, threadLimit: 500 } },
   { name: 'tool_call_limit', options: { runLimit: 50 } },
+  { name: 'spend_cap', options: { runUsd: 1000, threadUsd: 1000, userDailyUsd: 1_000_000 } },
 ];
+// The scripted model reports a word as a token: a price makes every call a charge on each counter.
+const modelPrices = { scripted: { input_per_mtok: 1, output_per_mtok: 2 } };
 const kinds = [
   ['no middleware', { script }],
   ['empty list', { script, middleware: [] }],
-  ['pii + limits', { script, middleware: guarded }],
+  ['pii + limits + spend cap', { script, middleware: guarded, user_id: 'bench-user' }],
 ] as const;
 
 export async function middlewareBench(env: BenchEnv): Promise<void> {
-  const stack = await env.stack();
+  const stack = await env.stack({ modelPrices });
   try {
     const times = new Map<string, number[]>(kinds.map(([name]) => [name, []]));
     for (let i = 0; i < RUNS + 2; i++) {

@@ -19,6 +19,9 @@ export const RunSlot = { fork: 0, update: 1, input: 2, inputLoop: 3 } as const;
 const firstStepSlot = 16;
 export const stepSlot = (step: number): number => step + 2 + firstStepSlot;
 
+/** The id of the AI message a run's model turn at `step` writes (its first attempt's). */
+export const modelMessageId = (runId: string, step: number): string => `run-${runId}-${step}`;
+
 /**
  * The id of a checkpoint a run writes, derived from the run id (a UUIDv7) and the slot: a retried workflow task
  * asks for the same id again, so a write that already committed is found instead of made twice. It keeps the

@@ -19,4 +19,9 @@ export const Patch = {
   beginRun: 'begin-run-one-activity',
   /** A run admitted on an idle thread, to start at once, is recorded and begun in one local activity (claimAndBeginRun). */
   admitBegin: 'admit-and-begin-one-activity',
+  /**
+   * The model activity runs the step's before_model, after_model and after_agent phases (each still its own
+   * checkpoints) instead of a local activity per phase: issue #12's overhead of middleware on a run.
+   */
+  hooksInModel: 'hook-phases-in-model-activity',
 } as const;

@@ -11,8 +11,8 @@ import type { RunError } from '../activities/runs.js';
 import { FailureType } from '../core/failures.js';
 import { END, Node, START } from '../core/engine.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
-import { runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
-import { StepHook } from '../core/middleware/spec.js';
+import { modelMessageId, runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
+import { inHookOrder, StepHook } from '../core/middleware/spec.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
 import { runHookPhase } from './hooks-step.js';
@@ -167,7 +167,10 @@ async function stepThrough(
   resuming: boolean,
   from: number,
 ): Promise<number | undefined> {
+  // Set when the model step that ended the graph also ran the after_agent phase (Patch.hooksInModel).
+  let closed = false;
   for (let steps = from; t.head.next.length; steps++) {
+    closed = false;
     // A long run must not grow one history without bound: at a step boundary, with no answers left to hand to
     // a tools step, it can go on in a fresh run of the workflow.
     if (t.ownsLifecycle && steps > from && !Object.keys(answers).length && workflowInfo().continueAsNewSuggested) return steps;
@@ -179,16 +182,14 @@ async function stepThrough(
         FailureType.recursionLimit,
       );
     }
-    if (node === Node.agent) {
+    if (node === Node.agent && hooksInModelStep(spec)) {
+      // One activity runs before_model, the turn, after_model and (when the graph ends) after_agent.
+      t.head = await model.callModel({ ...modelTurn(t, spec, run), hookPhases: true });
+      closed = !t.head.next.length;
+    } else if (node === Node.agent) {
       // before_model hooks may jump elsewhere (a limit ends the run): the model runs only if they left it next.
       if ((await runHookPhase(t, spec, run, StepHook.beforeModel)) && t.head.next[0] !== Node.agent) continue;
-      t.head = await model.callModel({
-        run,
-        agent: spec.agent,
-        head: t.head,
-        checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
-        messageId: `run-${run.runId}-${t.head.step + 1}`,
-      });
+      t.head = await model.callModel(modelTurn(t, spec, run));
       await runHookPhase(t, spec, run, StepHook.afterModel);
     } else if (node === Node.tools) {
       const result = await runToolsStep(t, spec, run, answers);
@@ -204,8 +205,26 @@ async function stepThrough(
     if (pausesAt(spec.interruptAfter, node) && t.head.next.length) return undefined;
   }
   // The graph reached its end: after_agent hooks close the invocation (limits reset their run counters here).
-  await runHookPhase(t, spec, run, StepHook.afterAgent);
+  if (!closed) await runHookPhase(t, spec, run, StepHook.afterAgent);
   return undefined;
+}
+
+const modelTurn = (t: ThreadCore, spec: RunSpec, run: RunContext) => ({
+  run,
+  agent: spec.agent,
+  head: t.head,
+  checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
+  messageId: modelMessageId(run.runId, t.head.step + 1),
+});
+
+/**
+ * Whether the model activity runs the step's hook phases. Not for runs that pause after the model: a before_model
+ * jump skips the agent node, and only the workflow knows then that it must not pause.
+ */
+function hooksInModelStep(spec: RunSpec): boolean {
+  const phases = [StepHook.beforeModel, StepHook.afterModel, StepHook.afterAgent];
+  if (!phases.some((h) => inHookOrder(spec.agent.middleware, h).length) || pausesAt(spec.interruptAfter, Node.agent)) return false;
+  return patched(Patch.middleware) && patched(Patch.hooksInModel);
 }
 
 // `*` means every node of the graph; LangGraph's __start__ is a hidden node that breakpoints never stop at.

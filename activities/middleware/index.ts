@@ -38,53 +38,68 @@ export function createMiddlewareActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     async runHooks(a: RunHooksArgs): Promise<ThreadHead> {
-      const slot = (i: number) => runCheckpointId(a.run.runId, stepSlot(a.head.step + 1 + i));
-      if (await getCheckpoint(db, a.run.threadId, slot(0))) return currentHead(deps, a.run.threadId);
-      let values = await stateAt(deps, a.run.threadId, a.head.checkpointId);
-      let cur = a.head;
-      const fired = new FiredLog(a.run);
-      const commits: StepCommit[] = [];
-      let reported = 0;
-      for (const ref of a.middleware) {
-        const result = await runOne(deps, a, ref, values, fired);
-        if (!result || (!result.update && !result.jumpTo)) continue;
-        const node = hookNode(ref.id, a.hook);
-        const writes = normalizeWrites(result.update ?? {}, randomUUID);
-        const after = applyWrites(values, writes);
-        const next = nextAfterHook(a.hook, result.jumpTo, after.messages ?? []);
-        const checkpointId = slot(commits.length);
-        commits.push({
-          threadId: a.run.threadId,
-          run: a.run,
-          expectedHead: cur.checkpointId,
-          parentId: cur.checkpointId,
-          checkpointId,
-          step: cur.step + 1,
-          source: 'loop',
-          node,
-          writes,
-          metadataWrites: { [node]: result.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
-          next,
-          tasks: tasksFor(checkpointId, next, after.messages ?? [], a.run.runId),
-          taskId: taskIdFor(cur.checkpointId!, node, 0),
-          emitValues: true,
-          extraEvents: fired.eventsFrom(reported, cur.step + 1),
-        });
-        reported = fired.all.length;
-        cur = { checkpointId, step: cur.step + 1, next, tasks: commits.at(-1)!.tasks };
-        values = after;
-        if (result.jumpTo) break;
-      }
-      if (!commits.length) {
-        await record(deps, a.run, fired, `${slot(0)}/${a.hook}`, a.head.step + 1);
-        return a.head;
-      }
-      const last = commits.at(-1)!;
-      last.extraEvents = [...(last.extraEvents ?? []), ...fired.eventsFrom(reported, last.step)];
-      await commitSteps(db, commits, (q) => insertGuardrailEvents(q, fired.rows(slot(0))));
-      return cur;
+      const first = runCheckpointId(a.run.runId, stepSlot(a.head.step + 1));
+      if (await getCheckpoint(db, a.run.threadId, first)) return currentHead(deps, a.run.threadId);
+      return (await runPhase(deps, a, await stateAt(deps, a.run.threadId, a.head.checkpointId))).head;
     },
   };
+}
+
+/**
+ * Runs one phase on `state` (the values at `a.head`) and commits what changed; returns the new head and values.
+ * The caller has checked that the phase did not commit already (runHooks by its first checkpoint id, the model
+ * activity by where the thread's head stands).
+ */
+export async function runPhase(
+  deps: ActivityDeps,
+  a: RunHooksArgs,
+  state: StateValues,
+): Promise<{ head: ThreadHead; values: StateValues }> {
+  const { db } = deps;
+  const slot = (i: number) => runCheckpointId(a.run.runId, stepSlot(a.head.step + 1 + i));
+  let values = state;
+  let cur = a.head;
+  const fired = new FiredLog(a.run);
+  const commits: StepCommit[] = [];
+  let reported = 0;
+  for (const ref of a.middleware) {
+    const result = await runOne(deps, a, ref, values, fired);
+    if (!result || (!result.update && !result.jumpTo)) continue;
+    const node = hookNode(ref.id, a.hook);
+    const writes = normalizeWrites(result.update ?? {}, randomUUID);
+    const after = applyWrites(values, writes);
+    const next = nextAfterHook(a.hook, result.jumpTo, after.messages ?? []);
+    const checkpointId = slot(commits.length);
+    commits.push({
+      threadId: a.run.threadId,
+      run: a.run,
+      expectedHead: cur.checkpointId,
+      parentId: cur.checkpointId,
+      checkpointId,
+      step: cur.step + 1,
+      source: 'loop',
+      node,
+      writes,
+      metadataWrites: { [node]: result.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
+      next,
+      tasks: tasksFor(checkpointId, next, after.messages ?? [], a.run.runId),
+      taskId: taskIdFor(cur.checkpointId!, node, 0),
+      emitValues: true,
+      extraEvents: fired.eventsFrom(reported, cur.step + 1),
+    });
+    reported = fired.all.length;
+    cur = { checkpointId, step: cur.step + 1, next, tasks: commits.at(-1)!.tasks };
+    values = after;
+    if (result.jumpTo) break;
+  }
+  if (!commits.length) {
+    await record(deps, a.run, fired, `${slot(0)}/${a.hook}`, a.head.step + 1);
+    return { head: a.head, values };
+  }
+  const last = commits.at(-1)!;
+  last.extraEvents = [...(last.extraEvents ?? []), ...fired.eventsFrom(reported, last.step)];
+  const done = await commitSteps(db, commits, (q) => insertGuardrailEvents(q, fired.rows(slot(0))));
+  return { head: cur, values: done.at(-1)!.values };
 }
 
 async function runOne(

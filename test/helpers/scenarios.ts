@@ -87,6 +87,29 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // Patch.hooksInModel: the model activity runs before_model (a limit jumping to end), the turn, after_model (a tool
+    // limit answering a call, spend_cap charging) and after_agent; then a run that pauses after the model, which
+    // keeps the hook phases as local activities.
+    name: 'hook-phases-in-model-activity',
+    async run(client) {
+      const id = await thread(client);
+      const calc = (e: string) => ({ name: 'calculator', args: { expression: e } });
+      const middleware = [
+        { name: 'pii', options: { piiType: 'email', applyToInput: true, applyToOutput: true, applyToToolResults: true } },
+        { name: 'model_call_limit', options: { runLimit: 2 } },
+        { name: 'tool_call_limit', options: { toolName: 'calculator', runLimit: 1 } },
+        { name: 'spend_cap', options: { runUsd: 100 } },
+      ];
+      const script = [{ tool_calls: [calc('1+1'), calc('2+2')] }, { tool_calls: [calc('3+3')] }, { content: 'x' }];
+      await client.runs.wait(id, 'agent', { input: human('I am ann@example.com'), config: { configurable: { middleware, script } } });
+      // The script goes by AI messages so far: 3.
+      const next = { configurable: { middleware, script: [{}, {}, {}, { content: 'y' }] } };
+      await client.runs.wait(id, 'agent', { input: human('again'), config: next });
+      await client.runs.wait(id, 'agent', { input: human('once more'), config: next, interruptAfter: ['agent'] });
+      return id;
+    },
+  },
+  {
     // Patch.beginRun: runs with input start in one local activity, on the head and on an earlier checkpoint.
     name: 'begin-run-one-activity',
     async run(client) {
