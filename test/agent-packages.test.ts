@@ -48,7 +48,16 @@ describe('agent packages', () => {
 
   it('describes the package graph and its schemas', async () => {
     const graph = (await stack.client.assistants.getGraph('shop')) as { nodes: { id: string }[] };
-    expect(graph.nodes.map((n) => n.id)).toEqual(['__start__', 'agent', 'tools', '__end__']);
+    // The package's own middleware (model_call_limit) is part of its graph, as createAgent draws it.
+    expect(graph.nodes.map((n) => n.id)).toEqual([
+      '__start__',
+      'model_call_limit.before_model',
+      'agent',
+      'model_call_limit.after_model',
+      'tools',
+      'model_call_limit.after_agent',
+      '__end__',
+    ]);
     const schemas = await stack.client.assistants.getSchemas('shop');
     expect(schemas.graph_id).toBe('shop');
   });
