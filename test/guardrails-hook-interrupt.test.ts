@@ -1,5 +1,7 @@
 import type { Client } from '@langchain/langgraph-sdk';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { threadWorkflowId } from '../core/ids.js';
 import { defineMiddleware } from '../core/middleware/define.js';
 import { askPerson } from './helpers/ask-middleware.js';
 import { human } from './helpers/input.js';
@@ -16,10 +18,32 @@ const noter = defineMiddleware<Record<string, unknown>>({
   beforeModel: (ctx) => ({ update: { notes: [...(Array.isArray(ctx.state.notes) ? ctx.state.notes : []), ctx.id] } }),
 });
 
+/** Model calls per run: a call's stream starts at chunk 0. */
+const calls = new Map<string, number>();
+const onModelChunk = (runId: string, index: number) => void (index === 0 && calls.set(runId, (calls.get(runId) ?? 0) + 1));
+
+/**
+ * `workflowId/activityType` armed to fail once right after the activity finished (its commits landed), as when a
+ * worker dies before reporting: Temporal runs the activity again.
+ */
+const armed = new Set<string>();
+const injected = new Set<string>();
+const failAfterCommit: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    execute: async (input, next) => {
+      const result: unknown = await next(input);
+      const key = `${ctx.info.workflowExecution?.workflowId}/${ctx.info.activityType}`;
+      if (!armed.has(key) || injected.has(key)) return result;
+      injected.add(key);
+      throw new Error(`injected: ${key} lost its result after committing`);
+    },
+  },
+});
+
 let stack: Stack;
 let client: Client;
 beforeAll(async () => {
-  stack = await startStack({ middleware: [askPerson, noter] });
+  stack = await startStack({ middleware: [askPerson, noter], hooks: { onModelChunk }, activityInterceptors: [failAfterCommit] });
   client = stack.client;
 });
 afterAll(() => stack?.stop());
@@ -132,5 +156,59 @@ describe('an after_agent hook', () => {
     expect(done.answers_Q).toEqual(['bye']);
     expect((await client.threads.getState(threadId)).next).toEqual([]);
     expect((await client.threads.get(threadId)).status).toBe('idle');
+  });
+});
+
+describe('a before_model phase run by the workflow (a run that pauses after the model)', () => {
+  it('pauses, and a resume goes on to the model without running the phase again', async () => {
+    const cfg = config([
+      { name: 'noter', id: 'N' },
+      { name: 'ask_person', id: 'Q', options: { at: 'before_model' } },
+    ]);
+    const threadId = (await client.threads.create()).thread_id;
+    const first = await runTo(threadId, { input: human('hi'), config: cfg, interruptAfter: ['agent'] });
+    expect(first.notes).toEqual(['N']);
+    await expectWaitingOn(threadId, 'Q.before_model', 'Q asks 1');
+    const done = await runTo(threadId, { command: { resume: 'go' }, config: cfg, interruptAfter: ['agent'] });
+    expect(done.answers_Q).toEqual(['go']);
+    expect(done.notes).toEqual(['N']);
+    expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai']);
+    expect((await client.threads.get(threadId)).status).toBe('idle');
+  });
+});
+
+describe('an answer that makes the hook jump', () => {
+  it('ends the run along the jump: no model call', async () => {
+    const cfg = config([{ name: 'ask_person', id: 'Q', options: { at: 'before_model' } }]);
+    const { threadId } = await park(cfg);
+    await expectWaitingOn(threadId, 'Q.before_model', 'Q asks 1');
+    const done = await runTo(threadId, { command: { resume: 'stop' }, config: cfg });
+    expect(done.answers_Q).toEqual(['stop']);
+    expect(done.messages.map((m) => m.type)).toEqual(['human']);
+    expect((await client.threads.getState(threadId)).next).toEqual([]);
+    expect((await client.threads.get(threadId)).status).toBe('idle');
+  });
+});
+
+describe('a phase that paused, retried after its commit', () => {
+  it.each([
+    ['callModel', 'after_model'],
+    ['runHooks', 'before_agent'],
+  ] as const)('%s: the retry finds the interrupt it committed and asks nothing again', async (activity, at) => {
+    const cfg = config([{ name: 'ask_person', id: 'Q', options: { at } }]);
+    const threadId = (await client.threads.create()).thread_id;
+    armed.add(`${threadWorkflowId(threadId)}/${activity}`);
+    const run = await client.runs.create(threadId, 'agent', { input: human('hi'), config: cfg });
+    await client.runs.join(threadId, run.run_id);
+    // Precondition: the activity's first attempt committed, then failed.
+    expect(injected.has(`${threadWorkflowId(threadId)}/${activity}`)).toBe(true);
+    const id = await expectWaitingOn(threadId, `Q.${at}`, 'Q asks 1');
+    expect(calls.get(run.run_id) ?? 0).toBe(at === 'after_model' ? 1 : 0);
+    // One interrupt checkpoint: the retry committed nothing more.
+    const history = await client.threads.getHistory(threadId, { limit: 20 });
+    expect(history.filter((h) => h.next.includes(`Q.${at}`)).map((h) => h.tasks[0]!.interrupts[0]!.id)).toEqual([id]);
+    const done = await runTo(threadId, { command: { resume: 'fine' }, config: cfg });
+    expect(done.answers_Q).toEqual(['fine']);
+    expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai']);
   });
 });

@@ -18,7 +18,8 @@ function ask(ctx: StepContext<AskOptions>) {
   const answers: unknown[] = [];
   for (let i = 1; i <= (ctx.options.questions ?? 1); i++)
     answers.push(ctx.interrupt({ question: `${ctx.id} asks ${i}`, hook: ctx.options.at }));
-  return { update: { [key]: answers } };
+  // An answer of "stop" ends the run, as a guardrail that was refused would.
+  return { update: { [key]: answers }, ...(answers.includes('stop') ? { jumpTo: 'end' as const } : {}) };
 }
 
 export const askPerson = defineMiddleware<AskOptions>({
