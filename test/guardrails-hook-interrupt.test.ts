@@ -212,3 +212,23 @@ describe('a phase that paused, retried after its commit', () => {
     expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai']);
   });
 });
+
+describe('a state update while a hook waits', () => {
+  it('keeps the thread waiting on the hook, which asks again on the next run', async () => {
+    const cfg = config([{ name: 'ask_person', id: 'Q', options: { at: 'before_model' } }]);
+    const { threadId } = await park(cfg);
+    const firstId = await expectWaitingOn(threadId, 'Q.before_model', 'Q asks 1');
+    await client.threads.updateState(threadId, { values: { notes: ['edited'] } });
+    const state = await client.threads.getState(threadId);
+    expect(state.next).toEqual(['Q.before_model']);
+    expect((state.values as unknown as Values).notes).toEqual(['edited']);
+
+    const again = await runTo(threadId, { input: null, config: cfg });
+    expect(again.__interrupt__).toHaveLength(1);
+    expect(await expectWaitingOn(threadId, 'Q.before_model', 'Q asks 1')).not.toBe(firstId);
+    const done = await runTo(threadId, { command: { resume: 'ok' }, config: cfg });
+    expect(done.answers_Q).toEqual(['ok']);
+    expect(done.notes).toEqual(['edited']);
+    expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai']);
+  });
+});
