@@ -177,6 +177,27 @@ describe('a before_model phase run by the workflow (a run that pauses after the 
   });
 });
 
+describe('a before_model hook under interrupt_before the model', () => {
+  it('goes on to the model after the answer, without pausing again or rerunning the phase', async () => {
+    const cfg = config([
+      { name: 'noter', id: 'N' },
+      { name: 'ask_person', id: 'Q', options: { at: 'before_model' } },
+    ]);
+    const body = { config: cfg, interruptBefore: ['agent'] };
+    const threadId = (await client.threads.create()).thread_id;
+    await runTo(threadId, { input: human('hi'), ...body });
+    // Precondition: the breakpoint stopped the run before the agent step (its before_model phase included).
+    expect((await client.threads.getState(threadId)).next).toEqual(['agent']);
+    const asked = await runTo(threadId, { input: null, ...body });
+    expect(asked.notes).toEqual(['N']);
+    await expectWaitingOn(threadId, 'Q.before_model', 'Q asks 1');
+    const done = await runTo(threadId, { command: { resume: 'go' }, ...body });
+    expect(done.answers_Q).toEqual(['go']);
+    expect(done.notes).toEqual(['N']);
+    expect(done.messages.map((m) => m.type)).toEqual(['human', 'ai']);
+  });
+});
+
 describe('an answer that makes the hook jump', () => {
   it('ends the run along the jump: no model call', async () => {
     const cfg = config([{ name: 'ask_person', id: 'Q', options: { at: 'before_model' } }]);

@@ -177,8 +177,9 @@ async function stepThrough(
     const resumedBefore = beforeModelDone;
     beforeModelDone = false;
     // A long run must not grow one history without bound: at a step boundary, with no answers left to hand to
-    // a tools step, it can go on in a fresh run of the workflow.
-    if (t.ownsLifecycle && steps > from && !Object.keys(answers).length && workflowInfo().continueAsNewSuggested) return steps;
+    // a tools step (nor a before_model phase it ran that a fresh run would repeat), it can go on in a fresh run.
+    const carried = Object.keys(answers).length > 0 || resumedBefore;
+    if (t.ownsLifecycle && steps > from && !carried && workflowInfo().continueAsNewSuggested) return steps;
     const node = t.head.next[0]!;
     const hook = hookOfNode(node);
     if (hook && patched(Patch.hookInterrupts)) {
@@ -192,7 +193,9 @@ async function stepThrough(
       beforeModelDone = hook === StepHook.beforeModel;
       continue;
     }
-    if (!(resuming && steps === 0) && pausesAt(spec.interruptBefore, node)) return;
+    // The agent step a resumed before_model phase began does not pause before it: a pause there would run that
+    // phase again, as a resume does not pause again at the node it resumes.
+    if (!(resuming && steps === 0) && !resumedBefore && pausesAt(spec.interruptBefore, node)) return;
     if (steps >= spec.agent.maxSteps) {
       throw ApplicationFailure.nonRetryable(
         `Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`,
