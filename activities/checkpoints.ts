@@ -182,7 +182,10 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
         writes = normalizeWrites(a.values, randomUUID);
         const asNode = a.asNode ?? lastWriter(base?.metadata.writes) ?? START;
         const values = applyWrites(await valuesAt(db, a.threadId, a.baseCheckpointId), asNode === INPUT ? {} : writes);
-        const next = a.keepNext ?? nextAfter(asNode, values.messages ?? []);
+        // A thread waiting on a middleware hook's interrupt (a checkpoint that wrote nothing) keeps waiting on that hook,
+        // as in LangGraph, where the last writer's edge leads back to it: the next run runs the hook again, which asks again.
+        const hookWaits = !a.asNode && !lastWriter(base?.metadata.writes) && base?.next.length === 1 && hookOfNode(base.next[0]!);
+        const next = a.keepNext ?? (hookWaits ? base.next : nextAfter(asNode, values.messages ?? []));
         const result: CommitResult = await commitStep(db, {
           threadId: a.threadId,
           run: a.run,

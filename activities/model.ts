@@ -42,6 +42,8 @@ export interface CallModelArgs {
    * its after_agent phase.
    */
   hookPhases?: boolean;
+  /** With hookPhases: the workflow already ran this step's before_model phase (it resumed it after an interrupt). */
+  skipBeforeModel?: boolean;
 }
 
 export function createModelActivities(deps: ActivityDeps) {

@@ -27,6 +27,11 @@ export interface HeadTask {
    * Absent on calls reviewed one interrupt each, as threads recorded before that did.
    */
   batch?: string;
+  /**
+   * For a middleware hook node waiting on a person: the answers its hook was given before, in the order it asked
+   * (a hook that asks again after an answer raises a new interrupt; rerun, it gets these back first, as in LangGraph).
+   */
+  resumes?: unknown[];
   /** The task's result is already recorded as a pending write; it never runs again. */
   done: boolean;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { scenarioHistory, scenarios } from './helpers/scenarios.js';
+import { scenarioHistory, scenarioMiddleware, scenarios } from './helpers/scenarios.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 // Threads live for months, so a deploy must replay the histories of threads already running. The recorded
@@ -16,7 +16,7 @@ const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ middleware: scenarioMiddleware });
 });
 afterAll(() => stack?.stop());
 

@@ -24,4 +24,9 @@ export const Patch = {
    * checkpoints) instead of a local activity per phase: issue #12's overhead of middleware on a run.
    */
   hooksInModel: 'hook-phases-in-model-activity',
+  /**
+   * A middleware step hook may pause the thread (ctx.interrupt): a head whose next is a hook node waits on a person,
+   * and a resume runs that phase again from the hook. Before, such a head was an invalid graph state.
+   */
+  hookInterrupts: 'step-hook-interrupts',
 } as const;

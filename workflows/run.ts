@@ -12,10 +12,11 @@ import { FailureType } from '../core/failures.js';
 import { END, Node, START } from '../core/engine.js';
 import { pendingInterrupts, resolveResume, validateAnswers, type ThreadHead } from '../core/head.js';
 import { modelMessageId, runCheckpointId, RunSlot, stepSlot } from '../core/ids.js';
+import { hookOfNode } from '../core/middleware/edges.js';
 import { inHookOrder, StepHook } from '../core/middleware/spec.js';
 import type { Breakpoints, CancelAction, RunContext, RunSpec, ThreadStatus } from '../core/runs.js';
 import { db, model } from './activities.js';
-import { runHookPhase } from './hooks-step.js';
+import { resumeHookPhase, runHookPhase } from './hooks-step.js';
 import { Patch } from './patches.js';
 import { runToolsStep } from './tools-step.js';
 
@@ -169,13 +170,32 @@ async function stepThrough(
 ): Promise<number | undefined> {
   // Set when the model step that ended the graph also ran the after_agent phase (Patch.hooksInModel).
   let closed = false;
+  // Set when the step before resumed a before_model phase: the model step must not run that phase again.
+  let beforeModelDone = false;
   for (let steps = from; t.head.next.length; steps++) {
     closed = false;
+    const resumedBefore = beforeModelDone;
+    beforeModelDone = false;
     // A long run must not grow one history without bound: at a step boundary, with no answers left to hand to
-    // a tools step, it can go on in a fresh run of the workflow.
-    if (t.ownsLifecycle && steps > from && !Object.keys(answers).length && workflowInfo().continueAsNewSuggested) return steps;
+    // a tools step (nor a before_model phase it ran that a fresh run would repeat), it can go on in a fresh run.
+    const carried = Object.keys(answers).length > 0 || resumedBefore;
+    if (t.ownsLifecycle && steps > from && !carried && workflowInfo().continueAsNewSuggested) return steps;
     const node = t.head.next[0]!;
-    if (!(resuming && steps === 0) && pausesAt(spec.interruptBefore, node)) return;
+    const hook = hookOfNode(node);
+    if (hook && patched(Patch.hookInterrupts)) {
+      // A middleware hook paused the thread: it keeps waiting without an answer, else its phase goes on from it.
+      const task = t.head.tasks.find((x) => x.name === node && !x.done);
+      const waiting = task?.interrupts[0];
+      if (waiting && !(waiting.id in answers)) return undefined;
+      await resumeHookPhase(t, spec, run, hook, [...(task?.resumes ?? []), ...(waiting ? [answers[waiting.id]] : [])]);
+      answers = {};
+      closed = hook === StepHook.afterAgent;
+      beforeModelDone = hook === StepHook.beforeModel;
+      continue;
+    }
+    // The agent step a resumed before_model phase began does not pause before it: a pause there would run that
+    // phase again, as a resume does not pause again at the node it resumes.
+    if (!(resuming && steps === 0) && !resumedBefore && pausesAt(spec.interruptBefore, node)) return;
     if (steps >= spec.agent.maxSteps) {
       throw ApplicationFailure.nonRetryable(
         `Recursion limit of ${spec.agent.maxSteps} reached without hitting a stop condition.`,
@@ -184,11 +204,11 @@ async function stepThrough(
     }
     if (node === Node.agent && hooksInModelStep(spec)) {
       // One activity runs before_model, the turn, after_model and (when the graph ends) after_agent.
-      t.head = await model.callModel({ ...modelTurn(t, spec, run), hookPhases: true });
+      t.head = await model.callModel({ ...modelTurn(t, spec, run), hookPhases: true, ...(resumedBefore ? { skipBeforeModel: true } : {}) });
       closed = !t.head.next.length;
     } else if (node === Node.agent) {
       // before_model hooks may jump elsewhere (a limit ends the run): the model runs only if they left it next.
-      if ((await runHookPhase(t, spec, run, StepHook.beforeModel)) && t.head.next[0] !== Node.agent) continue;
+      if (!resumedBefore && (await runHookPhase(t, spec, run, StepHook.beforeModel)) && t.head.next[0] !== Node.agent) continue;
       t.head = await model.callModel(modelTurn(t, spec, run));
       await runHookPhase(t, spec, run, StepHook.afterModel);
     } else if (node === Node.tools) {

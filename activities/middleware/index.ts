@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { messageText, type Message } from '../../core/messages.js';
-import type { ThreadHead } from '../../core/head.js';
+import { InterruptKind, type HeadTask, type ThreadHead } from '../../core/head.js';
 import { runCheckpointId, stepSlot } from '../../core/ids.js';
-import { stepHookKey, type HookResult } from '../../core/middleware/define.js';
+import { HookInterrupt, stepHookKey, type HookResult } from '../../core/middleware/define.js';
 import { nextAfterHook } from '../../core/middleware/edges.js';
 import { hookNode, type MiddlewareRef, type StepHook } from '../../core/middleware/spec.js';
 import type { RunContext } from '../../core/runs.js';
@@ -32,6 +32,12 @@ export interface RunHooksArgs {
   /** The middleware having this hook, in the order they run. */
   middleware: MiddlewareRef[];
   userId?: string;
+  /**
+   * The phase goes on from a hook that paused the thread (the head's next is its node): the first middleware is that
+   * one, and its ctx.interrupt calls return these answers in order. Its step is checkpointed even if it changes
+   * nothing, so the head leaves the hook node.
+   */
+  resume?: { answers: unknown[] };
 }
 
 export function createMiddlewareActivities(deps: ActivityDeps) {
@@ -47,8 +53,9 @@ export function createMiddlewareActivities(deps: ActivityDeps) {
 
 /**
  * Runs one phase on `state` (the values at `a.head`) and commits what changed; returns the new head and values.
- * The caller has checked that the phase did not commit already (runHooks by its first checkpoint id, the model
- * activity by where the thread's head stands).
+ * A hook that interrupts ends the phase: what the hooks before it changed commits, and then a checkpoint whose
+ * next is the hook's node and whose task holds the interrupt. The caller has checked that the phase did not commit
+ * already (runHooks by its first checkpoint id, the model activity by where the thread's head stands).
  */
 export async function runPhase(
   deps: ActivityDeps,
@@ -62,13 +69,22 @@ export async function runPhase(
   const fired = new FiredLog(a.run);
   const commits: StepCommit[] = [];
   let reported = 0;
-  for (const ref of a.middleware) {
-    const result = await runOne(deps, a, ref, values, fired);
-    if (!result || (!result.update && !result.jumpTo)) continue;
+  for (const [i, ref] of a.middleware.entries()) {
+    const answers = i === 0 ? a.resume?.answers : undefined;
+    const outcome = await runOne(deps, a, ref, values, fired, answers ?? []);
     const node = hookNode(ref.id, a.hook);
-    const writes = normalizeWrites(result.update ?? {}, randomUUID);
+    if ('interrupt' in outcome) {
+      const paused = interruptStep(a, cur, slot(commits.length), node, outcome);
+      commits.push({ ...paused, extraEvents: fired.eventsFrom(reported, paused.step) });
+      reported = fired.all.length;
+      cur = { checkpointId: paused.checkpointId, step: paused.step, next: paused.next, tasks: paused.tasks };
+      break;
+    }
+    const result = outcome.result;
+    if (!answers && (!result || (!result.update && !result.jumpTo))) continue;
+    const writes = normalizeWrites(result?.update ?? {}, randomUUID);
     const after = applyWrites(values, writes);
-    const next = nextAfterHook(a.hook, result.jumpTo, after.messages ?? []);
+    const next = nextAfterHook(a.hook, result?.jumpTo, after.messages ?? []);
     const checkpointId = slot(commits.length);
     commits.push({
       threadId: a.run.threadId,
@@ -80,7 +96,7 @@ export async function runPhase(
       source: 'loop',
       node,
       writes,
-      metadataWrites: { [node]: result.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
+      metadataWrites: { [node]: result?.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
       next,
       tasks: tasksFor(checkpointId, next, after.messages ?? [], a.run.runId),
       taskId: taskIdFor(cur.checkpointId!, node, 0),
@@ -90,7 +106,7 @@ export async function runPhase(
     reported = fired.all.length;
     cur = { checkpointId, step: cur.step + 1, next, tasks: commits.at(-1)!.tasks };
     values = after;
-    if (result.jumpTo) break;
+    if (result?.jumpTo) break;
   }
   if (!commits.length) {
     await record(deps, a.run, fired, `${slot(0)}/${a.hook}`, a.head.step + 1);
@@ -102,13 +118,52 @@ export async function runPhase(
   return { head: cur, values: done.at(-1)!.values };
 }
 
+type HookOutcome = { result: HookResult | void } | { interrupt: unknown; answers: unknown[] };
+
+/**
+ * The checkpoint of a hook waiting on a person: no writes, the hook's node next, its task holding the interrupt
+ * (ids derived from the checkpoint id, so a retried phase commits the same one) and the answers it had so far.
+ */
+function interruptStep(
+  a: RunHooksArgs,
+  cur: ThreadHead,
+  checkpointId: string,
+  node: string,
+  o: { interrupt: unknown; answers: unknown[] },
+): StepCommit {
+  const task: HeadTask = {
+    id: taskIdFor(checkpointId, node, 0),
+    name: node,
+    interrupts: [{ id: taskIdFor(checkpointId, node, 'interrupt'), value: o.interrupt }],
+    interruptKind: InterruptKind.dynamic,
+    ...(o.answers.length ? { resumes: o.answers } : {}),
+    done: false,
+  };
+  return {
+    threadId: a.run.threadId,
+    run: a.run,
+    expectedHead: cur.checkpointId,
+    parentId: cur.checkpointId,
+    checkpointId,
+    step: cur.step + 1,
+    source: 'loop',
+    node: null,
+    writes: null,
+    metadataWrites: null,
+    next: [node],
+    tasks: [task],
+    emitValues: false,
+  };
+}
+
 async function runOne(
   deps: ActivityDeps,
   a: RunHooksArgs,
   ref: MiddlewareRef,
   state: StateValues,
   fired: FiredLog,
-): Promise<HookResult | void> {
+  answers: unknown[],
+): Promise<HookOutcome> {
   const def = deps.middleware?.get(ref.name);
   const fn = def?.[stepHookKey[a.hook]!];
   if (!fn)
@@ -116,8 +171,14 @@ async function runOne(
       `Middleware "${ref.name}" is not registered with this worker`,
       FailureType.middlewareNotRegistered,
     );
+  // As LangGraph's interrupt(): the n-th call returns the n-th answer; a call past the answers pauses the thread.
+  let asked = 0;
+  const interrupt = <T>(value: unknown): T => {
+    if (asked < answers.length) return answers[asked++] as T;
+    throw new HookInterrupt(value);
+  };
   try {
-    return await fn.call(def, {
+    const result = await fn.call(def, {
       id: ref.id,
       options: ref.options,
       run: a.run,
@@ -125,9 +186,12 @@ async function runOne(
       callModel: (model: string, req: { system: string; messages: Message[] }) => callModel(deps, model, req),
       services: { db: deps.db, modelPrices: deps.modelPrices ?? {} },
       fire: fired.by(ref.id, a.hook),
+      interrupt,
       ...(a.userId ? { userId: a.userId } : {}),
     });
+    return { result };
   } catch (err) {
+    if (err instanceof HookInterrupt) return { interrupt: err.value, answers };
     // What fired before a refusal is part of the record of why the run ended.
     await record(deps, a.run, fired, `${runCheckpointId(a.run.runId, stepSlot(a.head.step + 1))}/${a.hook}`, a.head.step + 1);
     throw middlewareFailure(err);

@@ -44,6 +44,8 @@ export async function modelStepWithHooks(deps: ActivityDeps, a: CallModelArgs, w
     return wait(() => runPhase(deps, { run, head: p.head, hook, middleware, ...(userId ? { userId } : {}) }, p.values));
   };
   let { stage, ...at } = await wait(() => position(deps, a));
+  // The workflow ran before_model itself when it resumed that phase after a hook's interrupt.
+  if (stage === 'before' && a.skipBeforeModel) stage = 'model';
   if (stage === 'before') {
     at = await phase(StepHook.beforeModel, at);
     // A jump (a limit ending the run) skips the model.
@@ -73,7 +75,9 @@ async function position(deps: ActivityDeps, a: CallModelArgs): Promise<Position>
   const row = headId ? await getCheckpoint(deps.db, threadId, headId) : undefined;
   const node = Object.keys((row?.metadata.writes as Record<string, unknown> | null) ?? {})[0] ?? '';
   const hook = hookOfNode(node);
-  const stage = node === Node.agent ? 'after' : hook ? stageAfter[hook] : undefined;
+  // A hook of this step paused the thread: nothing more runs until a person answers.
+  const paused = row?.next.length === 1 && hookOfNode(row.next[0]!) !== undefined;
+  const stage = paused ? 'done' : node === Node.agent ? 'after' : hook ? stageAfter[hook] : undefined;
   if (!row || row.run_id !== runId || row.step <= a.head.step || !stage) {
     throw ApplicationFailure.nonRetryable(
       `Thread head moved to ${headId} while this step expected ${a.head.checkpointId}`,

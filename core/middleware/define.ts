@@ -42,6 +42,21 @@ export interface StepContext<O> extends HookContext<O> {
   /** Asks a model (`provider:model`) for a hook's own purpose (a summary); answers its text. Runs in the activity. */
   callModel(model: string, req: { system: string; messages: Message[] }): Promise<string>;
   services: HookServices;
+  /**
+   * Pauses the thread for a person with a JSON payload, as LangGraph's interrupt(). The first time it throws: what
+   * the phase's earlier hooks changed is committed, and the thread waits on this hook's node (`<id>.<hook>`) with a
+   * `dynamic` interrupt. A resume runs this hook again, and this call returns the answer. Calls are matched to
+   * answers in order: a second call after the first was answered pauses again. Do not catch what it throws.
+   */
+  interrupt<T = unknown>(value: unknown): T;
+}
+
+/** Thrown by a step hook's ctx.interrupt; the hook phase turns it into an interrupt of the thread. */
+export class HookInterrupt extends Error {
+  override name = 'HookInterrupt';
+  constructor(readonly value: unknown) {
+    super('a middleware hook interrupted the thread');
+  }
 }
 
 /** What a step hook returns: channel writes (checkpointed as the step `<id>.<hook>`) and where to go next. */

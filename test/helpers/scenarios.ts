@@ -1,6 +1,7 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { threadWorkflowId } from '../../core/ids.js';
+import { askPerson } from './ask-middleware.js';
 import { human } from './input.js';
 import { pollUntil } from './wait.js';
 
@@ -57,6 +58,9 @@ async function expectRuns(client: Client, threadId: string, want: Record<string,
     );
 }
 
+/** Custom middleware the scenarios use: the stacks that play them register these. */
+export const scenarioMiddleware = [askPerson];
+
 export const scenarios: Scenario[] = [
   {
     // Middleware hook steps (Patch.middleware): before/after_model steps, a tool limit answering a call, a model
@@ -106,6 +110,29 @@ export const scenarios: Scenario[] = [
       const next = { configurable: { middleware, script: [{}, {}, {}, { content: 'y' }] } };
       await client.runs.wait(id, 'agent', { input: human('again'), config: next });
       await client.runs.wait(id, 'agent', { input: human('once more'), config: next, interruptAfter: ['agent'] });
+      return id;
+    },
+  },
+  {
+    // Patch.hookInterrupts: step hooks pause the thread (the test middleware ask_person of scenarioMiddleware):
+    // before_agent asking twice (a phase activity of its own), before_model and after_model inside the model
+    // activity, then a before_model phase of a run that pauses after the model (a local activity); each resume
+    // goes on from the hook that asked.
+    name: 'hook-interrupts',
+    async run(client) {
+      const id = await thread(client);
+      const ask = (mid: string, at: string, questions = 1) => ({ name: 'ask_person', id: mid, options: { at, questions } });
+      const middleware = [ask('S', 'before_agent', 2), ask('Q', 'before_model'), ask('R', 'after_model')];
+      const first = { configurable: { middleware, script: [{ content: 'one' }] } };
+      await client.runs.wait(id, 'agent', { input: human('hi'), config: first });
+      for (const answer of ['s1', 's2', 'q', 'r']) await client.runs.wait(id, 'agent', { command: { resume: answer }, config: first });
+      const second = { configurable: { middleware: [ask('T', 'before_model')], script: [{}, { content: 'two' }] } };
+      await client.runs.wait(id, 'agent', { input: human('again'), config: second, interruptAfter: ['agent'] });
+      await client.runs.wait(id, 'agent', { command: { resume: 't' }, config: second, interruptAfter: ['agent'] });
+      const values = (await client.threads.getState(id)).values as Record<string, unknown>;
+      const got = ['S', 'Q', 'R', 'T'].map((k) => values[`answers_${k}`]);
+      if (JSON.stringify(got) !== JSON.stringify([['s1', 's2'], ['q'], ['r'], ['t']]))
+        throw new Error(`the hooks got other answers than the scenario gave: ${JSON.stringify(got)}`);
       return id;
     },
   },

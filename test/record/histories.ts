@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startDevEnv } from '../helpers/dev-env.js';
-import { scenarioHistory, scenarios, type Scenario } from '../helpers/scenarios.js';
+import { scenarioHistory, scenarioMiddleware, scenarios, type Scenario } from '../helpers/scenarios.js';
 import { projectRoot } from '../../scripts/temporal-cli.js';
 
 // `npm run record-histories`: plays the replay scenarios on a fresh dev server and writes each thread's
@@ -17,7 +17,7 @@ const groups = new Map<string, Scenario[]>();
 for (const s of chosen) groups.set(JSON.stringify(s.serverConfig ?? {}), [...(groups.get(JSON.stringify(s.serverConfig ?? {})) ?? []), s]);
 for (const [config, group] of groups) {
   const env = await startDevEnv('pglite', { memory: true, dynamicConfig: JSON.parse(config) as Record<string, unknown> });
-  const stack = await env.stack();
+  const stack = await env.stack({ middleware: scenarioMiddleware });
   try {
     for (const s of group) {
       const threadId = await s.run(stack.client, stack.url, stack.temporal);
