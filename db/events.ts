@@ -22,10 +22,13 @@ export interface NewEvent {
 
 /**
  * The CTEs that append a JSON array of events to a run's log, for a statement that does more besides: `s` holds the
- * run's new last id (no row when the run is gone). The caller's statement ends with `pg_notify` FROM s.
+ * run's new last id (no row when the run is gone, or with `onlyIfEmpty` when its log has events already); `alsoSet`
+ * changes more of the run's row in the same update. The caller's statement ends with `pg_notify` FROM s.
  */
-export function appendEventsCtes(p: { runId: string; count: string; events: string }): string {
-  return `s AS (UPDATE runs SET last_event_seq = last_event_seq + ${p.count} WHERE run_id = ${p.runId} RETURNING last_event_seq),
+export function appendEventsCtes(p: { runId: string; count: string; events: string; onlyIfEmpty?: boolean; alsoSet?: string }): string {
+  const guard = p.onlyIfEmpty ? ' AND last_event_seq = -1' : '';
+  const set = p.alsoSet ? `, ${p.alsoSet}` : '';
+  return `s AS (UPDATE runs SET last_event_seq = last_event_seq + ${p.count}${set} WHERE run_id = ${p.runId}${guard} RETURNING last_event_seq),
      ins_events AS (
        INSERT INTO run_events (run_id, seq, event, data)
        SELECT ${p.runId}, s.last_event_seq - ${p.count} + t.ord::int, t.x->>'event', t.x->'data'
@@ -45,10 +48,6 @@ export async function appendEvents(q: Queryable, runId: string, events: NewEvent
   );
   // The notification goes out in the same statement (one round trip), and only when the run exists.
   return r.rows[0]?.last_event_seq ?? null;
-}
-
-export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<void> {
-  await q.query('SELECT pg_notify($1, $2)', [THREAD_RUNS_CHANNEL, threadId]);
 }
 
 export async function readEvents(q: Queryable, runId: string, afterSeq: number, limit = 500): Promise<RunEvent[]> {
