@@ -11,7 +11,7 @@ import { applyWrites, mergeFiles, normalizeWrites, type ChannelWrites } from '..
 import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
 import { getRun } from '../db/runs.js';
 import { setThreadInterrupts } from '../db/threads.js';
-import { commitIn, commitStep, type CommitResult } from './commit.js';
+import { commitIn, commitStep, commitStepsIn, type CommitResult, type StepCommit } from './commit.js';
 import type { Queryable } from '../db/pool.js';
 import { inputGuardrailEvents } from './middleware/fired.js';
 import type { ActivityDeps } from './deps.js';
@@ -63,24 +63,24 @@ async function closeDanglingCalls(q: Queryable, threadId: string, head: string |
   );
 }
 
-/** The loop checkpoint after an input checkpoint: the input, after results for tool calls it left dangling. */
+/** The loop step after an input checkpoint: the input, after results for tool calls it left dangling. */
 async function applyInput(
   q: Queryable,
   run: RunContext,
-  inputHead: ThreadHead,
+  input: { checkpointId: string; step: number },
   writes: ChannelWrites,
   baseCheckpointId: string | null,
   checkpointId: string,
-): Promise<ThreadHead> {
+): Promise<StepCommit> {
   const closing = await closeDanglingCalls(q, run.threadId, baseCheckpointId);
   const applied = closing.length ? { ...writes, messages: [...closing, ...((writes.messages as Message[]) ?? [])] } : writes;
-  const r = await commitIn(q, {
+  return {
     threadId: run.threadId,
     run,
-    expectedHead: inputHead.checkpointId,
-    parentId: inputHead.checkpointId,
+    expectedHead: input.checkpointId,
+    parentId: input.checkpointId,
     checkpointId,
-    step: inputHead.step + 1,
+    step: input.step + 1,
     source: 'loop',
     node: null,
     writes: applied,
@@ -88,8 +88,7 @@ async function applyInput(
     next: [Node.agent],
     tasks: [agentTask(checkpointId)],
     emitValues: true,
-  });
-  return r.head;
+  };
 }
 
 export interface InputCommit {
@@ -116,23 +115,28 @@ export async function commitInputIn(q: Queryable, a: InputCommit): Promise<Threa
   } catch (err) {
     invalid(err);
   }
-  const first = await commitIn(q, {
-    threadId: a.run.threadId,
-    run: a.run,
-    expectedHead: a.expectedHead,
-    parentId: a.baseCheckpointId,
-    checkpointId: a.ids[0],
-    step: (base?.step ?? -2) + 1,
-    source: 'input',
-    node: null,
-    writes: null,
-    metadataWrites: { [START]: writes },
-    next: [START],
-    tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
-    emitValues: false,
-    extraEvents: await inputGuardrailEvents(q, a.run, (base?.step ?? -2) + 1),
-  });
-  return applyInput(q, a.run, first.head, writes, a.baseCheckpointId, a.ids[1]);
+  const step = (base?.step ?? -2) + 1;
+  // One chain: the loop step writes the head and both steps' events (commitStepsIn).
+  const [, loop] = await commitStepsIn(q, [
+    {
+      threadId: a.run.threadId,
+      run: a.run,
+      expectedHead: a.expectedHead,
+      parentId: a.baseCheckpointId,
+      checkpointId: a.ids[0],
+      step,
+      source: 'input',
+      node: null,
+      writes: null,
+      metadataWrites: { [START]: writes },
+      next: [START],
+      tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
+      emitValues: false,
+      extraEvents: await inputGuardrailEvents(q, a.run, step),
+    },
+    await applyInput(q, a.run, { checkpointId: a.ids[0], step }, writes, a.baseCheckpointId, a.ids[1]),
+  ]);
+  return loop!.head;
 }
 
 export function createCheckpointActivities({ db }: ActivityDeps) {
@@ -160,7 +164,10 @@ export function createCheckpointActivities({ db }: ActivityDeps) {
       const existing = await getCheckpoint(db, a.run.threadId, a.checkpointId);
       if (existing) return headOf(existing);
       const input = await recordedInput(a.run.threadId, a.head.checkpointId);
-      return db.tx((q) => applyInput(q, a.run, a.head, input.writes, input.baseCheckpointId, a.checkpointId));
+      const from = { checkpointId: a.head.checkpointId!, step: a.head.step };
+      return db.tx(
+        async (q) => (await commitIn(q, await applyInput(q, a.run, from, input.writes, input.baseCheckpointId, a.checkpointId))).head,
+      );
     },
 
     /** POST /threads/{id}/state and command.update: a checkpoint with source `update`, forking when base is not the head. */

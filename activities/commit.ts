@@ -10,7 +10,7 @@ import type { NewEvent } from '../db/events.js';
 import { appendRunEvents } from './run-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import { insertHeadCheckpoint, stepPreconditions, type StepRun } from '../db/steps.js';
-import { lockThread, setThreadHead } from '../db/threads.js';
+import { lockThread } from '../db/threads.js';
 import { stepEvents } from './stream-events.js';
 
 // Every change of a thread's state goes through commitStep: one transaction that locks the thread, checks the
@@ -49,49 +49,56 @@ export async function commitStep(db: Db, c: StepCommit): Promise<CommitResult> {
 }
 
 /**
- * Steps that must land together (a middleware phase): all of them or none, in one transaction. Each step after
- * the first builds on the one before it: the thread is locked and its head was moved there in this transaction,
- * so nothing else can exist past it. Those skip the lock, the existence and run checks, and the thread row and
- * the run's events are written once, for the last step (the events in step order).
+ * Steps that must land together (a middleware phase, an input and the loop step applying it): all of them or none,
+ * in one transaction. Each step after the first builds on the one before it: the thread is locked and its head was
+ * moved there in this transaction, so nothing else can exist past it. Those skip the lock, the existence and run
+ * checks; the last step of such a chain moves the thread's head and appends the events of all of them (in step
+ * order) in its own insert statement.
  */
 export async function commitSteps(db: Db, cs: StepCommit[], before?: (q: Queryable) => Promise<void>): Promise<CommitResult[]> {
   return db.tx(async (q) => {
     await before?.(q);
-    const out: CommitResult[] = [];
-    let chain: { runMeta: Record<string, unknown>; events: NewEvent[] } | null = null;
-    for (const c of cs) {
-      const [prev, last] = [out.at(-1), cs[out.length - 1]];
-      const sameRun = last?.threadId === c.threadId && last.run?.runId === c.run?.runId;
-      if (chain && sameRun && prev?.inserted && c.parentId === prev.head.checkpointId && c.expectedHead === c.parentId) {
-        const w = await writeCheckpoint(q, c, prev.values, chain.runMeta);
-        chain.events.push(...w.events);
-        out.push(w.result);
-        continue;
-      }
-      if (chain) await finishChain(q, cs[out.length - 1]!, out.at(-1)!, chain.events);
-      const first = await checkHead(q, c);
-      if ('existing' in first) {
-        chain = null;
-        out.push(first.existing);
-        continue;
-      }
-      const w = await writeCheckpoint(q, c, first.parentValues, first.runMeta);
-      chain = { runMeta: first.runMeta, events: w.events };
-      out.push(w.result);
-    }
-    if (chain) await finishChain(q, cs[out.length - 1]!, out.at(-1)!, chain.events);
-    return out;
+    return commitStepsIn(q, cs);
   });
+}
+
+/** Whether `next` builds on `c` alone, once `c` is written: same thread and run, parent and expected head `c`. */
+const builds = (c: StepCommit, next: StepCommit | undefined): next is StepCommit =>
+  !!next &&
+  next.threadId === c.threadId &&
+  next.run?.runId === c.run?.runId &&
+  next.parentId === c.checkpointId &&
+  next.expectedHead === next.parentId;
+
+/** commitSteps inside the caller's transaction. */
+export async function commitStepsIn(q: Queryable, cs: StepCommit[]): Promise<CommitResult[]> {
+  const out: CommitResult[] = [];
+  let chain: { runMeta: Record<string, unknown>; events: NewEvent[] } | null = null;
+  for (const [i, c] of cs.entries()) {
+    const ends = !builds(c, cs[i + 1]);
+    if (chain && out.at(-1)!.inserted && builds(cs[i - 1]!, c)) {
+      const w = await writeCheckpoint(q, c, out.at(-1)!.values, chain.runMeta, ends ? chain.events : undefined);
+      chain.events.push(...w.events);
+      out.push(w.result);
+      if (ends) chain = null;
+      continue;
+    }
+    const first = await checkHead(q, c);
+    if ('existing' in first) {
+      chain = null;
+      out.push(first.existing);
+      continue;
+    }
+    const w = await writeCheckpoint(q, c, first.parentValues, first.runMeta, ends ? [] : undefined);
+    chain = ends ? null : { runMeta: first.runMeta, events: w.events };
+    out.push(w.result);
+  }
+  return out;
 }
 
 /** commitStep inside the caller's transaction. */
 export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResult> {
-  const first = await checkHead(q, c);
-  if ('existing' in first) return first.existing;
-  // One step alone: the checkpoint insert and the head move are one statement.
-  const w = await writeCheckpoint(q, c, first.parentValues, first.runMeta, true);
-  if (c.run && w.events.length) await appendRunEvents(q, c.run, w.events);
-  return w.result;
+  return (await commitStepsIn(q, [c]))[0]!;
 }
 
 /** Locks the thread and finds the step already committed, or checks that it may be (head, run) and reads its parent's values. */
@@ -116,15 +123,16 @@ async function checkHead(
 }
 
 /**
- * Inserts the checkpoint (with `moveHead`, also moving the thread's head to it, in the same statement); returns its
- * result and the run events it makes (the caller appends them).
+ * Inserts the checkpoint. With `moveHead` (the events of the chain's earlier steps), it also moves the thread's head
+ * to it and appends those events and its own to the run's log, in the same statement. Returns its result and its
+ * events when it did not append them.
  */
 async function writeCheckpoint(
   q: Queryable,
   c: StepCommit,
   parentValues: StateValues,
   runMeta: Record<string, unknown>,
-  moveHead = false,
+  moveHead?: NewEvent[],
 ): Promise<{ result: CommitResult; events: NewEvent[] }> {
   const values = applyWrites(parentValues, c.writes);
   const metadata = { ...runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
@@ -140,8 +148,6 @@ async function writeCheckpoint(
     tasks: c.tasks,
     metadata,
   };
-  if (moveHead) await insertHeadCheckpoint(q, row, { values, interrupts: interruptsByTask(c.tasks) });
-  else await insertCheckpoint(q, row);
   const events = c.run
     ? [
         ...(c.extraEvents ?? []),
@@ -162,17 +168,17 @@ async function writeCheckpoint(
         }),
       ]
     : [];
-  return { result: { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true }, events };
-}
-
-/** Moves the thread's head to the last step written and appends the run's events of the steps. */
-async function finishChain(q: Queryable, last: StepCommit, result: CommitResult, events: NewEvent[]): Promise<void> {
-  await setThreadHead(q, last.threadId, {
-    checkpointId: last.checkpointId,
-    values: result.values,
-    interrupts: interruptsByTask(last.tasks),
-  });
-  if (last.run && events.length) await appendRunEvents(q, last.run, events);
+  const result = { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true };
+  if (!moveHead) {
+    await insertCheckpoint(q, row);
+    return { result, events };
+  }
+  const all = [...moveHead, ...events];
+  // A subagent's events are also copied to its parent's log (appendRunEvents): those go the longer way.
+  const own = c.run && !c.run.parent ? { runId: c.run.runId, events: all } : undefined;
+  await insertHeadCheckpoint(q, row, { values, interrupts: interruptsByTask(c.tasks) }, own);
+  if (c.run && !own && all.length) await appendRunEvents(q, c.run, all);
+  return { result, events: [] };
 }
 
 /** Run metadata stamped on checkpoints; a run that was cancelled meanwhile may not write any more steps. */

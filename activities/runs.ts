@@ -7,7 +7,7 @@ import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/c
 import { admitRun, claimRun, claimRunIn, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
 import type { Queryable } from '../db/pool.js';
-import { activeRuns, deleteRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
+import { activeRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
 import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { commitInputIn } from './checkpoints.js';
@@ -103,6 +103,7 @@ export function createRunActivities({ db }: ActivityDeps) {
         if (!(await lockThread(q, a.run.threadId))) return { head: emptyHead(), threadStatus: 'idle', threadGone: true };
         const head = await readHead(q, a.run.threadId);
         const current = await getRun(q, a.run.runId);
+        const threadStatus = threadStatusAfter(head, a.queued, a.status === 'error');
         if (current && (current.status === 'pending' || current.status === 'running')) {
           const events: NewEvent[] = [];
           const stopped = a.status === 'success' && head.next.length > 0;
@@ -111,11 +112,16 @@ export function createRunActivities({ db }: ActivityDeps) {
           if (a.error) events.push({ event: 'error', data: a.error });
           // The end marker tells waiting callers the outcome, and which checkpoint holds the run's final state.
           events.push({ event: END_EVENT, data: { status: a.status, error: a.error, checkpoint_id: head.checkpointId, interrupts } });
-          await markRunEnded(q, a.run.runId, a.status, a.error);
-          await appendEvents(q, a.run.runId, events);
-        }
-        const threadStatus = threadStatusAfter(head, a.queued, a.status === 'error');
-        await setThreadStatus(q, a.run.threadId, threadStatus, a.error);
+          await endRun(q, {
+            runId: a.run.runId,
+            status: a.status,
+            error: a.error,
+            events,
+            threadId: a.run.threadId,
+            threadStatus,
+            threadError: a.error,
+          });
+        } else await setThreadStatus(q, a.run.threadId, threadStatus, a.error);
         return { head, threadStatus };
       });
     },

@@ -9,8 +9,7 @@ import {
 import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { FailureType, isFailureType, UNPROCESSED_UPDATE } from '../core/failures.js';
 import { threadWorkflowId } from '../core/ids.js';
-import { readHead } from '../db/checkpoints.js';
-import { countActiveRuns } from '../db/runs.js';
+import { readHeadAndActivity } from '../db/checkpoints.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
 import type { RunDeps } from './deps.js';
@@ -72,12 +71,12 @@ function unhandled(type: never): never {
  * no run of its own through which the workflow would learn that the thread was deleted meanwhile.
  */
 async function startOperation(deps: RunDeps, threadId: string, alwaysReconcile: boolean) {
-  const [head, active] = await Promise.all([readHead(deps.db, threadId), countActiveRuns(deps.db, threadId)]);
+  const { head, active } = await readHeadAndActivity(deps.db, threadId);
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
     taskQueue: deps.taskQueue,
     // Used only if no workflow runs: then pending or running runs were left by one that was terminated.
-    args: [{ threadId, head, queue: [], ...(active > 0 || alwaysReconcile ? { reconcile: true } : {}) }],
+    args: [{ threadId, head, queue: [], ...(active || alwaysReconcile ? { reconcile: true } : {}) }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     memo: { thread_id: threadId },
   });

@@ -1,10 +1,10 @@
 import type { ThreadHead } from '../core/head.js';
 import type { RunSpec } from '../core/runs.js';
 import { readHead } from './checkpoints.js';
-import { appendEvents, notifyThreadRuns } from './events.js';
+import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, THREAD_RUNS_CHANNEL } from './events.js';
 import type { Db, Queryable } from './pool.js';
-import { getRunInternals, getRunSpec, promoteRunRequest, setRunSpecIfMissing, type RunRow } from './runs.js';
-import { lockThread, mergeThreadMetadata, setThreadStatus } from './threads.js';
+import { getRunSpec, promoteRunRequest, type RunRow } from './runs.js';
+import { lockThread } from './threads.js';
 
 /**
  * Turns an accepted run request into a pending run: the run row, its `metadata` event (id 0), the thread marked
@@ -37,9 +37,8 @@ export async function claimRun(db: Db, a: { threadId: string; runId: string; spe
 /** claimRun inside the caller's transaction, which then holds the thread's lock. */
 export async function claimRunIn(q: Queryable, a: { threadId: string; runId: string; spec: RunSpec | null }): Promise<Claim> {
   if (!(await lockThread(q, a.threadId))) return { outcome: 'thread-gone' };
-  const run = await promoteRunRequest(q, a.runId);
+  const run = await promoteRunRequest(q, a.runId, a.spec ?? undefined);
   if (!run) return { outcome: 'request-gone' };
-  if (a.spec) await setRunSpecIfMissing(q, a.runId, a.spec);
   const spec = a.spec ?? (await getRunSpec(q, a.runId));
   if (!spec) return { outcome: 'request-gone' };
   await announce(q, run, spec.graphId, spec.assistantId);
@@ -47,11 +46,25 @@ export async function claimRunIn(q: Queryable, a: { threadId: string; runId: str
   return a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
 }
 
-/** The first time a run is recorded: its metadata event, and the thread busy and stamped. */
+/**
+ * The first time a run is recorded (its log is still empty), in one statement: its metadata event, the thread busy
+ * and stamped with graph and assistant, and the thread's watchers told.
+ */
 async function announce(q: Queryable, run: RunRow, graphId: string, assistantId: string): Promise<void> {
-  if ((await getRunInternals(q, run.run_id))?.last_event_seq !== -1) return;
-  await appendEvents(q, run.run_id, [{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]);
-  await mergeThreadMetadata(q, run.thread_id, { graph_id: graphId, assistant_id: assistantId });
-  await setThreadStatus(q, run.thread_id, 'busy');
-  await notifyThreadRuns(q, run.thread_id);
+  await q.query(
+    `WITH ${appendEventsCtes({ runId: '$1::uuid', count: '1', events: '$2', onlyIfEmpty: true })},
+     stamp AS (
+       UPDATE threads SET metadata = metadata || $4::jsonb, status = 'busy', error = NULL, updated_at = now()
+       WHERE thread_id = $3 AND EXISTS (SELECT 1 FROM s)
+     )
+     SELECT pg_notify($5, $1::text), pg_notify($6, $3::text) FROM s`,
+    [
+      run.run_id,
+      eventsJson([{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]),
+      run.thread_id,
+      JSON.stringify({ graph_id: graphId, assistant_id: assistantId }),
+      EVENTS_CHANNEL,
+      THREAD_RUNS_CHANNEL,
+    ],
+  );
 }

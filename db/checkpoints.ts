@@ -84,6 +84,13 @@ export function foldChain(chain: CheckpointRow[]): StateValues {
 
 export async function valuesAt(q: Queryable, threadId: string, checkpointId: string | null): Promise<StateValues> {
   if (!checkpointId) return {};
+  // The head's values are kept on the thread row (a run's final state is read there): folding from the root, one
+  // row per step, is for older checkpoints.
+  const atHead = await q.query<{ values: StateValues }>(
+    'SELECT values FROM threads WHERE thread_id = $1 AND head_checkpoint_id = $2 AND values IS NOT NULL',
+    [threadId, checkpointId],
+  );
+  if (atHead.rows[0]) return atHead.rows[0].values;
   return foldChain(await chainTo(q, threadId, checkpointId));
 }
 
@@ -167,6 +174,20 @@ export async function readHead(q: Queryable, threadId: string): Promise<ThreadHe
     [threadId],
   );
   return r.rows[0] ? headOf(r.rows[0]) : emptyHead();
+}
+
+/** The thread's head and whether it has pending or running runs, in one read (what starting its workflow needs). */
+export async function readHeadAndActivity(q: Queryable, threadId: string): Promise<{ head: ThreadHead; active: boolean }> {
+  const r = await q.query<CheckpointRow & { active: boolean }>(
+    `SELECT c.checkpoint_id, c.step, c.next, c.tasks,
+       EXISTS (SELECT 1 FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')) AS active
+     FROM (SELECT 1) AS one
+     LEFT JOIN threads t ON t.thread_id = $1
+     LEFT JOIN checkpoints c ON c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id`,
+    [threadId],
+  );
+  const row = r.rows[0];
+  return { head: row?.checkpoint_id ? headOf(row) : emptyHead(), active: row?.active ?? false };
 }
 
 export async function checkpointExists(q: Queryable, threadId: string, checkpointId: string): Promise<boolean> {

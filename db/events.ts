@@ -20,25 +20,34 @@ export interface NewEvent {
   data: unknown;
 }
 
+/**
+ * The CTEs that append a JSON array of events to a run's log, for a statement that does more besides: `s` holds the
+ * run's new last id (no row when the run is gone, or with `onlyIfEmpty` when its log has events already); `alsoSet`
+ * changes more of the run's row in the same update. The caller's statement ends with `pg_notify` FROM s.
+ */
+export function appendEventsCtes(p: { runId: string; count: string; events: string; onlyIfEmpty?: boolean; alsoSet?: string }): string {
+  const guard = p.onlyIfEmpty ? ' AND last_event_seq = -1' : '';
+  const set = p.alsoSet ? `, ${p.alsoSet}` : '';
+  return `s AS (UPDATE runs SET last_event_seq = last_event_seq + ${p.count}${set} WHERE run_id = ${p.runId}${guard} RETURNING last_event_seq),
+     ins_events AS (
+       INSERT INTO run_events (run_id, seq, event, data)
+       SELECT ${p.runId}, s.last_event_seq - ${p.count} + t.ord::int, t.x->>'event', t.x->'data'
+       FROM s, jsonb_array_elements(${p.events}::jsonb) WITH ORDINALITY AS t(x, ord)
+     )`;
+}
+
+export const eventsJson = (events: NewEvent[]) => JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null })));
+
 /** Appends events and returns the last id, or null when the run no longer exists (deleted or rolled back). */
 export async function appendEvents(q: Queryable, runId: string, events: NewEvent[]): Promise<number | null> {
   if (events.length === 0) return null;
   const r = await q.query<{ last_event_seq: number }>(
-    `WITH s AS (UPDATE runs SET last_event_seq = last_event_seq + $2 WHERE run_id = $1 RETURNING last_event_seq),
-     ins AS (
-       INSERT INTO run_events (run_id, seq, event, data)
-       SELECT $1, s.last_event_seq - $2 + t.ord::int, t.x->>'event', t.x->'data'
-       FROM s, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS t(x, ord)
-     )
+    `WITH ${appendEventsCtes({ runId: '$1', count: '$2', events: '$3' })}
      SELECT last_event_seq, pg_notify($4, $1::text) FROM s`,
-    [runId, events.length, JSON.stringify(events.map((e) => ({ event: e.event, data: e.data ?? null }))), EVENTS_CHANNEL],
+    [runId, events.length, eventsJson(events), EVENTS_CHANNEL],
   );
   // The notification goes out in the same statement (one round trip), and only when the run exists.
   return r.rows[0]?.last_event_seq ?? null;
-}
-
-export async function notifyThreadRuns(q: Queryable, threadId: string): Promise<void> {
-  await q.query('SELECT pg_notify($1, $2)', [THREAD_RUNS_CHANNEL, threadId]);
 }
 
 export async function readEvents(q: Queryable, runId: string, afterSeq: number, limit = 500): Promise<RunEvent[]> {
@@ -66,7 +75,10 @@ export async function streamedMessageIds(q: Queryable, runId: string, messageIds
  */
 export async function runEndMarker(q: Queryable, runId: string): Promise<{ exists: boolean; end: unknown }> {
   const r = await q.query<{ end: unknown }>(
-    `SELECT (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) AS end
+    // Every path that writes the marker sets ended_at in the same transaction: a live run costs one key lookup, not
+    // a walk back through all its events (a wait reads this on every append).
+    `SELECT CASE WHEN r.ended_at IS NOT NULL THEN
+       (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END AS end
      FROM runs r WHERE r.run_id = $1`,
     [runId, END_EVENT],
   );

@@ -1,4 +1,5 @@
-import type { RunSpec, RunStatus } from '../core/runs.js';
+import type { RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
+import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, type NewEvent } from './events.js';
 import type { Queryable } from './pool.js';
 
 export interface RunRow {
@@ -68,17 +69,68 @@ export async function deleteRunRequest(q: Queryable, runId: string): Promise<voi
   await q.query('DELETE FROM run_requests WHERE run_id = $1', [runId]);
 }
 
-/** Turns an accepted request into a run (idempotent: a retry finds the run already there). */
-export async function promoteRunRequest(q: Queryable, runId: string): Promise<RunRow | undefined> {
-  await q.query(
-    `INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, spec, created_at, updated_at)
-     SELECT run_id, thread_id, assistant_id, 'pending', metadata, kwargs, multitask_strategy, spec, created_at, created_at
-     FROM run_requests WHERE run_id = $1
-     ON CONFLICT (run_id) DO NOTHING`,
-    [runId],
+/**
+ * Turns an accepted request into a run, in one statement (idempotent: a retry finds the run already there). With
+ * `spec`, a run that has none gets it (runs admitted before specs were stored get theirs from their workflow).
+ */
+export async function promoteRunRequest(q: Queryable, runId: string, spec?: RunSpec): Promise<RunRow | undefined> {
+  // One snapshot for every part: `existing` sees the run only when it was there before this statement.
+  const r = await q.query<RunRow>(
+    `WITH req AS (DELETE FROM run_requests WHERE run_id = $1 RETURNING *),
+     ins AS (
+       INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy, spec, created_at, updated_at)
+       SELECT run_id, thread_id, assistant_id, 'pending', metadata, kwargs, multitask_strategy, COALESCE(spec, $2::jsonb), created_at, created_at
+       FROM req
+       ON CONFLICT (run_id) DO NOTHING
+       RETURNING ${runColumns}
+     ),
+     existing AS (
+       UPDATE runs SET spec = COALESCE(spec, $2::jsonb) WHERE run_id = $1 RETURNING ${runColumns}
+     )
+     SELECT * FROM ins UNION ALL SELECT * FROM existing`,
+    [runId, spec ? JSON.stringify(spec) : null],
   );
-  await deleteRunRequest(q, runId);
-  return getRun(q, runId);
+  return r.rows[0];
+}
+
+/**
+ * A run's end in one statement: its status, its last events (the end marker among them) and the thread's status
+ * after it. The marker and ended_at land together, as runEndMarker relies on.
+ */
+export async function endRun(
+  q: Queryable,
+  a: {
+    runId: string;
+    status: RunStatus;
+    error: unknown;
+    events: NewEvent[];
+    threadId: string;
+    threadStatus: ThreadStatus;
+    threadError: unknown;
+  },
+): Promise<void> {
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  await q.query(
+    `WITH ${appendEventsCtes({
+      runId: '$1::uuid',
+      count: '$2::int',
+      events: '$3',
+      alsoSet: 'status = $4, error = $5::jsonb, ended_at = now(), updated_at = now()',
+    })},
+     thread AS (UPDATE threads SET status = $6, error = $7::jsonb, updated_at = now() WHERE thread_id = $8)
+     SELECT pg_notify($9, $1::text) FROM s`,
+    [
+      a.runId,
+      a.events.length,
+      eventsJson(a.events),
+      a.status,
+      json(a.error),
+      a.threadStatus,
+      json(a.threadError),
+      a.threadId,
+      EVENTS_CHANNEL,
+    ],
+  );
 }
 
 export async function getRun(q: Queryable, runId: string): Promise<RunRow | undefined> {
@@ -107,11 +159,6 @@ export async function markRunStarted(q: Queryable, runId: string, checkpointBefo
 export async function getRunSpec(q: Queryable, runId: string): Promise<RunSpec | null> {
   const r = await q.query<{ spec: RunSpec | null }>('SELECT spec FROM runs WHERE run_id = $1', [runId]);
   return r.rows[0]?.spec ?? null;
-}
-
-/** Runs admitted before specs were stored get theirs from the workflow that holds it. */
-export async function setRunSpecIfMissing(q: Queryable, runId: string, spec: RunSpec): Promise<void> {
-  await q.query('UPDATE runs SET spec = $2::jsonb WHERE run_id = $1 AND spec IS NULL', [runId, JSON.stringify(spec)]);
 }
 
 /** Pending and running runs of a thread, oldest first, with whether each has a stored spec. */
