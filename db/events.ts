@@ -5,6 +5,11 @@ import type { Queryable } from './pool.js';
 // append carries only the run id; listeners read what is new from the table.
 
 export const EVENTS_CHANNEL = 'run_events';
+/**
+ * NOTIFY payload: a run id whose log just got its end marker (sent besides the EVENTS_CHANNEL one). A wait needs
+ * only this, not a read of the marker after every append.
+ */
+export const RUN_ENDS_CHANNEL = 'run_ends';
 /** NOTIFY payload: a thread id whose run list changed (a run was admitted). */
 export const THREAD_RUNS_CHANNEL = 'thread_runs';
 export const END_EVENT = '__end__';
@@ -41,10 +46,11 @@ export const eventsJson = (events: NewEvent[]) => JSON.stringify(events.map((e) 
 /** Appends events and returns the last id, or null when the run no longer exists (deleted or rolled back). */
 export async function appendEvents(q: Queryable, runId: string, events: NewEvent[]): Promise<number | null> {
   if (events.length === 0) return null;
+  const ends = events.some((e) => e.event === END_EVENT);
   const r = await q.query<{ last_event_seq: number }>(
     `WITH ${appendEventsCtes({ runId: '$1', count: '$2', events: '$3' })}
-     SELECT last_event_seq, pg_notify($4, $1::text) FROM s`,
-    [runId, events.length, eventsJson(events), EVENTS_CHANNEL],
+     SELECT last_event_seq, pg_notify($4, $1::text)${ends ? ', pg_notify($5, $1::text)' : ''} FROM s`,
+    [runId, events.length, eventsJson(events), EVENTS_CHANNEL, ...(ends ? [RUN_ENDS_CHANNEL] : [])],
   );
   // The notification goes out in the same statement (one round trip), and only when the run exists.
   return r.rows[0]?.last_event_seq ?? null;

@@ -1,5 +1,5 @@
 import type { RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
-import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, type NewEvent } from './events.js';
+import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, RUN_ENDS_CHANNEL, type NewEvent } from './events.js';
 import type { Queryable } from './pool.js';
 
 export interface RunRow {
@@ -94,8 +94,8 @@ export async function promoteRunRequest(q: Queryable, runId: string, spec?: RunS
 }
 
 /**
- * A run's end in one statement: its status, its last events (the end marker among them) and the thread's status
- * after it. The marker and ended_at land together, as runEndMarker relies on.
+ * A run's end in one statement: its status, its last events (the end marker among them, announced on both
+ * channels) and the thread's status after it. The marker and ended_at land together, as runEndMarker relies on.
  */
 export async function endRun(
   q: Queryable,
@@ -118,7 +118,7 @@ export async function endRun(
       alsoSet: 'status = $4, error = $5::jsonb, ended_at = now(), updated_at = now()',
     })},
      thread AS (UPDATE threads SET status = $6, error = $7::jsonb, updated_at = now() WHERE thread_id = $8)
-     SELECT pg_notify($9, $1::text) FROM s`,
+     SELECT pg_notify($9, $1::text), pg_notify($10, $1::text) FROM s`,
     [
       a.runId,
       a.events.length,
@@ -129,6 +129,7 @@ export async function endRun(
       json(a.threadError),
       a.threadId,
       EVENTS_CHANNEL,
+      RUN_ENDS_CHANNEL,
     ],
   );
 }
@@ -184,8 +185,9 @@ export async function markRunEnded(
   ]);
 }
 
+/** Deletes a run; its waits learn at once (RUN_ENDS_CHANNEL) that it is gone. */
 export async function deleteRun(q: Queryable, runId: string): Promise<boolean> {
-  const r = await q.query('DELETE FROM runs WHERE run_id = $1', [runId]);
+  const r = await q.query('DELETE FROM runs WHERE run_id = $1 RETURNING pg_notify($2, run_id::text)', [runId, RUN_ENDS_CHANNEL]);
   return r.rowCount > 0;
 }
 

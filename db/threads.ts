@@ -1,6 +1,7 @@
 import type { StateValues } from '../core/state.js';
 import type { ThreadStatus } from '../core/runs.js';
 import type { Interrupt } from '../core/head.js';
+import { RUN_ENDS_CHANNEL } from './events.js';
 import type { Queryable } from './pool.js';
 import type { AuthFilter } from '../core/auth/filter.js';
 import { authFilterSql } from './auth-filter.js';
@@ -76,8 +77,13 @@ export async function mergeThreadMetadata(q: Queryable, threadId: string, patch:
   ]);
 }
 
+/** Deletes a thread with everything under it; waits on its unfinished runs learn at once that they are gone. */
 export async function deleteThreadRow(q: Queryable, threadId: string): Promise<boolean> {
-  const r = await q.query('DELETE FROM threads WHERE thread_id = $1', [threadId]);
+  const r = await q.query(
+    `DELETE FROM threads WHERE thread_id = $1
+     RETURNING (SELECT count(pg_notify($2, run_id::text)) FROM runs WHERE thread_id = $1 AND ended_at IS NULL)`,
+    [threadId, RUN_ENDS_CHANNEL],
+  );
   return r.rowCount > 0;
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../../config/logger.js';
-import { EVENTS_CHANNEL, THREAD_RUNS_CHANNEL } from '../../db/events.js';
+import { EVENTS_CHANNEL, RUN_ENDS_CHANNEL, THREAD_RUNS_CHANNEL } from '../../db/events.js';
 import type { Db } from '../../db/pool.js';
 
 /**
@@ -15,8 +15,20 @@ export class EventHub {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Whether workers announce run ends (RUN_ENDS_CHANNEL): until one does, waits read the end marker after every
+   * append, as they did before workers sent it (an older worker during a rolling deploy).
+   */
+  endsAnnounced = false;
+
   async start(): Promise<void> {
     this.unlisten.push(await this.db.listen(EVENTS_CHANNEL, (runId) => this.wake(runId)));
+    this.unlisten.push(
+      await this.db.listen(RUN_ENDS_CHANNEL, (runId) => {
+        this.endsAnnounced = true;
+        this.wake(`end:${runId}`);
+      }),
+    );
     this.unlisten.push(await this.db.listen(THREAD_RUNS_CHANNEL, (threadId) => this.wake(`thread:${threadId}`)));
     this.log.debug('listening for run events');
   }
@@ -24,6 +36,11 @@ export class EventHub {
   /** Wakes onEvent whenever events are appended to the run. */
   subscribe(runId: string, onEvent: () => void): () => void {
     return this.add(runId, onEvent);
+  }
+
+  /** Wakes onEnd when the run's end marker is appended. */
+  subscribeEnd(runId: string, onEnd: () => void): () => void {
+    return this.add(`end:${runId}`, onEnd);
   }
 
   /** Wakes onRun whenever a run is admitted on the thread. */

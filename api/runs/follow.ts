@@ -67,13 +67,18 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
 
 /**
  * Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile or the caller left.
- * It reads only the marker on each notification, not the events in between (token and values events, which can be
- * large): a wait costs one small read per append. A quiet period reads again, covering a notification lost while
- * LISTEN was reconnecting.
+ * It reads only the marker, once at the start and when the end is announced, not the events in between (token and
+ * values events, which can be large). Until workers announce ends, it reads after every append instead. A quiet
+ * period reads again, covering a notification lost while LISTEN was reconnecting, and a run deleted meanwhile.
  */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
   const wakeup = new Wakeup();
-  const unsubscribe = deps.hub.subscribe(runId, wakeup.notify);
+  const unsubscribeEnd = deps.hub.subscribeEnd(runId, wakeup.notify);
+  const unsubscribeEvents = deps.hub.subscribe(runId, () => deps.hub.endsAnnounced || wakeup.notify());
+  const unsubscribe = () => {
+    unsubscribeEnd();
+    unsubscribeEvents();
+  };
   try {
     while (!signal.aborted) {
       await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
