@@ -11,7 +11,10 @@ import { insertGuardrailEvents } from '../db/guardrails.js';
 import { FiredLog, middlewareFailure } from './middleware/fired.js';
 import { modelStepWithHooks } from './middleware/model-step.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
-import type { RunAgent, RunContext } from '../core/runs.js';
+import type { RunAgent, RunContext, ThreadStatus } from '../core/runs.js';
+import { countActiveRuns } from '../db/runs.js';
+import { lockThread } from '../db/threads.js';
+import { finishRunIn } from './runs.js';
 import { headOf, valuesAt } from '../db/checkpoints.js';
 import { modelTurnReads, type ModelTurnReads } from '../db/steps.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
@@ -44,11 +47,19 @@ export interface CallModelArgs {
   hookPhases?: boolean;
   /** With hookPhases: the workflow already ran this step's before_model phase (it resumed it after an interrupt). */
   skipBeforeModel?: boolean;
+  /**
+   * When the turn ends the graph, this activity also ends the run (success), as finishRun would (Patch.finishInModel):
+   * a waiting client has its answer without another workflow task. Only for runs with nothing left to do after it.
+   */
+  finish?: boolean;
 }
+
+/** The head after the turn; `ended` (the thread's status) when the activity ended the run too. */
+export type ModelStepResult = ThreadHead & { ended?: ThreadStatus };
 
 export function createModelActivities(deps: ActivityDeps) {
   return {
-    async callModel(a: CallModelArgs): Promise<ThreadHead> {
+    async callModel(a: CallModelArgs): Promise<ModelStepResult> {
       const ctx = Context.current();
       const wait = patiently(ctx, deps.log);
       const reads = (t: CallModelArgs) =>
@@ -60,21 +71,36 @@ export function createModelActivities(deps: ActivityDeps) {
             runId: t.run.runId,
           }),
         );
+      const step = async (t: CallModelArgs): Promise<ThreadHead> => {
+        if (t.hookPhases) {
+          const turn = async (u: CallModelArgs, messages: Message[]) => callOnce(deps, u, ctx, wait, await reads(u), messages);
+          return modelStepWithHooks(deps, t, wait, turn);
+        }
+        const pre = await reads(t);
+        return pre.done ? headOf(pre.done) : (await callOnce(deps, t, ctx, wait, pre)).head;
+      };
       // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
-        if (a.hookPhases) {
-          const turn = async (t: CallModelArgs, messages: Message[]) => callOnce(deps, t, ctx, wait, await reads(t), messages);
-          return await modelStepWithHooks(deps, a, wait, turn);
-        }
-        const pre = await reads(a);
-        if (pre.done) return headOf(pre.done);
-        return (await callOnce(deps, a, ctx, wait, pre)).head;
+        const head = await step(a);
+        if (!a.finish || head.next.length) return head;
+        // Idempotent: a retry finds the run ended and sets the thread's status again.
+        return { ...head, ended: await wait(() => finishAtEnd(deps, a.run, head)) };
       } finally {
         clearInterval(beat);
       }
     },
   };
+}
+
+/** The run's end after a turn that ended the graph: the runs still pending or running on the thread keep it busy. */
+async function finishAtEnd(deps: ActivityDeps, run: RunContext, head: ThreadHead): Promise<ThreadStatus> {
+  return deps.db.tx(async (q) => {
+    if (!(await lockThread(q, run.threadId)))
+      throw ApplicationFailure.nonRetryable(`Thread ${run.threadId} no longer exists`, FailureType.threadNotFound);
+    const queued = await countActiveRuns(q, run.threadId, run.runId);
+    return finishRunIn(q, { run, status: 'success', error: null, queued }, head);
+  });
 }
 
 /** One turn from `a.head`; `known` are the messages there when the caller has read them already. */

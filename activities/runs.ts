@@ -102,27 +102,7 @@ export function createRunActivities({ db }: ActivityDeps) {
       return db.tx(async (q) => {
         if (!(await lockThread(q, a.run.threadId))) return { head: emptyHead(), threadStatus: 'idle', threadGone: true };
         const head = await readHead(q, a.run.threadId);
-        const current = await getRun(q, a.run.runId);
-        const threadStatus = threadStatusAfter(head, a.queued, a.status === 'error');
-        if (current && (current.status === 'pending' || current.status === 'running')) {
-          const events: NewEvent[] = [];
-          const stopped = a.status === 'success' && head.next.length > 0;
-          const interrupts = stopped ? pendingInterrupts(head).map(({ id, value }) => ({ id, value })) : null;
-          if (interrupts) events.push(...interruptEvents(a.run, interrupts));
-          if (a.error) events.push({ event: 'error', data: a.error });
-          // The end marker tells waiting callers the outcome, and which checkpoint holds the run's final state.
-          events.push({ event: END_EVENT, data: { status: a.status, error: a.error, checkpoint_id: head.checkpointId, interrupts } });
-          await endRun(q, {
-            runId: a.run.runId,
-            status: a.status,
-            error: a.error,
-            events,
-            threadId: a.run.threadId,
-            threadStatus,
-            threadError: a.error,
-          });
-        } else await setThreadStatus(q, a.run.threadId, threadStatus, a.error);
-        return { head, threadStatus };
+        return { head, threadStatus: await finishRunIn(q, a, head) };
       });
     },
 
@@ -195,6 +175,41 @@ export function createRunActivities({ db }: ActivityDeps) {
       await deleteThreadRow(db, a.threadId);
     },
   };
+}
+
+/**
+ * A run's end inside the caller's transaction (which holds the thread's lock), at `head`: its status, the thread's
+ * status, the interrupt chunk when it stopped at one, an `error` event when it failed, then the end marker. A run
+ * that ended already (a retry) only has the thread's status set again. Returns that status.
+ */
+export async function finishRunIn(
+  q: Queryable,
+  a: { run: RunContext; status: RunStatus; error: RunError | null; queued: number },
+  head: ThreadHead,
+): Promise<ThreadStatus> {
+  const current = await getRun(q, a.run.runId);
+  const threadStatus = threadStatusAfter(head, a.queued, a.status === 'error');
+  if (!current || (current.status !== 'pending' && current.status !== 'running')) {
+    await setThreadStatus(q, a.run.threadId, threadStatus, a.error);
+    return threadStatus;
+  }
+  const events: NewEvent[] = [];
+  const stopped = a.status === 'success' && head.next.length > 0;
+  const interrupts = stopped ? pendingInterrupts(head).map(({ id, value }) => ({ id, value })) : null;
+  if (interrupts) events.push(...interruptEvents(a.run, interrupts));
+  if (a.error) events.push({ event: 'error', data: a.error });
+  // The end marker tells waiting callers the outcome, and which checkpoint holds the run's final state.
+  events.push({ event: END_EVENT, data: { status: a.status, error: a.error, checkpoint_id: head.checkpointId, interrupts } });
+  await endRun(q, {
+    runId: a.run.runId,
+    status: a.status,
+    error: a.error,
+    events,
+    threadId: a.run.threadId,
+    threadStatus,
+    threadError: a.error,
+  });
+  return threadStatus;
 }
 
 async function endOrphan(q: Queryable, runId: string, checkpointId: string | null): Promise<void> {

@@ -7,7 +7,8 @@ import { startStack, type Stack } from './helpers/stack.js';
 
 // Durable bookkeeping under workflow-task retries. A test-only hook fails the workflow task right after a
 // bookkeeping local activity has committed (as a worker dying at that moment would), so the retried task runs the
-// activity again. Every write must find its own earlier commit and change nothing: the run completes with one
+// activity again; the model activity, which ends a run whose graph it ends (Patch.finishInModel), fails its
+// attempt after its commit instead, so Temporal runs it again. Every write must find its own earlier commit and change nothing: the run completes with one
 // checkpoint per step, one `__end__` event and the same event log as a run without faults. Faults are spread so
 // that no task fails twice in a row (Temporal backs off from the third attempt of a task).
 
@@ -50,8 +51,9 @@ async function armedThread(types: string[]): Promise<string> {
 
 describe('a workflow task that fails after a bookkeeping write', () => {
   it.each([
-    // A run with input on an idle thread is recorded, started and given its input in one local activity (Patch.admitBegin).
-    ['claimAndBeginRun', 'finishRun'],
+    // A run with input on an idle thread is recorded, started and given its input in one local activity (Patch.admitBegin);
+    // its last model turn ends it.
+    ['claimAndBeginRun', 'callModel'],
     ['claimAndBeginRun', 'commitTools'],
   ])('leaves the run complete after faults at %s and %s, with one checkpoint per step and one end event', async (...types) => {
     const baseline = await armedThread([]);
@@ -98,12 +100,12 @@ describe('a workflow task that fails after a bookkeeping write', () => {
   });
 
   it('keeps a command.update to one checkpoint', async () => {
-    const threadId = await armedThread(['commitUpdate', 'finishRun']);
+    const threadId = await armedThread(['commitUpdate', 'callModel']);
     // A command takes the place of input (as in the production Agent Server), so goto makes the model answer again.
     const run = await stack.client.runs.create(threadId, 'agent', { command: { update: { note: 'again' }, goto: 'agent' } });
     await stack.client.runs.join(threadId, run.run_id);
     await expect.poll(async () => injected(threadId).length === 2).toBe(true);
-    expect(injected(threadId).sort()).toEqual(['commitUpdate', 'finishRun']);
+    expect(injected(threadId).sort()).toEqual(['callModel', 'commitUpdate']);
     expect((await stack.client.runs.get(threadId, run.run_id)).status).toBe('success');
     // The update (step 2), then the model turn (3).
     expect(await steps(threadId)).toEqual([3, 2, 1, 0, -1]);

@@ -29,4 +29,9 @@ export const Patch = {
    * and a resume runs that phase again from the hook. Before, such a head was an invalid graph state.
    */
   hookInterrupts: 'step-hook-interrupts',
+  /**
+   * The model turn that ends the graph also ends the run (its status, end marker and the thread's status) in its
+   * activity, instead of a finishRun local activity after it: the waiting client has its answer a workflow task sooner.
+   */
+  finishInModel: 'finish-run-in-model-activity',
 } as const;

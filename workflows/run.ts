@@ -7,6 +7,7 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ModelStepResult } from '../activities/model.js';
 import type { RunError } from '../activities/runs.js';
 import { FailureType } from '../core/failures.js';
 import { END, Node, START } from '../core/engine.js';
@@ -49,6 +50,8 @@ export interface ThreadCore {
   readonly liveQueued: number;
   /** Workflows recorded before Patch.lifecycle neither continue as new mid-run nor learn that their thread is gone. */
   readonly ownsLifecycle: boolean;
+  /** Set when the run's last model turn also ended the run (Patch.finishInModel): the thread's status after it. */
+  endedInStep: ThreadStatus | null;
   setStatus(status: ThreadStatus): void;
 }
 
@@ -98,6 +101,12 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
     else [status, error] = ['error', describe(err)];
   }
   if (status === 'success' && continueAt !== undefined) return { continueAt };
+  const ended = t.endedInStep;
+  t.endedInStep = null;
+  if (status === 'success' && ended) {
+    t.setStatus(ended);
+    return {};
+  }
   // The stored head is authoritative here: a step cancelled mid-flight may still have committed.
   return CancellationScope.nonCancellable(async () => {
     const queued = t.liveQueued;
@@ -204,12 +213,13 @@ async function stepThrough(
     }
     if (node === Node.agent && hooksInModelStep(spec)) {
       // One activity runs before_model, the turn, after_model and (when the graph ends) after_agent.
-      t.head = await model.callModel({ ...modelTurn(t, spec, run), hookPhases: true, ...(resumedBefore ? { skipBeforeModel: true } : {}) });
+      const args = { ...modelTurn(t, spec, run), hookPhases: true, ...(resumedBefore ? { skipBeforeModel: true } : {}) };
+      t.head = takeEnd(t, await model.callModel({ ...args, ...finishes(spec, true) }));
       closed = !t.head.next.length;
     } else if (node === Node.agent) {
       // before_model hooks may jump elsewhere (a limit ends the run): the model runs only if they left it next.
       if (!resumedBefore && (await runHookPhase(t, spec, run, StepHook.beforeModel)) && t.head.next[0] !== Node.agent) continue;
-      t.head = await model.callModel(modelTurn(t, spec, run));
+      t.head = takeEnd(t, await model.callModel({ ...modelTurn(t, spec, run), ...finishes(spec, false) }));
       await runHookPhase(t, spec, run, StepHook.afterModel);
     } else if (node === Node.tools) {
       const result = await runToolsStep(t, spec, run, answers);
@@ -236,6 +246,22 @@ const modelTurn = (t: ThreadCore, spec: RunSpec, run: RunContext) => ({
   checkpointId: runCheckpointId(run.runId, stepSlot(t.head.step + 1)),
   messageId: modelMessageId(run.runId, t.head.step + 1),
 });
+
+/**
+ * Whether the model activity may end the run when its turn ends the graph: nothing of the run comes after that turn
+ * then, unless the workflow runs after_model or after_agent hooks (which may still jump) after the activity.
+ */
+function finishes(spec: RunSpec, hookPhases: boolean): { finish?: true } {
+  const after = [StepHook.afterModel, StepHook.afterAgent].some((h) => inHookOrder(spec.agent.middleware, h).length);
+  return (hookPhases || !after) && patched(Patch.finishInModel) ? { finish: true } : {};
+}
+
+/** The head of a model step; records the thread's status when the step ended the run. */
+function takeEnd(t: ThreadCore, r: ModelStepResult): ThreadHead {
+  const { ended, ...head } = r;
+  if (ended) t.endedInStep = ended;
+  return head;
+}
 
 /**
  * Whether the model activity runs the step's hook phases. Not for runs that pause after the model: a before_model

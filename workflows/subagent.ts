@@ -38,6 +38,7 @@ export async function subagentWorkflow(input: SubagentInput): Promise<SubagentAn
       liveQueued: 0,
       // One run, start to end: no continue-as-new mid-run and no lifecycle to own beyond it.
       ownsLifecycle: false,
+      endedInStep: null,
       setStatus: () => undefined,
     };
     await executeRun(core, { runId: spec.runId, spec, admittedAt: 0, recorded: true });

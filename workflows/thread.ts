@@ -88,6 +88,7 @@ class Thread implements ThreadCore {
   queue: QueuedRun[];
   active: QueuedRun | null = null;
   updatingState = false;
+  endedInStep: ThreadStatus | null = null;
   private status: ThreadStatus | null = null;
   /** Handlers wait for this: a restarted workflow first adopts what its predecessor left. */
   ready: boolean;

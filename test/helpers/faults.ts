@@ -7,7 +7,8 @@ import { workflowsPath } from '../../worker/create.js';
 
 // A test-only fault hook: the workflow task fails right after a chosen local activity has committed its write,
 // as when a worker dies between the activity's completion and the task's. The local activity's result never
-// reaches history, so the retried task runs the activity again. Node side: marks the result of the first run
+// reaches history, so the retried task runs the activity again. A chosen activity of another kind fails its
+// attempt after its commit instead (its report lost), so Temporal runs that again. Node side: marks the result of the first run
 // of each armed activity type per workflow run; workflow side (fault-interceptors.ts) fails the activation.
 
 const MARK = '__injectedWorkflowTaskFault';
@@ -18,7 +19,10 @@ export class TaskFaults {
   /** `workflowId/activityType` of every fault injected so far. */
   readonly injected: string[] = [];
 
-  /** Fails one workflow task after the first run of each of these local activities, per run of the workflow. */
+  /**
+   * Per run of the workflow, after the first run of each of these activities: a local one has its workflow task
+   * failed (its result is lost with it), any other kind fails its attempt after its commit (Temporal runs it again).
+   */
   arm(workflowId: string, activityTypes: string[]): void {
     this.armed.set(workflowId, new Set(activityTypes));
   }
@@ -33,9 +37,10 @@ export class TaskFaults {
         const result = await next(input);
         const { workflowExecution: wf, activityType, isLocal } = ctx.info;
         const key = `${wf?.workflowId}/${wf?.runId}/${activityType}`;
-        if (!isLocal || !wf || !this.armed.get(wf.workflowId)?.has(activityType) || this.fired.has(key)) return result;
+        if (!wf || !this.armed.get(wf.workflowId)?.has(activityType) || this.fired.has(key)) return result;
         this.fired.add(key);
         this.injected.push(`${wf.workflowId}/${activityType}`);
+        if (!isLocal) throw new Error(`injected: ${activityType} failed after its commit`);
         return { [MARK]: true, value: result };
       },
     },

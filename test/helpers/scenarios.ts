@@ -58,6 +58,13 @@ async function expectRuns(client: Client, threadId: string, want: Record<string,
     );
 }
 
+/** The thread's first run, as expectRuns wants it (id -> success). */
+async function firstRun(client: Client, threadId: string): Promise<Record<string, string>> {
+  const runs = await client.runs.list(threadId);
+  const first = runs.sort((a, b) => a.created_at.localeCompare(b.created_at))[0]!;
+  return { [first.run_id]: 'success' };
+}
+
 /** Custom middleware the scenarios use: the stacks that play them register these. */
 export const scenarioMiddleware = [askPerson];
 
@@ -148,6 +155,28 @@ export const scenarios: Scenario[] = [
       const [, earlier] = await client.threads.getHistory(id, { limit: 2 });
       await client.runs.wait(id, 'agent', { input: human('again'), checkpointId: earlier!.checkpoint.checkpoint_id! });
       await client.runs.wait(id, 'agent', { input: human('boom'), config: script({ error: 'scripted failure' }), raiseError: false });
+      return id;
+    },
+  },
+  {
+    // Patch.finishInModel: the model turn that ends the graph ends the run in its activity; a run queued behind a
+    // slow one keeps the thread busy until it has run too.
+    name: 'finish-run-in-model-activity',
+    async run(client) {
+      const id = await thread(client);
+      await client.runs.wait(id, 'agent', {
+        input: human('2+2?'),
+        config: script({ tool_calls: [{ name: 'calculator', args: { expression: '2+2' } }] }, { content: '4' }),
+      });
+      // The script answers by turn: the thread has two AI messages already.
+      const late = script({}, {}, { content: 'late', delay_ms: 1500 });
+      const slow = await client.runs.create(id, 'agent', { input: human('slow'), config: late });
+      await running(client, id, slow.run_id);
+      const queued = await client.runs.create(id, 'agent', { input: human('next'), multitaskStrategy: 'enqueue' });
+      await client.runs.join(id, queued.run_id);
+      await expectRuns(client, id, { [slow.run_id]: 'success', [queued.run_id]: 'success', ...(await firstRun(client, id)) });
+      const status = (await client.threads.get(id)).status;
+      if (status !== 'idle') throw new Error(`the thread should be idle once its runs ended, not ${status}`);
       return id;
     },
   },
