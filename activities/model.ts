@@ -83,7 +83,8 @@ export function createModelActivities(deps: ActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
         const head = await step(a);
-        if (!a.finish || head.next.length) return head;
+        // A run being cancelled is ended by the workflow (a rollback deletes it instead).
+        if (!a.finish || head.next.length || ctx.cancellationSignal.aborted) return head;
         // Idempotent: a retry finds the run ended and sets the thread's status again.
         return { ...head, ended: await wait(() => finishAtEnd(deps, a.run, head)) };
       } finally {

@@ -97,3 +97,20 @@ export async function modelTurnReads(
   const row = r.rows[0];
   return { done: row?.done ?? null, parentValues: row?.parent_values ?? null, kwargs: row?.kwargs ?? null };
 }
+
+/**
+ * What a tool call reads before it runs, in one statement: whether its result is recorded already (a retry), and
+ * the step of the checkpoint it belongs to (part of its idempotency key).
+ */
+export async function toolCallReads(
+  q: Queryable,
+  a: { threadId: string; checkpointId: string; taskId: string },
+): Promise<{ done: boolean; step: number }> {
+  const r = await q.query<{ done: boolean; step: number | null }>(
+    `SELECT
+       EXISTS (SELECT 1 FROM checkpoint_writes WHERE thread_id = $1 AND checkpoint_id = $2 AND task_id = $3 AND channel = 'messages') AS done,
+       (SELECT step FROM checkpoints WHERE thread_id = $1 AND checkpoint_id = $2) AS step`,
+    [a.threadId, a.checkpointId, a.taskId],
+  );
+  return { done: r.rows[0]?.done ?? false, step: r.rows[0]?.step ?? 0 };
+}

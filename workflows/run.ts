@@ -103,7 +103,8 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
   if (status === 'success' && continueAt !== undefined) return { continueAt };
   const ended = t.endedInStep;
   t.endedInStep = null;
-  if (status === 'success' && ended) {
+  // A rollback that came in meanwhile still takes the run back (as it would a run whose end was not yet written).
+  if (status === 'success' && ended && entry.cancel !== 'rollback') {
     t.setStatus(ended);
     return {};
   }

@@ -7,7 +7,8 @@ import { toolMessage } from '../../core/messages.js';
 import type { HeadTask } from '../../core/head.js';
 import { threadWorkflowId } from '../../core/ids.js';
 import type { RunContext } from '../../core/runs.js';
-import { getCheckpoint, getPendingWrites, putPendingWrite, valuesAt } from '../../db/checkpoints.js';
+import { putPendingWrite, valuesAt } from '../../db/checkpoints.js';
+import { toolCallReads } from '../../db/steps.js';
 import { getEffect, insertEffect } from '../../db/effects.js';
 import { appendRunEvents } from '../run-events.js';
 import type { Queryable } from '../../db/pool.js';
@@ -102,15 +103,14 @@ export function createToolActivities(deps: ActivityDeps) {
       const wait = patiently(ctx, deps.log);
       const c: Call = { a, wait, ctx, fired: new FiredLog(a.run) };
       const call = a.task.toolCall!;
-      const recorded = await wait(() => getPendingWrites(db, a.run.threadId, a.checkpointId));
+      const pre = await wait(() => toolCallReads(db, { threadId: a.run.threadId, checkpointId: a.checkpointId, taskId: a.task.id }));
       // A call is done once its result message is recorded; a state write (files, todos) alone does not finish it.
-      if (recorded.some((w) => w.task_id === a.task.id && w.channel === 'messages')) return { status: 'done' };
+      if (pre.done) return { status: 'done' };
       const tool = deps.tools.get(call.name, findGraph(a.run.graphId)?.tools);
       if (!tool) return report(c, `Error: the tool "${call.name}" is not available.`, 'error');
       const parsed = tool.schema.safeParse(call.args);
       if (!parsed.success) return report(c, `Error: invalid arguments for ${call.name}: ${parsed.error.message}`, 'error');
-      const step = (await wait(() => getCheckpoint(db, a.run.threadId, a.checkpointId)))?.step ?? 0;
-      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, step, call.id);
+      const key = idempotencyKey(a.run.threadId, a.task.issuedByRun ?? a.run.runId, pre.step, call.id);
       if (tool.sideEffects) {
         const effect = await wait(() => getEffect(db, key));
         if (effect) return report(c, stringify(effect.result), 'success');
