@@ -82,7 +82,7 @@ export async function streamedMessageIds(q: Queryable, runId: string, messageIds
 export async function runEndMarker(q: Queryable, runId: string): Promise<{ exists: boolean; end: unknown }> {
   const r = await q.query<{ end: unknown }>(
     // Every path that writes the marker sets ended_at in the same transaction: a live run costs one key lookup, not
-    // a walk back through all its events (a wait reads this on every append).
+    // a walk back through all its events.
     `SELECT CASE WHEN r.ended_at IS NOT NULL THEN
        (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END AS end
      FROM runs r WHERE r.run_id = $1`,
