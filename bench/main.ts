@@ -10,8 +10,9 @@ import { storeBench } from './store.js';
 import { streamingBench } from './streaming.js';
 import { waitBench } from './wait.js';
 
-// `npm run bench [-- <name>...] [--db=postgres] [--server=memory] [--server=untuned] [--dc=key=json]`: prints
-// figures; nothing here asserts a speed. --dc sets a dev-server dynamic config value (to try one).
+// `npm run bench [-- <name>...] [--db=postgres] [--split] [--server=memory] [--server=untuned] [--dc=key=json]`:
+// prints figures; nothing here asserts a speed. --dc sets a dev-server dynamic config value (to try one); --split
+// runs ours for `runs` as deployed, an API and a worker process (PostgreSQL).
 
 const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Promise<void>> = {
   streaming: streamingBench,
@@ -21,7 +22,7 @@ const benches: Record<string, (env: Awaited<ReturnType<typeof benchEnv>>) => Pro
   store: storeBench,
   wait: waitBench,
   local: localBench,
-  runs: runsBench,
+  runs: (env) => runsBench(env, { split: args.includes('--split') }),
   compare: compareBench,
   auth: authBench,
   middleware: middlewareBench,

@@ -1,4 +1,7 @@
-import type { Stack } from '../test/helpers/stack.js';
+import { randomBytes } from 'node:crypto';
+import { Client } from '@langchain/langgraph-sdk';
+import { spawnApi, spawnWorker } from '../test/helpers/processes.js';
+import { openTestDb, type Stack } from '../test/helpers/stack.js';
 import { startFloor, type Floor } from './floor/index.js';
 import type { FloorStep } from './floor/activities.js';
 import type { BenchEnv } from './harness.js';
@@ -24,8 +27,14 @@ export const fiveSteps: FloorStep[] = [
 
 type Runner = (script: FloorStep[]) => Promise<void>;
 
-export async function runsBench(env: BenchEnv): Promise<void> {
-  const stack = await env.stack();
+export interface RunsOptions {
+  /** PostgreSQL only: ours as deployed, an API process and a worker process, not both in this process. */
+  split?: boolean;
+}
+
+export async function runsBench(env: BenchEnv, o: RunsOptions = {}): Promise<void> {
+  if (o.split && env.db !== 'postgres') throw new Error('--split needs --db=postgres: PGlite cannot be shared by processes');
+  const stack = o.split ? await splitStack(env) : await env.stack();
   const floor = await startFloor(env.server.address);
   try {
     const ours = oursRunner(stack);
@@ -52,18 +61,38 @@ export async function runsBench(env: BenchEnv): Promise<void> {
       const b = await throughput(() => bare(oneStep), concurrency, runs);
       rows.push([`runs/s c${concurrency}`, a.toFixed(1), b.toFixed(1), ratio(a, b)]);
     }
-    printTable(`runs (${env.db}; ours = API + worker in this process)`, ['figure', 'ours', 'floor', 'ours/floor'], rows);
-    process.stdout.write(
-      `  resident memory at 32 concurrent (API + worker + bench client, one process): ${(rss / 2 ** 20).toFixed(0)} MiB\n`,
-    );
+    const where = o.split ? 'an API and a worker process' : 'API + worker in this process';
+    printTable(`runs (${env.db}; ours = ${where})`, ['figure', 'ours', 'floor', 'ours/floor'], rows);
+    if (!o.split)
+      process.stdout.write(
+        `  resident memory at 32 concurrent (API + worker + bench client, one process): ${(rss / 2 ** 20).toFixed(0)} MiB\n`,
+      );
   } finally {
     await floor.stop();
     await stack.stop();
   }
 }
 
+/** The `npm run api` and `npm run worker` entrypoints on the bench's dev server and a database of their own. */
+async function splitStack(env: BenchEnv): Promise<Pick<Stack, 'client' | 'stop'>> {
+  const db = await openTestDb('postgres', env.log);
+  const penv = {
+    DATABASE_URL: db.url!,
+    TEMPORAL_ADDRESS: env.server.address,
+    TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+  };
+  const [worker, api] = await Promise.all([spawnWorker(penv), spawnApi(penv)]);
+  return {
+    client: new Client({ apiUrl: api.url, apiKey: null }),
+    async stop() {
+      await Promise.all([api.stop(), worker.stop()]);
+      await db.drop();
+    },
+  };
+}
+
 /** A new thread per run (its creation counts), as the floor starts a new workflow per run. */
-function oursRunner(stack: Stack): Runner {
+function oursRunner(stack: Pick<Stack, 'client'>): Runner {
   return async (script) => {
     const thread = await stack.client.threads.create();
     const values = (await stack.client.runs.wait(thread.thread_id, 'agent', {
