@@ -12,9 +12,7 @@ import { FiredLog, middlewareFailure } from './middleware/fired.js';
 import { modelStepWithHooks } from './middleware/model-step.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext, ThreadStatus } from '../core/runs.js';
-import { countActiveRuns } from '../db/runs.js';
-import { lockThread } from '../db/threads.js';
-import { finishRunIn } from './runs.js';
+import { finishAtEnd } from './runs.js';
 import { headOf, valuesAt } from '../db/checkpoints.js';
 import { modelTurnReads, type ModelTurnReads } from '../db/steps.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
@@ -86,22 +84,12 @@ export function createModelActivities(deps: ActivityDeps) {
         // A run being cancelled is ended by the workflow (a rollback deletes it instead).
         if (!a.finish || head.next.length || ctx.cancellationSignal.aborted) return head;
         // Idempotent: a retry finds the run ended and sets the thread's status again.
-        return { ...head, ended: await wait(() => finishAtEnd(deps, a.run, head)) };
+        return { ...head, ended: await wait(() => finishAtEnd(deps.db, a.run, head)) };
       } finally {
         clearInterval(beat);
       }
     },
   };
-}
-
-/** The run's end after a turn that ended the graph: the runs still pending or running on the thread keep it busy. */
-async function finishAtEnd(deps: ActivityDeps, run: RunContext, head: ThreadHead): Promise<ThreadStatus> {
-  return deps.db.tx(async (q) => {
-    if (!(await lockThread(q, run.threadId)))
-      throw ApplicationFailure.nonRetryable(`Thread ${run.threadId} no longer exists`, FailureType.threadNotFound);
-    const queued = await countActiveRuns(q, run.threadId, run.runId);
-    return finishRunIn(q, { run, status: 'success', error: null, queued }, head);
-  });
 }
 
 /** One turn from `a.head`; `known` are the messages there when the caller has read them already. */

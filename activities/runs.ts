@@ -6,8 +6,8 @@ import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.
 import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
 import { admitRun, claimRun, claimRunIn, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
-import type { Queryable } from '../db/pool.js';
-import { activeRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
+import type { Db, Queryable } from '../db/pool.js';
+import { activeRuns, countActiveRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
 import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { commitInputIn } from './checkpoints.js';
@@ -210,6 +210,16 @@ export async function finishRunIn(
     threadError: a.error,
   });
   return threadStatus;
+}
+
+/** The run's end after a turn that ended the graph: the runs still pending or running on the thread keep it busy. */
+export async function finishAtEnd(db: Db, run: RunContext, head: ThreadHead): Promise<ThreadStatus> {
+  return db.tx(async (q) => {
+    if (!(await lockThread(q, run.threadId)))
+      throw ApplicationFailure.nonRetryable(`Thread ${run.threadId} no longer exists`, FailureType.threadNotFound);
+    const queued = await countActiveRuns(q, run.threadId, run.runId);
+    return finishRunIn(q, { run, status: 'success', error: null, queued }, head);
+  });
 }
 
 async function endOrphan(q: Queryable, runId: string, checkpointId: string | null): Promise<void> {
