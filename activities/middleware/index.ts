@@ -46,7 +46,7 @@ export function createMiddlewareActivities(deps: ActivityDeps) {
     async runHooks(a: RunHooksArgs): Promise<ThreadHead> {
       const first = runCheckpointId(a.run.runId, stepSlot(a.head.step + 1));
       if (await getCheckpoint(db, a.run.threadId, first)) return currentHead(deps, a.run.threadId);
-      return (await runPhase(deps, a, await stateAt(deps, a.run.threadId, a.head.checkpointId))).head;
+      return (await runPhase(deps, a, await valuesAt(deps.db, a.run.threadId, a.head.checkpointId))).head;
     },
   };
 }
@@ -87,13 +87,7 @@ export async function runPhase(
     const next = nextAfterHook(a.hook, result?.jumpTo, after.messages ?? []);
     const checkpointId = slot(commits.length);
     commits.push({
-      threadId: a.run.threadId,
-      run: a.run,
-      expectedHead: cur.checkpointId,
-      parentId: cur.checkpointId,
-      checkpointId,
-      step: cur.step + 1,
-      source: 'loop',
+      ...stepAfter(a, cur, checkpointId),
       node,
       writes,
       metadataWrites: { [node]: result?.jumpTo ? { ...writes, jump_to: result.jumpTo } : writes },
@@ -118,6 +112,17 @@ export async function runPhase(
   return { head: cur, values: done.at(-1)!.values };
 }
 
+/** What every step of a phase shares: the next loop step of the run, on the phase's current head. */
+const stepAfter = (a: RunHooksArgs, cur: ThreadHead, checkpointId: string) => ({
+  threadId: a.run.threadId,
+  run: a.run,
+  expectedHead: cur.checkpointId,
+  parentId: cur.checkpointId,
+  checkpointId,
+  step: cur.step + 1,
+  source: 'loop' as const,
+});
+
 type HookOutcome = { result: HookResult | void } | { interrupt: unknown; answers: unknown[] };
 
 /**
@@ -140,13 +145,7 @@ function interruptStep(
     done: false,
   };
   return {
-    threadId: a.run.threadId,
-    run: a.run,
-    expectedHead: cur.checkpointId,
-    parentId: cur.checkpointId,
-    checkpointId,
-    step: cur.step + 1,
-    source: 'loop',
+    ...stepAfter(a, cur, checkpointId),
     node: null,
     writes: null,
     metadataWrites: null,
@@ -213,13 +212,6 @@ async function record(deps: ActivityDeps, run: RunContext, fired: FiredLog, key:
     await insertGuardrailEvents(q, fired.rows(key));
     await appendRunEvents(q, run, fired.eventsFrom(0, step));
   });
-}
-
-/** The head's values are kept on the thread row: folding checkpoints from the root is for older ones. */
-async function stateAt(deps: ActivityDeps, threadId: string, checkpointId: string | null): Promise<StateValues> {
-  const thread = await getThread(deps.db, threadId);
-  if (thread?.head_checkpoint_id === checkpointId && thread.values) return thread.values;
-  return valuesAt(deps.db, threadId, checkpointId);
 }
 
 async function currentHead(deps: ActivityDeps, threadId: string): Promise<ThreadHead> {
