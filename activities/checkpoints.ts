@@ -9,8 +9,8 @@ import { isRecord, MessageFormatError, pendingToolCalls, toolMessage, type Messa
 import type { RunContext } from '../core/runs.js';
 import { applyWrites, mergeFiles, normalizeWrites, type ChannelWrites } from '../core/state.js';
 import { getCheckpoint, getPendingWrites, headOf, putPendingWrite, setCheckpointTasks, valuesAt } from '../db/checkpoints.js';
-import { getRun } from '../db/runs.js';
-import { setThreadInterrupts } from '../db/threads.js';
+import { getRun, type RunRow } from '../db/runs.js';
+import { setThreadInterrupts, type ThreadRow } from '../db/threads.js';
 import { commitIn, commitStep, commitStepsIn, type CommitResult, type StepCommit } from './commit.js';
 import type { Queryable } from '../db/pool.js';
 import { inputGuardrailEvents } from './middleware/fired.js';
@@ -102,13 +102,14 @@ export interface InputCommit {
  * The input checkpoint (step n, source input) and the loop checkpoint that applies it (step n+1), inside the
  * caller's transaction, so both land or neither does. Idempotency key: the loop checkpoint's id.
  */
-export async function commitInputIn(q: Queryable, a: InputCommit): Promise<ThreadHead> {
+export async function commitInputIn(q: Queryable, a: InputCommit, claimed?: ClaimedInput): Promise<ThreadHead> {
   const existing = await getCheckpoint(q, a.run.threadId, a.ids[1]);
   if (existing) return headOf(existing);
-  const base = a.baseCheckpointId ? await getCheckpoint(q, a.run.threadId, a.baseCheckpointId) : undefined;
+  const atHead = claimed && a.baseCheckpointId === claimed.head.checkpointId;
+  const base = !a.baseCheckpointId ? undefined : atHead ? claimed.head : await getCheckpoint(q, a.run.threadId, a.baseCheckpointId);
   if (a.baseCheckpointId && !base)
     throw ApplicationFailure.nonRetryable(`Checkpoint ${a.baseCheckpointId} not found`, FailureType.checkpointNotFound);
-  const run = await getRun(q, a.run.runId);
+  const run = claimed ? claimed.run : await getRun(q, a.run.runId);
   let writes: ChannelWrites;
   try {
     writes = normalizeWrites(run?.kwargs.input, randomUUID);
@@ -116,27 +117,40 @@ export async function commitInputIn(q: Queryable, a: InputCommit): Promise<Threa
     invalid(err);
   }
   const step = (base?.step ?? -2) + 1;
-  // One chain: the loop step writes the head and both steps' events (commitStepsIn).
-  const [, loop] = await commitStepsIn(q, [
-    {
-      threadId: a.run.threadId,
-      run: a.run,
-      expectedHead: a.expectedHead,
-      parentId: a.baseCheckpointId,
-      checkpointId: a.ids[0],
-      step,
-      source: 'input',
-      node: null,
-      writes: null,
-      metadataWrites: { [START]: writes },
-      next: [START],
-      tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
-      emitValues: false,
-      extraEvents: await inputGuardrailEvents(q, a.run, step),
-    },
-    await applyInput(q, a.run, { checkpointId: a.ids[0], step }, writes, a.baseCheckpointId, a.ids[1]),
-  ]);
+  // One chain: the loop step writes the head and both steps' events (commitStepsIn). Neither step exists (the loop
+  // step does not, and both land together), so what the claim read under the lock is all the first one needs.
+  const locked = claimed && { thread: claimed.thread, run: { status: claimed.run.status, metadata: claimed.run.metadata } };
+  const [, loop] = await commitStepsIn(
+    q,
+    [
+      {
+        threadId: a.run.threadId,
+        run: a.run,
+        expectedHead: a.expectedHead,
+        parentId: a.baseCheckpointId,
+        checkpointId: a.ids[0],
+        step,
+        source: 'input',
+        node: null,
+        writes: null,
+        metadataWrites: { [START]: writes },
+        next: [START],
+        tasks: [{ id: taskIdFor(a.ids[0], START, 0), name: START, interrupts: [], done: false }],
+        emitValues: false,
+        extraEvents: await inputGuardrailEvents(q, a.run, step),
+      },
+      await applyInput(q, a.run, { checkpointId: a.ids[0], step }, writes, a.baseCheckpointId, a.ids[1]),
+    ],
+    locked,
+  );
   return loop!.head;
+}
+
+/** What a claim in the same transaction read under the thread's lock (the run as it stands now, after it started). */
+export interface ClaimedInput {
+  thread: ThreadRow;
+  head: ThreadHead;
+  run: RunRow;
 }
 
 export function createCheckpointActivities({ db }: ActivityDeps) {

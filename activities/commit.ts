@@ -10,7 +10,7 @@ import type { NewEvent } from '../db/events.js';
 import { appendRunEvents } from './run-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import { insertHeadCheckpoint, stepPreconditions, type StepRun } from '../db/steps.js';
-import { lockThread } from '../db/threads.js';
+import { lockThread, type ThreadRow } from '../db/threads.js';
 import { stepEvents } from './stream-events.js';
 
 // Every change of a thread's state goes through commitStep: one transaction that locks the thread, checks the
@@ -70,8 +70,17 @@ const builds = (c: StepCommit, next: StepCommit | undefined): next is StepCommit
   next.parentId === c.checkpointId &&
   next.expectedHead === next.parentId;
 
+/**
+ * What a caller that holds the thread's lock read under it: the thread's row and the run's status and metadata. It
+ * also knows that the first step is not committed yet (it looked), so that step's commit reads nothing more.
+ */
+export interface LockedReads {
+  thread: ThreadRow;
+  run: StepRun | null;
+}
+
 /** commitSteps inside the caller's transaction. */
-export async function commitStepsIn(q: Queryable, cs: StepCommit[]): Promise<CommitResult[]> {
+export async function commitStepsIn(q: Queryable, cs: StepCommit[], locked?: LockedReads): Promise<CommitResult[]> {
   const out: CommitResult[] = [];
   let chain: { runMeta: Record<string, unknown>; events: NewEvent[] } | null = null;
   for (const [i, c] of cs.entries()) {
@@ -83,7 +92,7 @@ export async function commitStepsIn(q: Queryable, cs: StepCommit[]): Promise<Com
       if (ends) chain = null;
       continue;
     }
-    const first = await checkHead(q, c);
+    const first = await checkHead(q, c, i === 0 ? locked : undefined);
     if ('existing' in first) {
       chain = null;
       out.push(first.existing);
@@ -105,10 +114,13 @@ export async function commitIn(q: Queryable, c: StepCommit): Promise<CommitResul
 async function checkHead(
   q: Queryable,
   c: StepCommit,
+  locked?: LockedReads,
 ): Promise<{ existing: CommitResult } | { parentValues: StateValues; runMeta: Record<string, unknown> }> {
-  const thread = await lockThread(q, c.threadId);
+  const thread = locked ? locked.thread : await lockThread(q, c.threadId);
   if (!thread) throw ApplicationFailure.nonRetryable(`Thread ${c.threadId} no longer exists`, FailureType.threadNotFound);
-  const { existing, run } = await stepPreconditions(q, c.threadId, c.checkpointId, c.run?.runId ?? null);
+  const { existing, run } = locked
+    ? { existing: null, run: locked.run }
+    : await stepPreconditions(q, c.threadId, c.checkpointId, c.run?.runId ?? null);
   if (existing) return { existing: { head: headOf(existing), values: thread.values ?? {}, inserted: false } };
   if ((thread.head_checkpoint_id ?? null) !== c.expectedHead) {
     throw ApplicationFailure.nonRetryable(

@@ -12,12 +12,12 @@ import { FiredLog, middlewareFailure } from './middleware/fired.js';
 import { modelStepWithHooks } from './middleware/model-step.js';
 import { buffersOutput, wrapModelCall } from './middleware/wrap.js';
 import type { RunAgent, RunContext, ThreadStatus } from '../core/runs.js';
-import { finishAtEnd } from './runs.js';
+import { finishAtEnd, finishAtEndIn } from './runs.js';
 import { headOf, valuesAt } from '../db/checkpoints.js';
 import { modelTurnReads, type ModelTurnReads } from '../db/steps.js';
 import { streamedMessageIds, type NewEvent } from '../db/events.js';
 import { toolTasks } from './checkpoints.js';
-import { commitStep, type CommitResult } from './commit.js';
+import { commitIn, type CommitResult, type StepCommit } from './commit.js';
 import { patiently, type Patience } from './db-wait.js';
 import type { ActivityDeps } from './deps.js';
 import { EventWriter } from './event-writer.js';
@@ -69,20 +69,22 @@ export function createModelActivities(deps: ActivityDeps) {
             runId: t.run.runId,
           }),
         );
-      const step = async (t: CallModelArgs): Promise<ThreadHead> => {
+      const step = async (t: CallModelArgs): Promise<ModelStepResult> => {
         if (t.hookPhases) {
           const turn = async (u: CallModelArgs, messages: Message[]) => callOnce(deps, u, ctx, wait, await reads(u), messages);
           return modelStepWithHooks(deps, t, wait, turn);
         }
         const pre = await reads(t);
-        return pre.done ? headOf(pre.done) : (await callOnce(deps, t, ctx, wait, pre)).head;
+        if (pre.done) return headOf(pre.done);
+        const { head, ended } = await callOnce(deps, t, ctx, wait, pre, undefined, t.finish);
+        return ended ? { ...head, ended } : head;
       };
       // Heartbeats cover the whole attempt, also while it waits for the database before and after the call.
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       try {
         const head = await step(a);
         // A run being cancelled is ended by the workflow (a rollback deletes it instead).
-        if (!a.finish || head.next.length || ctx.cancellationSignal.aborted) return head;
+        if (!a.finish || head.ended || head.next.length || ctx.cancellationSignal.aborted) return head;
         // Idempotent: a retry finds the run ended and sets the thread's status again.
         return { ...head, ended: await wait(() => finishAtEnd(deps.db, a.run, head)) };
       } finally {
@@ -92,7 +94,10 @@ export function createModelActivities(deps: ActivityDeps) {
   };
 }
 
-/** One turn from `a.head`; `known` are the messages there when the caller has read them already. */
+/**
+ * One turn from `a.head`; `known` are the messages there when the caller has read them already. With `finish`, a turn
+ * that ends the graph also ends the run in its commit's transaction (under the lock that commit took).
+ */
 async function callOnce(
   deps: ActivityDeps,
   a: CallModelArgs,
@@ -100,7 +105,8 @@ async function callOnce(
   wait: Patience,
   pre: ModelTurnReads,
   known?: Message[],
-): Promise<CommitResult> {
+  finish?: boolean,
+): Promise<CommitResult & { ended?: ThreadStatus }> {
   const parent = a.head.checkpointId!;
   // The thread's values are the parent's while its head has not moved; otherwise they are read at the parent.
   const messages = known ?? (pre.parentValues ?? (await wait(() => valuesAt(deps.db, a.run.threadId, parent)))).messages ?? [];
@@ -162,24 +168,30 @@ async function callOnce(
   if (result.usage) ai.usage_metadata = result.usage;
   const next = result.toolCalls.length ? [Node.tools] : [];
   const extra: NewEvent[] = [...fired.eventsFrom(0, step), ...stream.finalEvents(ai)];
-  // commitStep is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
+  // The commit is keyed on the checkpoint id, so running it again after an outage changes nothing twice.
+  const commit: StepCommit = {
+    threadId: a.run.threadId,
+    run: a.run,
+    expectedHead: parent,
+    parentId: parent,
+    checkpointId: a.checkpointId,
+    step,
+    source: 'loop',
+    node: Node.agent,
+    writes: { messages: [ai] },
+    metadataWrites: { [Node.agent]: { messages: [ai] } },
+    next,
+    tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId),
+    taskId,
+    emitValues: true,
+    extraEvents: extra,
+  };
+  // A run being cancelled is ended by the workflow (a rollback deletes it instead).
+  const ends = finish && !next.length;
   return wait(() =>
-    commitStep(deps.db, {
-      threadId: a.run.threadId,
-      run: a.run,
-      expectedHead: parent,
-      parentId: parent,
-      checkpointId: a.checkpointId,
-      step,
-      source: 'loop',
-      node: Node.agent,
-      writes: { messages: [ai] },
-      metadataWrites: { [Node.agent]: { messages: [ai] } },
-      next,
-      tasks: toolTasks(a.checkpointId, result.toolCalls, a.run.runId),
-      taskId,
-      emitValues: true,
-      extraEvents: extra,
+    deps.db.tx(async (q) => {
+      const r = await commitIn(q, commit);
+      return ends && !ctx.cancellationSignal.aborted ? { ...r, ended: await finishAtEndIn(q, a.run, r.head) } : r;
     }),
   );
 }

@@ -4,10 +4,10 @@ import { interruptsByTask } from '../core/format.js';
 import { emptyHead, pendingInterrupts, threadStatusAfter, type ThreadHead } from '../core/head.js';
 import type { RunContext, RunSpec, RunStatus, ThreadStatus } from '../core/runs.js';
 import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/checkpoints.js';
-import { admitRun, claimRun, claimRunIn, type Claim } from '../db/admission.js';
+import { admitRun, claimIn, claimRun, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
 import type { Db, Queryable } from '../db/pool.js';
-import { activeRuns, countActiveRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted } from '../db/runs.js';
+import { activeRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted, runStatusAndOthers } from '../db/runs.js';
 import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { commitInputIn } from './checkpoints.js';
@@ -84,12 +84,13 @@ export function createRunActivities({ db }: ActivityDeps) {
       ids: [string, string];
     }): Promise<{ claim: Claim; head?: ThreadHead }> {
       return db.tx(async (q) => {
-        const claim = await claimRunIn(q, { threadId: a.run.threadId, runId: a.run.runId, spec: a.spec });
-        if (claim.outcome !== 'recorded') return { claim };
+        const { claim, claimed } = await claimIn(q, { threadId: a.run.threadId, runId: a.run.runId, spec: a.spec });
+        if (claim.outcome !== 'recorded' || !claimed) return { claim };
         // The claim marked the thread busy and read the head under its lock.
         const from = claim.head.checkpointId;
-        await markRunStarted(q, a.run.runId, from);
-        const head = await commitInputIn(q, { run: a.run, expectedHead: from, baseCheckpointId: a.checkpointId ?? from, ids: a.ids });
+        const run = (await markRunStarted(q, a.run.runId, from)) ? { ...claimed.run, status: 'running' as const } : claimed.run;
+        const input = { run: a.run, expectedHead: from, baseCheckpointId: a.checkpointId ?? from, ids: a.ids };
+        const head = await commitInputIn(q, input, { thread: claimed.thread, head: claim.head, run });
         return { claim, head };
       });
     },
@@ -186,10 +187,12 @@ export async function finishRunIn(
   q: Queryable,
   a: { run: RunContext; status: RunStatus; error: RunError | null; queued: number },
   head: ThreadHead,
+  /** The run's stored status (null: gone) when the caller read it already under the lock. */
+  stored?: RunStatus | null,
 ): Promise<ThreadStatus> {
-  const current = await getRun(q, a.run.runId);
+  const current = stored === undefined ? ((await getRun(q, a.run.runId))?.status ?? null) : stored;
   const threadStatus = threadStatusAfter(head, a.queued, a.status === 'error');
-  if (!current || (current.status !== 'pending' && current.status !== 'running')) {
+  if (current !== 'pending' && current !== 'running') {
     await setThreadStatus(q, a.run.threadId, threadStatus, a.error);
     return threadStatus;
   }
@@ -217,9 +220,14 @@ export async function finishAtEnd(db: Db, run: RunContext, head: ThreadHead): Pr
   return db.tx(async (q) => {
     if (!(await lockThread(q, run.threadId)))
       throw ApplicationFailure.nonRetryable(`Thread ${run.threadId} no longer exists`, FailureType.threadNotFound);
-    const queued = await countActiveRuns(q, run.threadId, run.runId);
-    return finishRunIn(q, { run, status: 'success', error: null, queued }, head);
+    return finishAtEndIn(q, run, head);
   });
+}
+
+/** finishAtEnd inside the caller's transaction, which holds the thread's lock (the turn's own commit took it). */
+export async function finishAtEndIn(q: Queryable, run: RunContext, head: ThreadHead): Promise<ThreadStatus> {
+  const { status, others } = await runStatusAndOthers(q, run.threadId, run.runId);
+  return finishRunIn(q, { run, status: 'success', error: null, queued: others }, head, status);
 }
 
 async function endOrphan(q: Queryable, runId: string, checkpointId: string | null): Promise<void> {

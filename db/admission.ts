@@ -1,10 +1,10 @@
-import type { ThreadHead } from '../core/head.js';
+import { emptyHead, type ThreadHead } from '../core/head.js';
+import { headOf, type CheckpointRow } from './checkpoints.js';
 import type { RunSpec } from '../core/runs.js';
-import { readHead } from './checkpoints.js';
 import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, THREAD_RUNS_CHANNEL } from './events.js';
 import type { Db, Queryable } from './pool.js';
 import { getRunSpec, promoteRunRequest, type RunRow } from './runs.js';
-import { lockThread } from './threads.js';
+import { lockThread, type ThreadRow } from './threads.js';
 
 /**
  * Turns an accepted run request into a pending run: the run row, its `metadata` event (id 0), the thread marked
@@ -36,28 +36,48 @@ export async function claimRun(db: Db, a: { threadId: string; runId: string; spe
 
 /** claimRun inside the caller's transaction, which then holds the thread's lock. */
 export async function claimRunIn(q: Queryable, a: { threadId: string; runId: string; spec: RunSpec | null }): Promise<Claim> {
-  if (!(await lockThread(q, a.threadId))) return { outcome: 'thread-gone' };
+  return (await claimIn(q, a)).claim;
+}
+
+/** What a recorded claim read under the thread's lock, for a caller that goes on in the same transaction. */
+export interface Claimed {
+  thread: ThreadRow;
+  run: RunRow;
+}
+
+/** claimRunIn, also returning what it read under the lock when it recorded the run. */
+export async function claimIn(
+  q: Queryable,
+  a: { threadId: string; runId: string; spec: RunSpec | null },
+): Promise<{ claim: Claim; claimed?: Claimed }> {
+  const thread = await lockThread(q, a.threadId);
+  if (!thread) return { claim: { outcome: 'thread-gone' } };
   const run = await promoteRunRequest(q, a.runId, a.spec ?? undefined);
-  if (!run) return { outcome: 'request-gone' };
+  if (!run) return { claim: { outcome: 'request-gone' } };
   const spec = a.spec ?? (await getRunSpec(q, a.runId));
-  if (!spec) return { outcome: 'request-gone' };
-  await announce(q, run, spec.graphId, spec.assistantId);
-  const head = await readHead(q, a.threadId);
-  return a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
+  if (!spec) return { claim: { outcome: 'request-gone' } };
+  const head = await announce(q, run, spec.graphId, spec.assistantId);
+  const claim: Claim = a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
+  return { claim, claimed: { thread, run } };
 }
 
 /**
  * The first time a run is recorded (its log is still empty), in one statement: its metadata event, the thread busy
- * and stamped with graph and assistant, and the thread's watchers told.
+ * and stamped with graph and assistant, and the thread's watchers told. Returns the thread's head, read in the same
+ * statement: the caller holds the lock, so this statement's snapshot (taken after it) sees the latest head.
  */
-async function announce(q: Queryable, run: RunRow, graphId: string, assistantId: string): Promise<void> {
-  await q.query(
+async function announce(q: Queryable, run: RunRow, graphId: string, assistantId: string): Promise<ThreadHead> {
+  const r = await q.query<{ head: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null }>(
     `WITH ${appendEventsCtes({ runId: '$1::uuid', count: '1', events: '$2', onlyIfEmpty: true })},
      stamp AS (
        UPDATE threads SET metadata = metadata || $4::jsonb, status = 'busy', error = NULL, updated_at = now()
        WHERE thread_id = $3 AND EXISTS (SELECT 1 FROM s)
-     )
-     SELECT pg_notify($5, $1::text), pg_notify($6, $3::text) FROM s`,
+     ),
+     told AS (SELECT pg_notify($5, $1::text), pg_notify($6, $3::text) FROM s)
+     SELECT (SELECT count(*) FROM told) AS told,
+       (SELECT jsonb_build_object('checkpoint_id', c.checkpoint_id, 'step', c.step, 'next', c.next, 'tasks', c.tasks)
+        FROM threads t JOIN checkpoints c ON c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id
+        WHERE t.thread_id = $3) AS head`,
     [
       run.run_id,
       eventsJson([{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]),
@@ -67,4 +87,6 @@ async function announce(q: Queryable, run: RunRow, graphId: string, assistantId:
       THREAD_RUNS_CHANNEL,
     ],
   );
+  const head = r.rows[0]?.head;
+  return head ? headOf(head) : emptyHead();
 }

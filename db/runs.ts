@@ -191,12 +191,25 @@ export async function deleteRun(q: Queryable, runId: string): Promise<boolean> {
   return r.rowCount > 0;
 }
 
-export async function countActiveRuns(q: Queryable, threadId: string, excludeRunId?: string): Promise<number> {
-  const r = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running') AND run_id <> COALESCE($2::uuid, '00000000-0000-0000-0000-000000000000')`,
-    [threadId, excludeRunId ?? null],
-  );
+export async function countActiveRuns(q: Queryable, threadId: string): Promise<number> {
+  const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')`, [
+    threadId,
+  ]);
   return r.rows[0]?.n ?? 0;
+}
+
+/** A run's status (null when it is gone) and how many other runs of its thread are pending or running, in one read. */
+export async function runStatusAndOthers(
+  q: Queryable,
+  threadId: string,
+  runId: string,
+): Promise<{ status: RunStatus | null; others: number }> {
+  const r = await q.query<{ status: RunStatus | null; others: number }>(
+    `SELECT (SELECT status FROM runs WHERE run_id = $2::uuid) AS status,
+       (SELECT count(*)::int FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running') AND run_id <> $2::uuid) AS others`,
+    [threadId, runId],
+  );
+  return r.rows[0] ?? { status: null, others: 0 };
 }
 
 export interface RunFilter {
