@@ -145,9 +145,18 @@ export class ToolRegistry {
   /** Specs of the named tools and groups for the model; names with no definition are skipped (reported at run time). */
   specs(names: string[]): ToolSpec[] {
     const tools = names.flatMap((n) => this.groups.get(n) ?? (this.byName.has(n) ? [this.byName.get(n)!] : []));
-    return tools.map((t) => {
-      const { $schema: _ignored, ...parameters } = t.jsonSchema ?? (z.toJSONSchema(t.schema) as Record<string, unknown>);
-      return { name: t.name, description: t.description, parameters };
-    });
+    return tools.map((t) => ({ name: t.name, description: t.description, parameters: this.parameters(t) }));
+  }
+
+  // Converting a zod schema takes longer than a scripted model turn: each tool's is converted once (definitions are fixed).
+  private readonly converted = new WeakMap<ToolDefinition, Record<string, unknown>>();
+
+  private parameters(t: ToolDefinition): Record<string, unknown> {
+    let parameters = this.converted.get(t);
+    if (!parameters) {
+      const { $schema: _ignored, ...rest } = t.jsonSchema ?? (z.toJSONSchema(t.schema) as Record<string, unknown>);
+      this.converted.set(t, (parameters = rest));
+    }
+    return parameters;
   }
 }
