@@ -5,7 +5,7 @@ import type { HeadTask, ThreadHead } from '../core/head.js';
 import type { Message } from '../core/messages.js';
 import type { RunContext } from '../core/runs.js';
 import { applyWrites, type ChannelWrites, type StateValues } from '../core/state.js';
-import { headOf, insertCheckpoint, valuesAt, type NewCheckpoint } from '../db/checkpoints.js';
+import { headOf, valuesAt, type NewCheckpoint } from '../db/checkpoints.js';
 import type { NewEvent } from '../db/events.js';
 import { appendRunEvents } from './run-events.js';
 import type { Db, Queryable } from '../db/pool.js';
@@ -82,13 +82,11 @@ export interface LockedReads {
 /** commitSteps inside the caller's transaction. */
 export async function commitStepsIn(q: Queryable, cs: StepCommit[], locked?: LockedReads): Promise<CommitResult[]> {
   const out: CommitResult[] = [];
-  let chain: { runMeta: Record<string, unknown>; events: NewEvent[] } | null = null;
+  let chain: Chain | null = null;
   for (const [i, c] of cs.entries()) {
     const ends = !builds(c, cs[i + 1]);
     if (chain && out.at(-1)!.inserted && builds(cs[i - 1]!, c)) {
-      const w = await writeCheckpoint(q, c, out.at(-1)!.values, chain.runMeta, ends ? chain.events : undefined);
-      chain.events.push(...w.events);
-      out.push(w.result);
+      out.push(await writeCheckpoint(q, c, out.at(-1)!.values, chain, ends));
       if (ends) chain = null;
       continue;
     }
@@ -98,11 +96,18 @@ export async function commitStepsIn(q: Queryable, cs: StepCommit[], locked?: Loc
       out.push(first.existing);
       continue;
     }
-    const w = await writeCheckpoint(q, c, first.parentValues, first.runMeta, ends ? [] : undefined);
-    chain = ends ? null : { runMeta: first.runMeta, events: w.events };
-    out.push(w.result);
+    const started: Chain = { runMeta: first.runMeta, events: [], rows: [] };
+    out.push(await writeCheckpoint(q, c, first.parentValues, started, ends));
+    chain = ends ? null : started;
   }
   return out;
+}
+
+/** A chain's steps so far: the run metadata they stamp, and their events and checkpoints, which its last step writes. */
+interface Chain {
+  runMeta: Record<string, unknown>;
+  events: NewEvent[];
+  rows: NewCheckpoint[];
 }
 
 /** commitStep inside the caller's transaction. */
@@ -135,19 +140,13 @@ async function checkHead(
 }
 
 /**
- * Inserts the checkpoint. With `moveHead` (the events of the chain's earlier steps), it also moves the thread's head
- * to it and appends those events and its own to the run's log, in the same statement. Returns its result and its
- * events when it did not append them.
+ * Writes the checkpoint when it `ends` its chain: with the chain's earlier checkpoints, it moves the thread's head to
+ * it and appends the events of all of them, in one statement. An earlier step only joins the chain (its checkpoint
+ * and events wait for the last). Returns its result.
  */
-async function writeCheckpoint(
-  q: Queryable,
-  c: StepCommit,
-  parentValues: StateValues,
-  runMeta: Record<string, unknown>,
-  moveHead?: NewEvent[],
-): Promise<{ result: CommitResult; events: NewEvent[] }> {
+async function writeCheckpoint(q: Queryable, c: StepCommit, parentValues: StateValues, chain: Chain, ends: boolean): Promise<CommitResult> {
   const values = applyWrites(parentValues, c.writes);
-  const metadata = { ...runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
+  const metadata = { ...chain.runMeta, source: c.source, step: c.step, parents: {}, writes: c.metadataWrites };
   const row: NewCheckpoint = {
     thread_id: c.threadId,
     checkpoint_id: c.checkpointId,
@@ -181,16 +180,17 @@ async function writeCheckpoint(
       ]
     : [];
   const result = { head: { checkpointId: c.checkpointId, step: c.step, next: c.next, tasks: c.tasks }, values, inserted: true };
-  if (!moveHead) {
-    await insertCheckpoint(q, row);
-    return { result, events };
+  chain.events.push(...events);
+  if (!ends) {
+    chain.rows.push(row);
+    return result;
   }
-  const all = [...moveHead, ...events];
+  const all = chain.events;
   // A subagent's events are also copied to its parent's log (appendRunEvents): those go the longer way.
   const own = c.run && !c.run.parent ? { runId: c.run.runId, events: all } : undefined;
-  await insertHeadCheckpoint(q, row, { values, interrupts: interruptsByTask(c.tasks) }, own);
+  await insertHeadCheckpoint(q, row, { values, interrupts: interruptsByTask(c.tasks) }, own, chain.rows);
   if (c.run && !own && all.length) await appendRunEvents(q, c.run, all);
-  return { result, events: [] };
+  return result;
 }
 
 /** Run metadata stamped on checkpoints; a run that was cancelled meanwhile may not write any more steps. */

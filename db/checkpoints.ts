@@ -23,13 +23,17 @@ export type NewCheckpoint = Omit<CheckpointRow, 'created_at' | 'seq' | 'checkpoi
 const columns = `thread_id, checkpoint_id, parent_checkpoint_id, checkpoint_ns, run_id, step, source, writes, next, tasks,
   metadata, created_at, seq`;
 
-/** Inserts unless a checkpoint with that id exists already (a retried activity); returns whether it inserted. */
-export async function insertCheckpoint(q: Queryable, c: NewCheckpoint): Promise<boolean> {
-  const r = await q.query(
-    `INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, run_id, step, source, writes, next, tasks, metadata)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb)
+/** The insert of new checkpoints, their parameters numbered from `$first`, 10 a row. */
+export function checkpointInsert(rows: NewCheckpoint[], first = 1): { sql: string; params: unknown[] } {
+  const tuples = rows.map((_, i) => {
+    const [a, b, c, d, e, f, g, h, k, m] = Array.from({ length: 10 }, (_, j) => `$${first + i * 10 + j}`);
+    return `(${a}, ${b}, ${c}, ${d}, ${e}, ${f}, ${g}::jsonb, ${h}::jsonb, ${k}::jsonb, ${m}::jsonb)`;
+  });
+  return {
+    sql: `INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, run_id, step, source, writes, next, tasks, metadata)
+     VALUES ${tuples.join(', ')}
      ON CONFLICT (thread_id, checkpoint_id) DO NOTHING`,
-    [
+    params: rows.flatMap((c) => [
       c.thread_id,
       c.checkpoint_id,
       c.parent_checkpoint_id,
@@ -40,9 +44,8 @@ export async function insertCheckpoint(q: Queryable, c: NewCheckpoint): Promise<
       JSON.stringify(c.next),
       JSON.stringify(c.tasks),
       JSON.stringify(c.metadata),
-    ],
-  );
-  return r.rowCount > 0;
+    ]),
+  };
 }
 
 export async function getCheckpoint(q: Queryable, threadId: string, checkpointId: string): Promise<CheckpointRow | undefined> {

@@ -1,6 +1,6 @@
 import type { Interrupt } from '../core/head.js';
 import type { StateValues } from '../core/state.js';
-import type { CheckpointRow, NewCheckpoint } from './checkpoints.js';
+import { checkpointInsert, type CheckpointRow, type NewCheckpoint } from './checkpoints.js';
 import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, type NewEvent } from './events.js';
 import type { Queryable } from './pool.js';
 
@@ -33,41 +33,33 @@ export interface StepRun {
 }
 
 /**
- * A new checkpoint that becomes the thread's head, in one statement (the caller holds the thread's lock); with
- * `events`, the run's events for the step are appended and announced in it too.
+ * A new checkpoint that becomes the thread's head, in one statement (the caller holds the thread's lock), with the
+ * `earlier` checkpoints of its chain (they build on each other; none becomes the head); with `events`, the run's
+ * events for the steps are appended and announced in it too.
  */
 export async function insertHeadCheckpoint(
   q: Queryable,
   c: NewCheckpoint,
   head: { values: StateValues; interrupts: Record<string, Interrupt[]> },
   events?: { runId: string; events: NewEvent[] },
+  earlier: NewCheckpoint[] = [],
 ): Promise<void> {
   const appends = events && events.events.length > 0;
+  const ins = checkpointInsert([...earlier, c], appends ? 9 : 5);
   await q.query(
-    `WITH ins AS (
-       INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, run_id, step, source, writes, next, tasks, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb)
-       ON CONFLICT (thread_id, checkpoint_id) DO NOTHING
-     ),
+    `WITH ins AS (${ins.sql}),
      head AS (
-       UPDATE threads SET head_checkpoint_id = $2, values = $11::jsonb, interrupts = $12::jsonb, updated_at = now(), state_updated_at = now()
+       UPDATE threads SET head_checkpoint_id = $2, values = $3::jsonb, interrupts = $4::jsonb, updated_at = now(), state_updated_at = now()
        WHERE thread_id = $1
-     )${appends ? `, ${appendEventsCtes({ runId: '$13::uuid', count: '$14::int', events: '$15' })}` : ''}
-     ${appends ? 'SELECT pg_notify($16, $13::text) FROM s' : 'SELECT 1'}`,
+     )${appends ? `, ${appendEventsCtes({ runId: '$5::uuid', count: '$6::int', events: '$7' })}` : ''}
+     ${appends ? 'SELECT pg_notify($8, $5::text) FROM s' : 'SELECT 1'}`,
     [
       c.thread_id,
       c.checkpoint_id,
-      c.parent_checkpoint_id,
-      c.run_id,
-      c.step,
-      c.source,
-      c.writes === null ? null : JSON.stringify(c.writes),
-      JSON.stringify(c.next),
-      JSON.stringify(c.tasks),
-      JSON.stringify(c.metadata),
       JSON.stringify(head.values),
       JSON.stringify(head.interrupts),
       ...(appends ? [events.runId, events.events.length, eventsJson(events.events), EVENTS_CHANNEL] : []),
+      ...ins.params,
     ],
   );
 }
