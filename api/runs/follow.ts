@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
+import type { StateValues } from '../../core/state.js';
 import { valuesAt } from '../../db/checkpoints.js';
-import { liveJoinPoint, modeOfEvent, runEndMarker } from '../../db/events.js';
+import { liveJoinPoint, modeOfEvent, runEndMarker, runOutcome } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
@@ -72,6 +73,30 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
  * period reads again, covering a notification lost while LISTEN was reconnecting, and a run deleted meanwhile.
  */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
+  return ((await awaitMarker(deps, runId, signal, () => runEndMarker(deps.db, runId)))?.end as TailEnd | undefined) ?? null;
+}
+
+/**
+ * awaitEnd for wait and join, whose answer needs the final values too: the end marker, with the values at its
+ * checkpoint when that is still the thread's head (as it usually is), read in the same statement. runResult takes both.
+ */
+export async function awaitOutcome(
+  deps: AppDeps,
+  threadId: string,
+  runId: string,
+  signal: AbortSignal,
+): Promise<{ end: TailEnd | null; atEnd?: StateValues }> {
+  const outcome = await awaitMarker(deps, runId, signal, () => runOutcome(deps.db, runId, threadId));
+  return { end: (outcome?.end as TailEnd | undefined) ?? null, ...(outcome?.values ? { atEnd: outcome.values } : {}) };
+}
+
+/** The marker read by `read` once it names an end; null when the run is gone or the caller left. */
+async function awaitMarker<M extends { exists: boolean; end: unknown }>(
+  deps: AppDeps,
+  runId: string,
+  signal: AbortSignal,
+  read: () => Promise<M>,
+): Promise<M | null> {
   const wakeup = new Wakeup();
   const unsubscribeEnd = deps.hub.subscribeEnd(runId, wakeup.notify);
   const unsubscribeEvents = deps.hub.subscribe(runId, () => deps.hub.endsAnnounced || wakeup.notify());
@@ -83,9 +108,9 @@ export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal
     while (!signal.aborted) {
       await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
       if (signal.aborted) break;
-      const marker = await readPatiently(deps.log, signal, () => runEndMarker(deps.db, runId));
+      const marker = await readPatiently(deps.log, signal, read);
       if (!marker.exists) return null;
-      if (marker.end) return marker.end as TailEnd;
+      if (marker.end) return marker;
     }
     return null;
   } catch (err) {
@@ -96,17 +121,23 @@ export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal
   }
 }
 
-/** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */
+/**
+ * What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`.
+ * `atEnd`: the values at the end's checkpoint when the caller has them already (runOutcome).
+ */
 export async function runResult(
   deps: AppDeps,
   threadId: string,
   end: TailEnd | null,
   signal: AbortSignal = new AbortController().signal,
+  atEnd?: StateValues,
 ): Promise<Record<string, unknown>> {
   if (end?.error) return { __error__: end.error };
-  const values = await readPatiently(deps.log, signal, async () =>
-    end?.checkpoint_id ? valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {}),
-  );
+  const values =
+    atEnd ??
+    (await readPatiently(deps.log, signal, async () =>
+      end?.checkpoint_id ? valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {}),
+    ));
   return end?.interrupts ? { ...values, __interrupt__: end.interrupts } : values;
 }
 
@@ -123,12 +154,12 @@ export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<Stream
   res.on('close', () => gone.abort());
   const keepAlive = setInterval(() => res.writableNeedDrain || res.write('\n'), deps.settings.heartbeatSeconds * 1000);
   try {
-    const end = await awaitEnd(deps, o.runId, gone.signal);
+    const { end, atEnd } = await awaitOutcome(deps, o.threadId, o.runId, gone.signal);
     if (gone.signal.aborted) {
       if (o.cancelOnDisconnect && !end) await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch(() => undefined);
       return;
     }
-    res.end(JSON.stringify(await runResult(deps, o.threadId, end, gone.signal)));
+    res.end(JSON.stringify(await runResult(deps, o.threadId, end, gone.signal, atEnd)));
   } catch (err) {
     if (gone.signal.aborted || res.writableEnded) return;
     deps.log.error('waiting for a run failed', { runId: o.runId, err });

@@ -14,7 +14,7 @@ import { cancelEach } from './cancel-many.js';
 import { createRun } from './create.js';
 import { streamThread } from './thread-stream.js';
 import { FollowerGone } from '../events/patience.js';
-import { awaitEnd, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
+import { awaitEnd, awaitOutcome, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
 import * as s from './schema.js';
 
 // Runs on a thread, stateless runs, and following runs by stream, wait and join.
@@ -194,8 +194,8 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       await requireRun(p.thread_id, p.run_id);
       const gone = new AbortController();
       res.on('close', () => gone.abort());
-      const end = await awaitEnd(deps, p.run_id, gone.signal);
-      const result = gone.signal.aborted ? null : await runResult(deps, p.thread_id, end, gone.signal).catch(whenGone);
+      const { end, atEnd } = await awaitOutcome(deps, p.thread_id, p.run_id, gone.signal);
+      const result = gone.signal.aborted ? null : await runResult(deps, p.thread_id, end, gone.signal, atEnd).catch(whenGone);
       if (!result) {
         if (query.cancel_on_disconnect) await cancelRuns(deps, p.thread_id, [p.run_id], 'interrupt');
         return;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AppDeps } from '../deps.js';
 import type { TailEnd } from '../events/tail.js';
 import { createRun, type CreatedRun } from './create.js';
-import { awaitEnd, runResult } from './follow.js';
+import { awaitOutcome, runResult } from './follow.js';
 import type { RunCreate } from './schema.js';
 
 // Create a run and wait for its end, for protocol endpoints (MCP tools/call, A2A message/send) that answer with
@@ -24,6 +24,6 @@ export async function runToEnd(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<FinishedRun> {
   const created = await createRun(deps, threadId, body, headers);
-  const end = await awaitEnd(deps, created.run.run_id, signal);
-  return { created, end, values: await runResult(deps, created.threadId, end) };
+  const { end, atEnd } = await awaitOutcome(deps, created.threadId, created.run.run_id, signal);
+  return { created, end, values: await runResult(deps, created.threadId, end, undefined, atEnd) };
 }
