@@ -5,9 +5,9 @@ import { liveJoinPoint, modeOfEvent, runEndMarker, runOutcome } from '../../db/e
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
-import { FollowerGone, readPatiently } from '../events/patience.js';
+import { EndWatch } from '../events/end-watch.js';
+import { readPatiently } from '../events/patience.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
-import { Wakeup } from '../events/wakeup.js';
 import { cancelRuns } from './cancel.js';
 
 // Following a run: as SSE (stream, join stream) or as one JSON answer when it ends (wait, join).
@@ -68,56 +68,36 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
 
 /**
  * Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile or the caller left.
- * It reads only the marker, once at the start and when the end is announced, not the events in between (token and
- * values events, which can be large). Until workers announce ends, it reads after every append instead. A quiet
- * period reads again, covering a notification lost while LISTEN was reconnecting, and a run deleted meanwhile.
+ * It reads only the marker, when the end is announced (EndWatch), not the events in between (token and values
+ * events, which can be large).
  */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
-  return ((await awaitMarker(deps, runId, signal, () => runEndMarker(deps.db, runId)))?.end as TailEnd | undefined) ?? null;
+  const watch = new EndWatch(deps, runId);
+  try {
+    return ((await watch.marker(signal, () => runEndMarker(deps.db, runId)))?.end as TailEnd | undefined) ?? null;
+  } finally {
+    watch.close();
+  }
 }
 
 /**
  * awaitEnd for wait and join, whose answer needs the final values too: the end marker, with the values at its
- * checkpoint when that is still the thread's head (as it usually is), read in the same statement. runResult takes both.
+ * checkpoint when that is still the thread's head (as it usually is), read in the same statement. runResult takes
+ * both. `watch`: one the caller opened before it submitted the run (and closes).
  */
 export async function awaitOutcome(
   deps: AppDeps,
   threadId: string,
   runId: string,
   signal: AbortSignal,
+  watch?: EndWatch,
 ): Promise<{ end: TailEnd | null; atEnd?: StateValues }> {
-  const outcome = await awaitMarker(deps, runId, signal, () => runOutcome(deps.db, runId, threadId));
-  return { end: (outcome?.end as TailEnd | undefined) ?? null, ...(outcome?.values ? { atEnd: outcome.values } : {}) };
-}
-
-/** The marker read by `read` once it names an end; null when the run is gone or the caller left. */
-async function awaitMarker<M extends { exists: boolean; end: unknown }>(
-  deps: AppDeps,
-  runId: string,
-  signal: AbortSignal,
-  read: () => Promise<M>,
-): Promise<M | null> {
-  const wakeup = new Wakeup();
-  const unsubscribeEnd = deps.hub.subscribeEnd(runId, wakeup.notify);
-  const unsubscribeEvents = deps.hub.subscribe(runId, () => deps.hub.endsAnnounced || wakeup.notify());
-  const unsubscribe = () => {
-    unsubscribeEnd();
-    unsubscribeEvents();
-  };
+  const w = watch ?? new EndWatch(deps, runId);
   try {
-    while (!signal.aborted) {
-      await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
-      if (signal.aborted) break;
-      const marker = await readPatiently(deps.log, signal, read);
-      if (!marker.exists) return null;
-      if (marker.end) return marker;
-    }
-    return null;
-  } catch (err) {
-    if (err instanceof FollowerGone) return null;
-    throw err;
+    const outcome = await w.marker(signal, () => runOutcome(deps.db, runId, threadId));
+    return { end: (outcome?.end as TailEnd | undefined) ?? null, ...(outcome?.values ? { atEnd: outcome.values } : {}) };
   } finally {
-    unsubscribe();
+    if (w !== watch) w.close();
   }
 }
 
@@ -146,7 +126,11 @@ export async function runResult(
  * status is sent before the outcome is known, so every way out writes a complete JSON body: the final values,
  * or `__error__` as the Python Agent Server writes it when waiting fails.
  */
-export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<StreamOptions, 'afterSeq' | 'modes'>): Promise<void> {
+export async function waitAndAnswer(
+  deps: AppDeps,
+  res: Response,
+  o: Omit<StreamOptions, 'afterSeq' | 'modes'> & { watch?: EndWatch },
+): Promise<void> {
   res.status(200).setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Location', runLocation(o.threadId, o.runId, o.stateless));
   res.flushHeaders();
@@ -154,7 +138,7 @@ export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<Stream
   res.on('close', () => gone.abort());
   const keepAlive = setInterval(() => res.writableNeedDrain || res.write('\n'), deps.settings.heartbeatSeconds * 1000);
   try {
-    const { end, atEnd } = await awaitOutcome(deps, o.threadId, o.runId, gone.signal);
+    const { end, atEnd } = await awaitOutcome(deps, o.threadId, o.runId, gone.signal, o.watch);
     if (gone.signal.aborted) {
       if (o.cancelOnDisconnect && !end) await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch(() => undefined);
       return;

@@ -6,6 +6,7 @@ import { deleteRun, getRun, getRunInternals, listRuns, type RunRow } from '../..
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
+import { uuid7 } from '../ids.js';
 import { mount } from '../route.js';
 import { jsonObject } from '../schemas.js';
 import { batchPayloads } from './batch.js';
@@ -13,6 +14,7 @@ import { cancelRuns } from './cancel.js';
 import { cancelEach } from './cancel-many.js';
 import { createRun } from './create.js';
 import { streamThread } from './thread-stream.js';
+import { EndWatch } from '../events/end-watch.js';
 import { FollowerGone } from '../events/patience.js';
 import { awaitEnd, awaitOutcome, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
 import * as s from './schema.js';
@@ -77,13 +79,21 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       body: s.runCreate,
       response: jsonObject,
       handler: async ({ params: p, body }, req, res) => {
-        const c = await createRun(deps, threadOf(p), body, req.headers);
-        await waitAndAnswer(deps, res, {
-          threadId: c.threadId,
-          runId: c.run.run_id,
-          stateless,
-          cancelOnDisconnect: body.on_disconnect === 'cancel',
-        });
+        // Watched from before it is submitted, the run's end cannot go unseen: the wait reads once it is announced.
+        const runId = uuid7();
+        const watch = new EndWatch(deps, runId, true);
+        try {
+          const c = await createRun(deps, threadOf(p), body, req.headers, undefined, { runId });
+          await waitAndAnswer(deps, res, {
+            threadId: c.threadId,
+            runId: c.run.run_id,
+            stateless,
+            cancelOnDisconnect: body.on_disconnect === 'cancel',
+            watch,
+          });
+        } finally {
+          watch.close();
+        }
       },
     });
   }
