@@ -1,3 +1,4 @@
+import type { StateValues } from '../core/state.js';
 import type { Queryable } from './pool.js';
 
 // The per-run event log behind SSE. Ids are allocated from runs.last_event_seq under the run row's lock, so
@@ -90,6 +91,29 @@ export async function runEndMarker(q: Queryable, runId: string): Promise<{ exist
   );
   const row = r.rows[0];
   return row ? { exists: true, end: row.end ?? null } : { exists: false, end: null };
+}
+
+/**
+ * runEndMarker, and with it the values wait and join answer, in one statement: when the run ended at a checkpoint
+ * that is still the thread's head, its values are those kept on the thread row (as valuesAt reads them). `values`
+ * is undefined otherwise (another checkpoint is the head, or none is named): valuesAt folds those.
+ */
+export async function runOutcome(
+  q: Queryable,
+  runId: string,
+  threadId: string,
+): Promise<{ exists: boolean; end: unknown; values?: StateValues }> {
+  const r = await q.query<{ end: unknown; values: StateValues | null }>(
+    `SELECT m.end, t.values FROM runs r
+     CROSS JOIN LATERAL (SELECT CASE WHEN r.ended_at IS NOT NULL THEN
+       (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END AS end) m
+     LEFT JOIN threads t ON t.thread_id = $3 AND t.head_checkpoint_id::text = m.end->>'checkpoint_id'
+     WHERE r.run_id = $1`,
+    [runId, END_EVENT, threadId],
+  );
+  const row = r.rows[0];
+  if (!row) return { exists: false, end: null };
+  return { exists: true, end: row.end ?? null, ...(row.values ? { values: row.values } : {}) };
 }
 
 export async function lastEventSeq(q: Queryable, runId: string): Promise<number | null> {

@@ -101,6 +101,23 @@ describe('wait, join and get', () => {
     expect((await client.threads.get(threadId)).status).toBe('idle');
   });
 
+  it('answers a wait whose end was announced unheard, at its quiet-period read', async () => {
+    // As when LISTEN was reconnecting as the run ended. The wait was watching from before it submitted the run, and
+    // workers announce ends, so it made no read up front: only the periodic read can find the end.
+    const threadId = await newThread();
+    await client.runs.wait(threadId, 'agent', { input: human('first') });
+    const hub = stack.deps.hub;
+    expect(hub.endsAnnounced).toBe(true);
+    const subscribeEnd = hub.subscribeEnd.bind(hub);
+    hub.subscribeEnd = () => () => undefined;
+    try {
+      const values = (await client.runs.wait(threadId, 'agent', { input: human('second') })) as Values;
+      expect(values.messages.at(-1)).toMatchObject({ type: 'ai', content: 'second' });
+    } finally {
+      hub.subscribeEnd = subscribeEnd;
+    }
+  });
+
   it('reports a failing run as error, with an error event', async () => {
     const threadId = await newThread();
     const config = { configurable: { script: [{ error: 'the model is on fire' }] } };

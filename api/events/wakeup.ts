@@ -1,11 +1,12 @@
 /**
  * Turns notifications into something a loop can wait on without losing any: a notification that arrives while
  * the loop is busy is remembered, so the next wait() returns at once. Starts notified, so a loop's first pass
- * reads without waiting.
+ * reads without waiting, unless told that nothing can be there to read yet.
  */
 export class Wakeup {
-  private notified = true;
   private resolve: (() => void) | null = null;
+
+  constructor(private notified = true) {}
 
   readonly notify = (): void => {
     this.notified = true;

@@ -39,7 +39,8 @@ const credentialName = /authorization|cookie|key|token|secret|password/;
 
 /**
  * For callers that must create a run exactly once however often they retry (a cron fire): the run id, and the id
- * a stateless run's new thread gets. A retry with the same ids finds what the first attempt stored.
+ * a stateless run's new thread gets. A retry with the same ids finds what the first attempt stored. A caller that
+ * watches for the run's end from before it is submitted (wait) chooses the run id too.
  */
 export interface RunIdentity {
   runId?: string;

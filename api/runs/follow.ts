@@ -1,12 +1,13 @@
 import type { Request, Response } from 'express';
+import type { StateValues } from '../../core/state.js';
 import { valuesAt } from '../../db/checkpoints.js';
-import { liveJoinPoint, modeOfEvent, runEndMarker } from '../../db/events.js';
+import { liveJoinPoint, modeOfEvent, runEndMarker, runOutcome } from '../../db/events.js';
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { openSession } from '../events/session.js';
-import { FollowerGone, readPatiently } from '../events/patience.js';
+import { EndWatch } from '../events/end-watch.js';
+import { readPatiently } from '../events/patience.js';
 import { tailRun, type TailEnd } from '../events/tail.js';
-import { Wakeup } from '../events/wakeup.js';
 import { cancelRuns } from './cancel.js';
 
 // Following a run: as SSE (stream, join stream) or as one JSON answer when it ends (wait, join).
@@ -67,46 +68,56 @@ export async function joinStart(deps: AppDeps, req: Request, runId: string, resu
 
 /**
  * Resolves with the run's end marker, or null when the run was deleted (rolled back) meanwhile or the caller left.
- * It reads only the marker, once at the start and when the end is announced, not the events in between (token and
- * values events, which can be large). Until workers announce ends, it reads after every append instead. A quiet
- * period reads again, covering a notification lost while LISTEN was reconnecting, and a run deleted meanwhile.
+ * It reads only the marker, when the end is announced (EndWatch), not the events in between (token and values
+ * events, which can be large).
  */
 export async function awaitEnd(deps: AppDeps, runId: string, signal: AbortSignal): Promise<TailEnd | null> {
-  const wakeup = new Wakeup();
-  const unsubscribeEnd = deps.hub.subscribeEnd(runId, wakeup.notify);
-  const unsubscribeEvents = deps.hub.subscribe(runId, () => deps.hub.endsAnnounced || wakeup.notify());
-  const unsubscribe = () => {
-    unsubscribeEnd();
-    unsubscribeEvents();
-  };
+  const watch = new EndWatch(deps, runId);
   try {
-    while (!signal.aborted) {
-      await wakeup.wait(deps.settings.heartbeatSeconds * 1000, signal);
-      if (signal.aborted) break;
-      const marker = await readPatiently(deps.log, signal, () => runEndMarker(deps.db, runId));
-      if (!marker.exists) return null;
-      if (marker.end) return marker.end as TailEnd;
-    }
-    return null;
-  } catch (err) {
-    if (err instanceof FollowerGone) return null;
-    throw err;
+    return ((await watch.marker(signal, () => runEndMarker(deps.db, runId)))?.end as TailEnd | undefined) ?? null;
   } finally {
-    unsubscribe();
+    watch.close();
   }
 }
 
-/** What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`. */
+/**
+ * awaitEnd for wait and join, whose answer needs the final values too: the end marker, with the values at its
+ * checkpoint when that is still the thread's head (as it usually is), read in the same statement. runResult takes
+ * both. `watch`: one the caller opened before it submitted the run (and closes).
+ */
+export async function awaitOutcome(
+  deps: AppDeps,
+  threadId: string,
+  runId: string,
+  signal: AbortSignal,
+  watch?: EndWatch,
+): Promise<{ end: TailEnd | null; atEnd?: StateValues }> {
+  const w = watch ?? new EndWatch(deps, runId);
+  try {
+    const outcome = await w.marker(signal, () => runOutcome(deps.db, runId, threadId));
+    return { end: (outcome?.end as TailEnd | undefined) ?? null, ...(outcome?.values ? { atEnd: outcome.values } : {}) };
+  } finally {
+    if (w !== watch) w.close();
+  }
+}
+
+/**
+ * What wait and join answer: the final values, with `__interrupt__` when it stopped at one, or `__error__`.
+ * `atEnd`: the values at the end's checkpoint when the caller has them already (runOutcome).
+ */
 export async function runResult(
   deps: AppDeps,
   threadId: string,
   end: TailEnd | null,
   signal: AbortSignal = new AbortController().signal,
+  atEnd?: StateValues,
 ): Promise<Record<string, unknown>> {
   if (end?.error) return { __error__: end.error };
-  const values = await readPatiently(deps.log, signal, async () =>
-    end?.checkpoint_id ? valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {}),
-  );
+  const values =
+    atEnd ??
+    (await readPatiently(deps.log, signal, async () =>
+      end?.checkpoint_id ? valuesAt(deps.db, threadId, end.checkpoint_id) : ((await getThread(deps.db, threadId))?.values ?? {}),
+    ));
   return end?.interrupts ? { ...values, __interrupt__: end.interrupts } : values;
 }
 
@@ -115,7 +126,11 @@ export async function runResult(
  * status is sent before the outcome is known, so every way out writes a complete JSON body: the final values,
  * or `__error__` as the Python Agent Server writes it when waiting fails.
  */
-export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<StreamOptions, 'afterSeq' | 'modes'>): Promise<void> {
+export async function waitAndAnswer(
+  deps: AppDeps,
+  res: Response,
+  o: Omit<StreamOptions, 'afterSeq' | 'modes'> & { watch?: EndWatch },
+): Promise<void> {
   res.status(200).setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Location', runLocation(o.threadId, o.runId, o.stateless));
   res.flushHeaders();
@@ -123,12 +138,12 @@ export async function waitAndAnswer(deps: AppDeps, res: Response, o: Omit<Stream
   res.on('close', () => gone.abort());
   const keepAlive = setInterval(() => res.writableNeedDrain || res.write('\n'), deps.settings.heartbeatSeconds * 1000);
   try {
-    const end = await awaitEnd(deps, o.runId, gone.signal);
+    const { end, atEnd } = await awaitOutcome(deps, o.threadId, o.runId, gone.signal, o.watch);
     if (gone.signal.aborted) {
       if (o.cancelOnDisconnect && !end) await cancelRuns(deps, o.threadId, [o.runId], 'interrupt').catch(() => undefined);
       return;
     }
-    res.end(JSON.stringify(await runResult(deps, o.threadId, end, gone.signal)));
+    res.end(JSON.stringify(await runResult(deps, o.threadId, end, gone.signal, atEnd)));
   } catch (err) {
     if (gone.signal.aborted || res.writableEnded) return;
     deps.log.error('waiting for a run failed', { runId: o.runId, err });

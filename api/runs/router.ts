@@ -6,6 +6,7 @@ import { deleteRun, getRun, getRunInternals, listRuns, type RunRow } from '../..
 import { getThread } from '../../db/threads.js';
 import type { AppDeps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
+import { uuid7 } from '../ids.js';
 import { mount } from '../route.js';
 import { jsonObject } from '../schemas.js';
 import { batchPayloads } from './batch.js';
@@ -13,8 +14,9 @@ import { cancelRuns } from './cancel.js';
 import { cancelEach } from './cancel-many.js';
 import { createRun } from './create.js';
 import { streamThread } from './thread-stream.js';
+import { EndWatch } from '../events/end-watch.js';
 import { FollowerGone } from '../events/patience.js';
-import { awaitEnd, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
+import { awaitEnd, awaitOutcome, joinStart, runLocation, runResult, streamRun, waitAndAnswer } from './follow.js';
 import * as s from './schema.js';
 
 // Runs on a thread, stateless runs, and following runs by stream, wait and join.
@@ -77,13 +79,21 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       body: s.runCreate,
       response: jsonObject,
       handler: async ({ params: p, body }, req, res) => {
-        const c = await createRun(deps, threadOf(p), body, req.headers);
-        await waitAndAnswer(deps, res, {
-          threadId: c.threadId,
-          runId: c.run.run_id,
-          stateless,
-          cancelOnDisconnect: body.on_disconnect === 'cancel',
-        });
+        // Watched from before it is submitted, the run's end cannot go unseen: the wait reads once it is announced.
+        const runId = uuid7();
+        const watch = new EndWatch(deps, runId, true);
+        try {
+          const c = await createRun(deps, threadOf(p), body, req.headers, undefined, { runId });
+          await waitAndAnswer(deps, res, {
+            threadId: c.threadId,
+            runId: c.run.run_id,
+            stateless,
+            cancelOnDisconnect: body.on_disconnect === 'cancel',
+            watch,
+          });
+        } finally {
+          watch.close();
+        }
       },
     });
   }
@@ -194,8 +204,8 @@ export function runsRouter(deps: AppDeps, registry: OpenAPIRegistry): Router {
       await requireRun(p.thread_id, p.run_id);
       const gone = new AbortController();
       res.on('close', () => gone.abort());
-      const end = await awaitEnd(deps, p.run_id, gone.signal);
-      const result = gone.signal.aborted ? null : await runResult(deps, p.thread_id, end, gone.signal).catch(whenGone);
+      const { end, atEnd } = await awaitOutcome(deps, p.thread_id, p.run_id, gone.signal);
+      const result = gone.signal.aborted ? null : await runResult(deps, p.thread_id, end, gone.signal, atEnd).catch(whenGone);
       if (!result) {
         if (query.cancel_on_disconnect) await cancelRuns(deps, p.thread_id, [p.run_id], 'interrupt');
         return;
