@@ -10,6 +10,7 @@ import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@tem
 import { FailureType, isFailureType, UNPROCESSED_UPDATE } from '../core/failures.js';
 import { threadWorkflowId } from '../core/ids.js';
 import { readHeadAndActivity } from '../db/checkpoints.js';
+import type { ThreadStart } from '../db/threads.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
 import type { RunDeps } from './deps.js';
@@ -70,8 +71,8 @@ function unhandled(type: never): never {
  * and ends at once if the thread is gone) when runs are pending or running, or when the caller asks: a cancel has
  * no run of its own through which the workflow would learn that the thread was deleted meanwhile.
  */
-async function startOperation(deps: RunDeps, threadId: string, alwaysReconcile: boolean) {
-  const { head, active } = await readHeadAndActivity(deps.db, threadId);
+async function startOperation(deps: RunDeps, threadId: string, alwaysReconcile: boolean, known?: ThreadStart) {
+  const { head, active } = known ?? (await readHeadAndActivity(deps.db, threadId));
   return new WithStartWorkflowOperation<typeof threadWorkflow>('threadWorkflow', {
     workflowId: threadWorkflowId(threadId),
     taskQueue: deps.taskQueue,
@@ -93,7 +94,13 @@ export async function updateThread<Ret, Args extends unknown[]>(
   threadId: string,
   update: UpdateDefinition<Ret, Args>,
   args: Args,
-  o: { updateId: (attempt: number) => string | undefined; alwaysReconcile?: boolean; overrides?: FailureCodes },
+  o: {
+    updateId: (attempt: number) => string | undefined;
+    alwaysReconcile?: boolean;
+    overrides?: FailureCodes;
+    /** Read with the thread just before (a run's submission): the first attempt starts from it. */
+    start?: ThreadStart | undefined;
+  },
 ): Promise<Ret> {
   return callThread(
     deps,
@@ -104,7 +111,7 @@ export async function updateThread<Ret, Args extends unknown[]>(
           return await deps.temporal.workflow.executeUpdateWithStart(update, {
             args,
             ...(id ? { updateId: id } : {}),
-            startWorkflowOperation: await startOperation(deps, threadId, o.alwaysReconcile ?? false),
+            startWorkflowOperation: await startOperation(deps, threadId, o.alwaysReconcile ?? false, attempt ? undefined : o.start),
           });
         } catch (err) {
           if (attempt >= 5 || !(unprocessed(err) || closedUnder(err))) throw err;

@@ -10,7 +10,8 @@ import type { AssistantRow } from '../../db/assistants.js';
 import { admitRun } from '../../db/admission.js';
 import { checkpointExists } from '../../db/checkpoints.js';
 import { deleteRunRequest, getRun, insertRunRequest, type RunRow } from '../../db/runs.js';
-import { getThread, insertThread, type ThreadRow } from '../../db/threads.js';
+import { emptyHead } from '../../core/head.js';
+import { getThread, getThreadAndStart, insertThread, type ThreadRow, type ThreadStart } from '../../db/threads.js';
 import { submitRun } from '../../workflows/messages.js';
 import { findAssistant } from '../assistants/lookup.js';
 import { deleteThread } from '../threads/lifecycle.js';
@@ -70,11 +71,12 @@ export async function createRun(
   const early = mergeConfig(assistant.config, body.config ?? {});
   const earlyContext = { ...assistant.context, ...(body.context ?? {}) };
   await withMiddleware(deps, agentConfig(deps, graph, early, earlyContext), { ...early.configurable, ...earlyContext }, []);
-  const { thread, created } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
+  const { thread, created, start } = await resolveThread(deps, threadId, body, assistant, identity.newThreadId, auth.actor !== undefined);
   if (!created) checkRunThread(thread, auth.filter);
   try {
     return await submit(deps, {
       thread,
+      start,
       assistant,
       graph,
       body,
@@ -95,6 +97,8 @@ export async function createRun(
 
 interface Submission {
   thread: ThreadRow;
+  /** What starting the thread's workflow needs, when read with the thread. */
+  start: ThreadStart | undefined;
   assistant: AssistantRow;
   graph: AgentDefinition;
   body: RunCreate;
@@ -106,7 +110,7 @@ interface Submission {
 
 async function submit(
   deps: RunDeps,
-  { thread, assistant, graph, body, headers, defaultModes, stateless, runId = uuid7() }: Submission,
+  { thread, start, assistant, graph, body, headers, defaultModes, stateless, runId = uuid7() }: Submission,
 ): Promise<CreatedRun> {
   if (body.checkpoint_id ?? body.checkpoint?.checkpoint_id) {
     const cid = (body.checkpoint_id ?? body.checkpoint?.checkpoint_id)!;
@@ -194,7 +198,10 @@ async function submit(
   if (!stored) throw notFound(`Thread with ID ${thread.thread_id} not found`);
   try {
     // The run id names the update, so a retried request is not admitted twice.
-    await updateThread(deps, thread.thread_id, submitRun, [spec], { updateId: (attempt) => (attempt ? `${runId}/${attempt}` : runId) });
+    await updateThread(deps, thread.thread_id, submitRun, [spec], {
+      updateId: (attempt) => (attempt ? `${runId}/${attempt}` : runId),
+      start,
+    });
   } catch (err) {
     await deleteRunRequest(deps.db, runId).catch(() => undefined);
     // Deleting the thread meanwhile terminates its workflow under the update: that is a 404, not a failure.
@@ -241,19 +248,23 @@ async function resolveThread(
   assistant: AssistantRow,
   newThreadId = uuid7(),
   tagged = false,
-): Promise<{ thread: ThreadRow; created: boolean }> {
+): Promise<{ thread: ThreadRow; created: boolean; start?: ThreadStart }> {
   const stamp = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
+  // A thread this request made has no head and no runs yet.
+  const fresh: ThreadStart = { head: emptyHead(), active: false };
   if (threadId === null) {
     const inserted = await insertThread(deps.db, { thread_id: newThreadId, metadata: { ...stamp, ...(body.metadata ?? {}) } });
     // Only a retry with a given id finds its thread there already: made for this run all the same.
-    return { thread: inserted ?? (await getThread(deps.db, newThreadId))!, created: true };
+    return inserted
+      ? { thread: inserted, created: true, start: fresh }
+      : { thread: (await getThread(deps.db, newThreadId))!, created: true };
   }
-  const existing = await getThread(deps.db, threadId);
-  if (existing) return { thread: existing, created: false };
+  const existing = await getThreadAndStart(deps.db, threadId);
+  if (existing) return { thread: existing.thread, created: false, start: existing.start };
   if (body.if_not_exists !== 'create') throw notFound(`Thread with ID ${threadId} not found`);
   // With authentication the run's metadata (its owner tag) goes on the thread it creates, as on stateless runs.
   const inserted = await insertThread(deps.db, { thread_id: threadId, metadata: tagged ? { ...stamp, ...(body.metadata ?? {}) } : stamp });
-  return inserted ? { thread: inserted, created: true } : { thread: (await getThread(deps.db, threadId))!, created: false };
+  return inserted ? { thread: inserted, created: true, start: fresh } : { thread: (await getThread(deps.db, threadId))!, created: false };
 }
 
 function agentConfig(deps: RunDeps, graph: AgentDefinition, config: Config, context: Record<string, unknown>): AgentConfig {
