@@ -84,11 +84,12 @@ export function createRunActivities({ db }: ActivityDeps) {
       ids: [string, string];
     }): Promise<{ claim: Claim; head?: ThreadHead }> {
       return db.tx(async (q) => {
-        const { claim, claimed } = await claimIn(q, { threadId: a.run.threadId, runId: a.run.runId, spec: a.spec });
+        const { claim, claimed } = await claimIn(q, { threadId: a.run.threadId, runId: a.run.runId, spec: a.spec }, true);
         if (claim.outcome !== 'recorded' || !claimed) return { claim };
-        // The claim marked the thread busy and read the head under its lock.
+        // The claim marked the thread busy, read the head under its lock and (recording the run now) started it.
         const from = claim.head.checkpointId;
-        const run = (await markRunStarted(q, a.run.runId, from)) ? { ...claimed.run, status: 'running' as const } : claimed.run;
+        const started = claimed.started || (await markRunStarted(q, a.run.runId, from));
+        const run = started ? { ...claimed.run, status: 'running' as const } : claimed.run;
         const input = { run: a.run, expectedHead: from, baseCheckpointId: a.checkpointId ?? from, ids: a.ids };
         const head = await commitInputIn(q, input, { thread: claimed.thread, head: claim.head, run });
         return { claim, head };

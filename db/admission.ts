@@ -43,12 +43,15 @@ export async function claimRunIn(q: Queryable, a: { threadId: string; runId: str
 export interface Claimed {
   thread: ThreadRow;
   run: RunRow;
+  /** The claim also started the run (asked to begin it, it found it pending and recorded it now). */
+  started: boolean;
 }
 
-/** claimRunIn, also returning what it read under the lock when it recorded the run. */
+/** claimRunIn, also returning what it read under the lock when it recorded the run; with `begin`, it starts it too. */
 export async function claimIn(
   q: Queryable,
   a: { threadId: string; runId: string; spec: RunSpec | null },
+  begin = false,
 ): Promise<{ claim: Claim; claimed?: Claimed }> {
   const thread = await lockThread(q, a.threadId);
   if (!thread) return { claim: { outcome: 'thread-gone' } };
@@ -56,25 +59,35 @@ export async function claimIn(
   if (!run) return { claim: { outcome: 'request-gone' } };
   const spec = a.spec ?? (await getRunSpec(q, a.runId));
   if (!spec) return { claim: { outcome: 'request-gone' } };
-  const head = await announce(q, run, spec.graphId, spec.assistantId);
+  const { head, started } = await announce(q, run, spec.graphId, spec.assistantId, begin && run.status === 'pending');
   const claim: Claim = a.spec ? { outcome: 'recorded', head } : { outcome: 'recorded', head, spec };
-  return { claim, claimed: { thread, run } };
+  return { claim, claimed: { thread, run: started ? { ...run, status: 'running' } : run, started } };
 }
 
 /**
  * The first time a run is recorded (its log is still empty), in one statement: its metadata event, the thread busy
- * and stamped with graph and assistant, and the thread's watchers told. Returns the thread's head, read in the same
- * statement: the caller holds the lock, so this statement's snapshot (taken after it) sees the latest head.
+ * and stamped with graph and assistant, and the thread's watchers told; with `start`, the run started from the
+ * thread's head too (as markRunStarted would). Returns the thread's head, read in the same statement: the caller holds
+ * the lock, so this statement's snapshot (taken after it) sees the latest head. `started`: it started the run.
  */
-async function announce(q: Queryable, run: RunRow, graphId: string, assistantId: string): Promise<ThreadHead> {
-  const r = await q.query<{ head: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null }>(
-    `WITH ${appendEventsCtes({ runId: '$1::uuid', count: '1', events: '$2', onlyIfEmpty: true })},
+async function announce(
+  q: Queryable,
+  run: RunRow,
+  graphId: string,
+  assistantId: string,
+  start = false,
+): Promise<{ head: ThreadHead; started: boolean }> {
+  const starts = start
+    ? "status = 'running', checkpoint_before = (SELECT head_checkpoint_id FROM threads WHERE thread_id = $3), started_at = COALESCE(started_at, now()), updated_at = now()"
+    : undefined;
+  const r = await q.query<{ told: number; head: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null }>(
+    `WITH ${appendEventsCtes({ runId: '$1::uuid', count: '1', events: '$2', onlyIfEmpty: true, ...(starts ? { alsoSet: starts } : {}) })},
      stamp AS (
        UPDATE threads SET metadata = metadata || $4::jsonb, status = 'busy', error = NULL, updated_at = now()
        WHERE thread_id = $3 AND EXISTS (SELECT 1 FROM s)
      ),
      told AS (SELECT pg_notify($5, $1::text), pg_notify($6, $3::text) FROM s)
-     SELECT (SELECT count(*) FROM told) AS told,
+     SELECT (SELECT count(*)::int FROM told) AS told,
        (SELECT jsonb_build_object('checkpoint_id', c.checkpoint_id, 'step', c.step, 'next', c.next, 'tasks', c.tasks)
         FROM threads t JOIN checkpoints c ON c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id
         WHERE t.thread_id = $3) AS head`,
@@ -87,6 +100,6 @@ async function announce(q: Queryable, run: RunRow, graphId: string, assistantId:
       THREAD_RUNS_CHANNEL,
     ],
   );
-  const head = r.rows[0]?.head;
-  return head ? headOf(head) : emptyHead();
+  const row = r.rows[0];
+  return { head: row?.head ? headOf(row.head) : emptyHead(), started: start && (row?.told ?? 0) > 0 };
 }
