@@ -10,6 +10,7 @@ import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@tem
 import { FailureType, isFailureType, UNPROCESSED_UPDATE } from '../core/failures.js';
 import { threadWorkflowId } from '../core/ids.js';
 import { readHeadAndActivity } from '../db/checkpoints.js';
+import { countActiveRuns } from '../db/runs.js';
 import type { ThreadStart } from '../db/threads.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
@@ -114,7 +115,9 @@ export async function updateThread<Ret, Args extends unknown[]>(
             startWorkflowOperation: await startOperation(deps, threadId, o.alwaysReconcile ?? false, attempt ? undefined : o.start),
           });
         } catch (err) {
-          if (attempt >= 5 || !(unprocessed(err) || closedUnder(err))) throw err;
+          const behind = busy(err) && (await catchingUp(deps, threadId));
+          if (attempt >= 5 || !(unprocessed(err) || closedUnder(err) || behind)) throw err;
+          if (behind) deps.log.debug('thread workflow refused as busy while it catches up with an ended run; sending again', { threadId });
           await sleep(50 * 2 ** attempt);
         }
       }
@@ -126,6 +129,16 @@ export async function updateThread<Ret, Args extends unknown[]>(
 // With update-with-start, "not found" can only mean that the workflow closed under the update.
 const closedUnder = (err: unknown) =>
   err instanceof WorkflowNotFoundError || (err instanceof Error && err.message.includes('update was aborted by closing workflow'));
+
+const busy = (err: unknown) =>
+  err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.threadBusy;
+
+/**
+ * A workflow that refused as busy while the database holds no pending or running run is catching up: a run's last
+ * model turn ends the run in its activity (Patch.finishInModel), so a client answered by that end may act before the
+ * workflow has heard of it. It hears within a workflow task, so the update is sent again shortly.
+ */
+const catchingUp = async (deps: RunDeps, threadId: string) => (await countActiveRuns(deps.db, threadId)) === 0;
 
 const unprocessed = (err: unknown) =>
   err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSED_UPDATE;
