@@ -7,7 +7,17 @@ import { deleteRunCheckpoints, getCheckpoint, readHead, valuesAt } from '../db/c
 import { admitRun, claimIn, claimRun, type Claim } from '../db/admission.js';
 import { appendEvents, END_EVENT, type NewEvent } from '../db/events.js';
 import type { Db, Queryable } from '../db/pool.js';
-import { activeRuns, deleteRun, endRun, getRun, getRunInternals, markRunEnded, markRunStarted, runStatusAndOthers } from '../db/runs.js';
+import {
+  activeRuns,
+  deleteRun,
+  endedBeforeRollback,
+  endRun,
+  getRun,
+  getRunInternals,
+  markRunEnded,
+  markRunStarted,
+  runStatusAndOthers,
+} from '../db/runs.js';
 import { deleteThreadRow, lockThread, setThreadHead, setThreadStatus, setThreadStatusIfBusy } from '../db/threads.js';
 import type { ActivityDeps } from './deps.js';
 import { commitInputIn } from './checkpoints.js';
@@ -113,7 +123,9 @@ export function createRunActivities({ db }: ActivityDeps) {
       return db.tx(async (q) => {
         await lockThread(q, a.threadId);
         const run = await getRunInternals(q, a.runId);
-        if (run) {
+        // A run whose last turn ended it before any rollback was asked for finished (its waiters had their answer):
+        // the workflow hears of that end only later, and a rollback asked for after it leaves it alone.
+        if (run && !(await endedBeforeRollback(q, a.runId))) {
           const restore = run.started_at ? run.checkpoint_before : undefined;
           await deleteRunCheckpoints(q, a.threadId, a.runId);
           if (restore !== undefined) {

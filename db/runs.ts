@@ -191,6 +191,21 @@ export async function deleteRun(q: Queryable, runId: string): Promise<boolean> {
   return r.rowCount > 0;
 }
 
+/**
+ * Whether a run ended before any run with multitask_strategy rollback was requested on its thread while it was in
+ * flight (created after it, by its end): then nobody asked to roll it back while it ran.
+ */
+export async function endedBeforeRollback(q: Queryable, runId: string): Promise<boolean> {
+  const r = await q.query<{ kept: boolean }>(
+    `SELECT r.ended_at IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM runs o WHERE o.thread_id = r.thread_id AND o.run_id <> r.run_id AND o.multitask_strategy = 'rollback'
+         AND o.created_at >= r.created_at AND o.created_at <= r.ended_at) AS kept
+     FROM runs r WHERE r.run_id = $1`,
+    [runId],
+  );
+  return r.rows[0]?.kept ?? false;
+}
+
 export async function countActiveRuns(q: Queryable, threadId: string): Promise<number> {
   const r = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')`, [
     threadId,

@@ -6,9 +6,10 @@ import { human } from './helpers/input.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 // A run's last model turn ends the run in its activity (Patch.finishInModel), so runs/wait answers before the
-// thread's workflow has heard that its run ended. A client that acts at once must not be refused as busy: a state
-// update, or a run with multitask_strategy reject. Here the model activity's report is held back after its commit
-// until the API has been refused once, so the workflow is behind for certain when the client acts.
+// thread's workflow has heard that its run ended. A client that acts at once must not be refused as busy (a state
+// update, a run with multitask_strategy reject), nor see the ended run rolled back (multitask_strategy rollback).
+// Here the model activity's report is held back after its commit (until the API has been refused once, or the next
+// run is admitted), so the workflow is behind for certain when the client acts.
 
 let stack: Stack;
 let holding = false;
@@ -69,6 +70,21 @@ describe('acting right after runs/wait answers', () => {
     await update;
     const state = await stack.client.threads.getState<{ messages: { content: string }[] }>(threadId);
     expect(state.values.messages.at(-1)!.content).toBe('edited');
+  });
+
+  it('keeps the run when the next one asks for a rollback: the run had ended', async () => {
+    const threadId = await endedButUnheard();
+    const [first] = await stack.client.runs.list(threadId);
+    const next = await stack.client.runs.create(threadId, 'agent', { input: human('again'), multitaskStrategy: 'rollback' });
+    // Admitted (and so preempting the first) while the workflow still waits on the first run's report.
+    const described = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).describe();
+    expect(described.raw.pendingActivities?.length).toBe(1);
+    holding = false;
+    release();
+    await stack.client.runs.join(threadId, next.run_id);
+    expect((await stack.client.runs.get(threadId, first!.run_id)).status).toBe('success');
+    const state = await stack.client.threads.getState<{ messages: { content: string }[] }>(threadId);
+    expect(state.values.messages.map((m) => m.content)).toEqual(['hi', expect.any(String), 'again', expect.any(String)]);
   });
 
   it('admits a run with multitask_strategy reject', async () => {
