@@ -119,13 +119,18 @@ export function createRunActivities({ db }: ActivityDeps) {
     },
 
     /** Rollback: the run, its events and its checkpoints go; the thread returns to where the run began. */
-    async rollbackRun(a: { runId: string; threadId: string; queued: number }): Promise<{ head: ThreadHead; threadStatus: ThreadStatus }> {
+    async rollbackRun(a: {
+      runId: string;
+      threadId: string;
+      queued: number;
+    }): Promise<{ head: ThreadHead; threadStatus: ThreadStatus; kept?: true }> {
       return db.tx(async (q) => {
         await lockThread(q, a.threadId);
         const run = await getRunInternals(q, a.runId);
         // A run whose last turn ended it before any rollback was asked for finished (its waiters had their answer):
         // the workflow hears of that end only later, and a rollback asked for after it leaves it alone.
-        if (run && !(await endedBeforeRollback(q, a.runId))) {
+        const kept = !!run && (await endedBeforeRollback(q, a.runId));
+        if (run && !kept) {
           const restore = run.started_at ? run.checkpoint_before : undefined;
           await deleteRunCheckpoints(q, a.threadId, a.runId);
           if (restore !== undefined) {
@@ -138,7 +143,7 @@ export function createRunActivities({ db }: ActivityDeps) {
         const head = await readHead(q, a.threadId);
         const threadStatus = threadStatusAfter(head, a.queued, false);
         await setThreadStatus(q, a.threadId, threadStatus);
-        return { head, threadStatus };
+        return kept ? { head, threadStatus, kept } : { head, threadStatus };
       });
     },
 

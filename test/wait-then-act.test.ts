@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../config/logger.js';
@@ -35,19 +37,39 @@ const keeping: Logger = {
   child: () => keeping,
 };
 
+/** Webhook deliveries received, by run id. */
+const delivered = new Set<string>();
+let receiver: Server;
+let hookUrl = '';
+
 beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      delivered.add((JSON.parse(body) as { run_id: string }).run_id);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   stack = await startStack({ activityInterceptors: [holdReport], log: keeping });
 }, 120_000);
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  receiver?.close();
+});
 
 const retried = () => logged.some((m) => m.startsWith('thread workflow refused as busy while it catches up'));
 
 /** A finished 1-step run whose model activity has committed the run's end but not yet reported it. */
-async function endedButUnheard(): Promise<string> {
+async function endedButUnheard(webhook?: string): Promise<string> {
   const threadId = (await stack.client.threads.create()).thread_id;
   holding = true;
   logged.length = 0;
-  const values = (await stack.client.runs.wait(threadId, 'agent', { input: human('hi') })) as { messages: unknown[] };
+  const values = (await stack.client.runs.wait(threadId, 'agent', { input: human('hi'), ...(webhook ? { webhook } : {}) })) as {
+    messages: unknown[];
+  };
   expect(values.messages).toHaveLength(2);
   // The precondition: the workflow still waits on the model activity, while the database says the run ended.
   const described = await stack.temporal.workflow.getHandle(threadWorkflowId(threadId)).describe();
@@ -72,8 +94,8 @@ describe('acting right after runs/wait answers', () => {
     expect(state.values.messages.at(-1)!.content).toBe('edited');
   });
 
-  it('keeps the run when the next one asks for a rollback: the run had ended', async () => {
-    const threadId = await endedButUnheard();
+  it('keeps the run when the next one asks for a rollback, and sends its webhook: the run had ended', async () => {
+    const threadId = await endedButUnheard(hookUrl);
     const [first] = await stack.client.runs.list(threadId);
     const next = await stack.client.runs.create(threadId, 'agent', { input: human('again'), multitaskStrategy: 'rollback' });
     // Admitted (and so preempting the first) while the workflow still waits on the first run's report.
@@ -85,6 +107,7 @@ describe('acting right after runs/wait answers', () => {
     expect((await stack.client.runs.get(threadId, first!.run_id)).status).toBe('success');
     const state = await stack.client.threads.getState<{ messages: { content: string }[] }>(threadId);
     expect(state.values.messages.map((m) => m.content)).toEqual(['hi', expect.any(String), 'again', expect.any(String)]);
+    await expect.poll(() => delivered.has(first!.run_id), { timeout: 20_000 }).toBe(true);
   });
 
   it('admits a run with multitask_strategy reject', async () => {

@@ -59,6 +59,8 @@ export interface RunOutcome {
   /** The run stopped at a step boundary so the workflow can continue as new; it goes on from this step. */
   continueAt?: number;
   threadGone?: boolean;
+  /** A rollback left the run alone: it had ended before the rollback was asked for. */
+  kept?: boolean;
 }
 
 export const runContext = (spec: RunSpec): RunContext => ({
@@ -117,6 +119,7 @@ export async function executeRun(t: ThreadCore, entry: QueuedRun, fromStep?: num
         : await db.finishRun({ run, status, error, queued });
     t.head = ended.head;
     t.setStatus(ended.threadStatus);
+    if ('kept' in ended && ended.kept) return { kept: true };
     return 'threadGone' in ended && ended.threadGone ? { threadGone: true } : {};
   });
 }

@@ -277,7 +277,8 @@ class Thread implements ThreadCore {
       return;
     }
     const timers = spec.timers ?? defaultRunTimers;
-    if (spec.webhook && entry.cancel !== 'rollback') await this.sendWebhook(spec.runId, spec.webhook, timers.webhookRetry);
+    if (spec.webhook && (entry.cancel !== 'rollback' || outcome.kept))
+      await this.sendWebhook(spec.runId, spec.webhook, timers.webhookRetry);
     if (spec.onCompletion === 'delete' && this.queue.length === 0) {
       // The temporary thread lingers, so waiting clients can read its result first.
       await sleep(timers.statelessGraceMs);
