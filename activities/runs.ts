@@ -118,7 +118,10 @@ export function createRunActivities({ db }: ActivityDeps) {
       });
     },
 
-    /** Rollback: the run, its events and its checkpoints go; the thread returns to where the run began. */
+    /**
+     * Rollback: the run, its events and its checkpoints go; the thread returns to where the run began. A run that had
+     * ended before the rollback was asked for stays (`kept`).
+     */
     async rollbackRun(a: {
       runId: string;
       threadId: string;
