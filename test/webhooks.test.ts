@@ -137,7 +137,9 @@ describe('webhooks', () => {
     const thread = await stack.client.threads.create();
     const first = await stack.client.runs.create(thread.thread_id, 'agent', { input: human('first'), webhook: receiver.url });
     await stack.client.runs.join(thread.thread_id, first.run_id);
-    // The receiver is holding the first delivery open, yet the thread's next run completes.
+    // The receiver holds the first delivery open (it has arrived: the workflow sends it once it hears of the run's
+    // end, which join may answer before), yet the thread's next run completes.
+    await expect.poll(() => receiver.forRun(first.run_id).length).toBe(1);
     const values = (await stack.client.runs.wait(thread.thread_id, 'agent', { input: human('second') })) as {
       messages: { content: string }[];
     };
