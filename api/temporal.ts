@@ -9,9 +9,8 @@ import {
 import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { FailureType, isFailureType, UNPROCESSED_UPDATE } from '../core/failures.js';
 import { threadWorkflowId } from '../core/ids.js';
-import { readHeadAndActivity } from '../db/checkpoints.js';
+import { readHeadAndActivity, type ThreadStart } from '../db/checkpoints.js';
 import { countActiveRuns } from '../db/runs.js';
-import type { ThreadStart } from '../db/threads.js';
 import type { threadWorkflow } from '../workflows/thread.js';
 import { ApiError, ErrorCode } from './errors.js';
 import type { RunDeps } from './deps.js';

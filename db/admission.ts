@@ -1,5 +1,5 @@
-import { emptyHead, type ThreadHead } from '../core/head.js';
-import { headOf, type CheckpointRow } from './checkpoints.js';
+import type { ThreadHead } from '../core/head.js';
+import { headJson, headOrEmpty, type HeadRow } from './checkpoints.js';
 import type { RunSpec } from '../core/runs.js';
 import { appendEventsCtes, EVENTS_CHANNEL, eventsJson, THREAD_RUNS_CHANNEL } from './events.js';
 import type { Db, Queryable } from './pool.js';
@@ -80,17 +80,14 @@ async function announce(
   const starts = start
     ? "status = 'running', checkpoint_before = (SELECT head_checkpoint_id FROM threads WHERE thread_id = $3), started_at = COALESCE(started_at, now()), updated_at = now()"
     : undefined;
-  const r = await q.query<{ told: number; head: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null }>(
+  const r = await q.query<{ told: number; head: HeadRow | null }>(
     `WITH ${appendEventsCtes({ runId: '$1::uuid', count: '1', events: '$2', onlyIfEmpty: true, ...(starts ? { alsoSet: starts } : {}) })},
      stamp AS (
        UPDATE threads SET metadata = metadata || $4::jsonb, status = 'busy', error = NULL, updated_at = now()
        WHERE thread_id = $3 AND EXISTS (SELECT 1 FROM s)
      ),
      told AS (SELECT pg_notify($5, $1::text), pg_notify($6, $3::text) FROM s)
-     SELECT (SELECT count(*)::int FROM told) AS told,
-       (SELECT jsonb_build_object('checkpoint_id', c.checkpoint_id, 'step', c.step, 'next', c.next, 'tasks', c.tasks)
-        FROM threads t JOIN checkpoints c ON c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id
-        WHERE t.thread_id = $3) AS head`,
+     SELECT (SELECT count(*)::int FROM told) AS told, (SELECT ${headJson('t')} FROM threads t WHERE t.thread_id = $3) AS head`,
     [
       run.run_id,
       eventsJson([{ event: 'metadata', data: { run_id: run.run_id, attempt: 1 } }]),
@@ -101,5 +98,5 @@ async function announce(
     ],
   );
   const row = r.rows[0];
-  return { head: row?.head ? headOf(row.head) : emptyHead(), started: start && (row?.told ?? 0) > 0 };
+  return { head: headOrEmpty(row?.head), started: start && (row?.told ?? 0) > 0 };
 }

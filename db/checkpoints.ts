@@ -25,10 +25,10 @@ const columns = `thread_id, checkpoint_id, parent_checkpoint_id, checkpoint_ns, 
 
 /** The insert of new checkpoints, their parameters numbered from `$first`, 10 a row. */
 export function checkpointInsert(rows: NewCheckpoint[], first = 1): { sql: string; params: unknown[] } {
-  const tuples = rows.map((_, i) => {
-    const [a, b, c, d, e, f, g, h, k, m] = Array.from({ length: 10 }, (_, j) => `$${first + i * 10 + j}`);
-    return `(${a}, ${b}, ${c}, ${d}, ${e}, ${f}, ${g}::jsonb, ${h}::jsonb, ${k}::jsonb, ${m}::jsonb)`;
-  });
+  // The last four columns (writes, next, tasks, metadata) are JSON.
+  const tuples = rows.map(
+    (_, i) => `(${Array.from({ length: 10 }, (_, j) => `$${first + i * 10 + j}${j >= 6 ? '::jsonb' : ''}`).join(', ')})`,
+  );
   return {
     sql: `INSERT INTO checkpoints (thread_id, checkpoint_id, parent_checkpoint_id, run_id, step, source, writes, next, tasks, metadata)
      VALUES ${tuples.join(', ')}
@@ -162,12 +162,22 @@ export async function listCheckpoints(q: Queryable, threadId: string, f: History
   return r.rows;
 }
 
-export const headOf = (c: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'>): ThreadHead => ({
+/** The columns of a checkpoint that make a thread head. */
+export type HeadRow = Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'>;
+
+export const headOf = (c: HeadRow): ThreadHead => ({
   checkpointId: c.checkpoint_id,
   step: c.step,
   next: c.next,
   tasks: c.tasks,
 });
+
+/** SQL for the head checkpoint of the thread row aliased `t`, as one JSON value (null when it has none): read it with headOrEmpty. */
+export const headJson = (t: string) =>
+  `(SELECT jsonb_build_object('checkpoint_id', c.checkpoint_id, 'step', c.step, 'next', c.next, 'tasks', c.tasks)
+    FROM checkpoints c WHERE c.thread_id = ${t}.thread_id AND c.checkpoint_id = ${t}.head_checkpoint_id)`;
+
+export const headOrEmpty = (row: HeadRow | null | undefined): ThreadHead => (row ? headOf(row) : emptyHead());
 
 /** The thread head as stored: what a freshly started thread workflow begins from. */
 export async function readHead(q: Queryable, threadId: string): Promise<ThreadHead> {
@@ -179,8 +189,14 @@ export async function readHead(q: Queryable, threadId: string): Promise<ThreadHe
   return r.rows[0] ? headOf(r.rows[0]) : emptyHead();
 }
 
+/** What starting a thread's workflow needs: its head, and whether runs are pending or running. */
+export interface ThreadStart {
+  head: ThreadHead;
+  active: boolean;
+}
+
 /** The thread's head and whether it has pending or running runs, in one read (what starting its workflow needs). */
-export async function readHeadAndActivity(q: Queryable, threadId: string): Promise<{ head: ThreadHead; active: boolean }> {
+export async function readHeadAndActivity(q: Queryable, threadId: string): Promise<ThreadStart> {
   const r = await q.query<CheckpointRow & { active: boolean }>(
     `SELECT c.checkpoint_id, c.step, c.next, c.tasks,
        EXISTS (SELECT 1 FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')) AS active

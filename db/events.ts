@@ -76,16 +76,18 @@ export async function streamedMessageIds(q: Queryable, runId: string, messageIds
   return messageIds.filter((id) => r.rows.some((row) => row.id === id));
 }
 
+// The end marker of the run row aliased `r` ($2: END_EVENT), or null while it runs. Every path that writes the marker
+// sets ended_at in the same transaction: a live run costs one key lookup, not a walk back through all its events.
+const endMarkerOf = `CASE WHEN r.ended_at IS NOT NULL THEN
+  (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END`;
+
 /**
  * How a run ended, as its end marker says: `exists` false when the run is gone (deleted, rolled back), `end` null
  * while it runs. One small read, for followers that want only the outcome (wait, join), not every event.
  */
 export async function runEndMarker(q: Queryable, runId: string): Promise<{ exists: boolean; end: unknown }> {
   const r = await q.query<{ end: unknown }>(
-    // Every path that writes the marker sets ended_at in the same transaction: a live run costs one key lookup, not
-    // a walk back through all its events.
-    `SELECT CASE WHEN r.ended_at IS NOT NULL THEN
-       (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END AS end
+    `SELECT ${endMarkerOf} AS end
      FROM runs r WHERE r.run_id = $1`,
     [runId, END_EVENT],
   );
@@ -105,8 +107,7 @@ export async function runOutcome(
 ): Promise<{ exists: boolean; end: unknown; values?: StateValues }> {
   const r = await q.query<{ end: unknown; values: StateValues | null }>(
     `SELECT m.end, t.values FROM runs r
-     CROSS JOIN LATERAL (SELECT CASE WHEN r.ended_at IS NOT NULL THEN
-       (SELECT data FROM run_events e WHERE e.run_id = r.run_id AND e.event = $2 ORDER BY seq DESC LIMIT 1) END AS end) m
+     CROSS JOIN LATERAL (SELECT ${endMarkerOf} AS end) m
      LEFT JOIN threads t ON t.thread_id = $3 AND t.head_checkpoint_id::text = m.end->>'checkpoint_id'
      WHERE r.run_id = $1`,
     [runId, END_EVENT, threadId],

@@ -1,7 +1,7 @@
 import type { StateValues } from '../core/state.js';
 import type { ThreadStatus } from '../core/runs.js';
-import { emptyHead, type Interrupt, type ThreadHead } from '../core/head.js';
-import { headOf, type CheckpointRow } from './checkpoints.js';
+import type { Interrupt } from '../core/head.js';
+import { headJson, headOrEmpty, type HeadRow, type ThreadStart } from './checkpoints.js';
 import { RUN_ENDS_CHANNEL } from './events.js';
 import type { Queryable } from './pool.js';
 import type { AuthFilter } from '../core/auth/filter.js';
@@ -29,18 +29,10 @@ export async function getThread(q: Queryable, threadId: string): Promise<ThreadR
   return r.rows[0];
 }
 
-/** What starting a thread's workflow needs: its head, and whether runs are pending or running (see readHeadAndActivity). */
-export interface ThreadStart {
-  head: ThreadHead;
-  active: boolean;
-}
-
 /** getThread, and what starting its workflow needs, in one statement (a run's submission needs both). */
 export async function getThreadAndStart(q: Queryable, threadId: string): Promise<{ thread: ThreadRow; start: ThreadStart } | undefined> {
-  const r = await q.query<ThreadRow & { head: Pick<CheckpointRow, 'checkpoint_id' | 'step' | 'next' | 'tasks'> | null; active: boolean }>(
-    `SELECT ${threadColumns},
-       (SELECT jsonb_build_object('checkpoint_id', c.checkpoint_id, 'step', c.step, 'next', c.next, 'tasks', c.tasks)
-        FROM checkpoints c WHERE c.thread_id = t.thread_id AND c.checkpoint_id = t.head_checkpoint_id) AS head,
+  const r = await q.query<ThreadRow & { head: HeadRow | null; active: boolean }>(
+    `SELECT ${threadColumns}, ${headJson('t')} AS head,
        EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = t.thread_id AND r.status IN ('pending', 'running')) AS active
      FROM threads t WHERE t.thread_id = $1`,
     [threadId],
@@ -48,7 +40,7 @@ export async function getThreadAndStart(q: Queryable, threadId: string): Promise
   const row = r.rows[0];
   if (!row) return undefined;
   const { head, active, ...thread } = row;
-  return { thread, start: { head: head ? headOf(head) : emptyHead(), active } };
+  return { thread, start: { head: headOrEmpty(head), active } };
 }
 
 /** Locks the thread row for the rest of the transaction: every head move on a thread goes through here. */

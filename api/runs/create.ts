@@ -8,10 +8,10 @@ import { HISTORY_VALUE_LIMIT_BYTES, type RunCommand, type RunSpec, type StreamMo
 import { normalizeWrites } from '../../core/state.js';
 import type { AssistantRow } from '../../db/assistants.js';
 import { admitRun } from '../../db/admission.js';
-import { checkpointExists } from '../../db/checkpoints.js';
+import { checkpointExists, type ThreadStart } from '../../db/checkpoints.js';
 import { deleteRunRequest, getRun, insertRunRequest, type RunRow } from '../../db/runs.js';
 import { emptyHead } from '../../core/head.js';
-import { getThread, getThreadAndStart, insertThread, type ThreadRow, type ThreadStart } from '../../db/threads.js';
+import { getThread, getThreadAndStart, insertThread, type ThreadRow } from '../../db/threads.js';
 import { submitRun } from '../../workflows/messages.js';
 import { findAssistant } from '../assistants/lookup.js';
 import { deleteThread } from '../threads/lifecycle.js';
